@@ -1,0 +1,234 @@
+//! Who is asking, and what they may see (SEC-02).
+//!
+//! A [`Principal`] is the authenticated user with their role grants. Each
+//! grant is scoped to an org unit and covers that unit's whole subtree; a
+//! grant at the root (上海市人民政府) spans the city. Queries are scoped in
+//! SQL with [`VISIBLE_UNIT_SQL`], so a unit outside the principal's scope is
+//! simply not found: cross-unit access answers 404 and leaks no existence.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use serde::{Deserialize, Serialize};
+use sqlx::FromRow;
+use utoipa::ToSchema;
+
+use crate::db::Db;
+use crate::error::{ApiError, ApiResult};
+use crate::on_db;
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    SystemAdmin,
+    SecurityAdmin,
+    AuditAdmin,
+    UnitAdmin,
+    SealApprover,
+    Handler,
+    Dispatcher,
+    LegalStaff,
+    Applicant,
+}
+
+impl Role {
+    pub const ALL: [Role; 9] = [
+        Role::SystemAdmin,
+        Role::SecurityAdmin,
+        Role::AuditAdmin,
+        Role::UnitAdmin,
+        Role::SealApprover,
+        Role::Handler,
+        Role::Dispatcher,
+        Role::LegalStaff,
+        Role::Applicant,
+    ];
+
+    /// The three administrator roles of 三权分立: no user may hold two.
+    pub const SEPARATED: [Role; 3] = [Role::SystemAdmin, Role::SecurityAdmin, Role::AuditAdmin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::SystemAdmin => "system_admin",
+            Role::SecurityAdmin => "security_admin",
+            Role::AuditAdmin => "audit_admin",
+            Role::UnitAdmin => "unit_admin",
+            Role::SealApprover => "seal_approver",
+            Role::Handler => "handler",
+            Role::Dispatcher => "dispatcher",
+            Role::LegalStaff => "legal_staff",
+            Role::Applicant => "applicant",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// The name shown to people.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Role::SystemAdmin => "系统管理员",
+            Role::SecurityAdmin => "安全管理员",
+            Role::AuditAdmin => "审计管理员",
+            Role::UnitAdmin => "单位管理员",
+            Role::SealApprover => "用印审批人",
+            Role::Handler => "经办人",
+            Role::Dispatcher => "分办人",
+            Role::LegalStaff => "法制工作人员",
+            Role::Applicant => "申请人",
+        }
+    }
+}
+
+/// One role held at one unit (and, by extension, its subtree).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Grant {
+    pub role: Role,
+    pub unit_id: Option<String>,
+    pub unit_name: Option<String>,
+    #[serde(skip)]
+    pub unit_path: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user_id: String,
+    pub login_name: String,
+    pub display_name: String,
+    pub unit_id: Option<String>,
+    pub unit_name: Option<String>,
+    pub grants: Vec<Grant>,
+}
+
+impl Principal {
+    pub fn has_role(&self, role: Role) -> bool {
+        self.grants.iter().any(|g| g.role == role)
+    }
+
+    /// Refuses unless the principal holds one of `roles`. Use for actions
+    /// whose target is not a unit-scoped row (those answer 404 instead).
+    pub fn require_any(&self, roles: &[Role]) -> ApiResult<()> {
+        if roles.iter().any(|r| self.has_role(*r)) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+}
+
+/// A SQL condition, true when the org unit aliased `u` lies in the subtree of
+/// a unit where the user bound to `$1` holds any role. Append it (with
+/// `concat!`, so the statement stays a compile-time constant) to a query on
+/// `org_units u` to scope the query to the principal.
+#[macro_export]
+macro_rules! visible_unit_sql {
+    () => {
+        "EXISTS (SELECT 1 FROM role_assignments ra JOIN org_units su ON su.id = ra.unit_id \
+         WHERE ra.user_id = $1 AND substr(u.path, 1, length(su.path)) = su.path)"
+    };
+}
+
+#[derive(FromRow)]
+struct PrincipalRow {
+    id: String,
+    login_name: String,
+    display_name: String,
+    unit_id: Option<String>,
+    unit_name: Option<String>,
+    status: String,
+}
+
+#[derive(FromRow)]
+struct GrantRow {
+    role: String,
+    unit_id: Option<String>,
+    unit_name: Option<String>,
+    unit_path: Option<String>,
+}
+
+/// How a user is named when a principal is loaded.
+pub enum UserKey<'a> {
+    Id(&'a str),
+    LoginName(&'a str),
+}
+
+/// Loads an active user with their grants: two indexed queries. A disabled
+/// or unknown user is unauthenticated.
+pub async fn load_principal(db: &Db, key: UserKey<'_>) -> ApiResult<Principal> {
+    macro_rules! select_user {
+        () => {
+            "SELECT u.id, u.login_name, u.display_name, u.unit_id, o.name AS unit_name, u.status \
+             FROM users u LEFT JOIN org_units o ON o.id = u.unit_id "
+        };
+    }
+    const BY_ID: &str = concat!(select_user!(), "WHERE u.id = $1");
+    const BY_LOGIN: &str = concat!(select_user!(), "WHERE u.login_name = $1");
+    const GRANTS: &str = "SELECT ra.role, ra.unit_id, ou.name AS unit_name, ou.path AS unit_path \
+         FROM role_assignments ra LEFT JOIN org_units ou ON ou.id = ra.unit_id \
+         WHERE ra.user_id = $1 ORDER BY ra.role, ra.unit_id";
+    let (sql, value) = match key {
+        UserKey::Id(v) => (BY_ID, v),
+        UserKey::LoginName(v) => (BY_LOGIN, v),
+    };
+    let row: Option<PrincipalRow> =
+        on_db!(db, p => sqlx::query_as(sql).bind(value).fetch_optional(p).await)?;
+    let row = row.filter(|r| r.status == "active").ok_or(ApiError::Unauthenticated)?;
+    let grants: Vec<GrantRow> =
+        on_db!(db, p => sqlx::query_as(GRANTS).bind(&row.id).fetch_all(p).await)?;
+    Ok(Principal {
+        user_id: row.id,
+        login_name: row.login_name,
+        display_name: row.display_name,
+        unit_id: row.unit_id,
+        unit_name: row.unit_name,
+        grants: grants
+            .into_iter()
+            .filter_map(|g| {
+                Some(Grant {
+                    role: Role::parse(&g.role)?,
+                    unit_id: g.unit_id,
+                    unit_name: g.unit_name,
+                    unit_path: g.unit_path,
+                })
+            })
+            .collect(),
+    })
+}
+
+pub type AuthFuture<'a> = Pin<Box<dyn Future<Output = ApiResult<Principal>> + Send + 'a>>;
+
+/// Turns a request's credentials into a principal. The `sso` crate provides
+/// the implementations; the core only needs this seam.
+pub trait Authenticate: Send + Sync + 'static {
+    fn authenticate<'a>(&'a self, parts: &'a Parts, db: &'a Db) -> AuthFuture<'a>;
+}
+
+pub type Authenticator = Arc<dyn Authenticate>;
+
+impl FromRequestParts<AppState> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        state.authn.authenticate(parts, &state.db).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_round_trip_through_their_names() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+            let json = serde_json::to_string(&role).unwrap();
+            assert_eq!(json, format!("\"{}\"", role.as_str()));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+}

@@ -1,0 +1,217 @@
+//! Configuration: a TOML file, then environment overrides, into one typed
+//! value. There is no global config: `main` loads it once and hands it on.
+//!
+//! Environment overrides use the `GOV_` prefix with `__` between levels
+//! (`GOV_DATABASE__URL`, `GOV_CRYPTO__PII_KEY`); `DATABASE_URL` is also
+//! honoured because every PostgreSQL tool uses it. Every key is documented in
+//! `docs/operations.md`.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+/// Development keys, public on purpose so that a demo runs with no set-up.
+/// The production profile refuses to start with any of them.
+const DEV_PII_KEY: &str = "00112233445566778899aabbccddeeff";
+const DEV_INDEX_KEY: &str = "dev-only blind index key: never use in production";
+const DEV_AUDIT_KEY: &str = "dev-only audit chain key: never use in production";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Config {
+    pub profile: Profile,
+    pub listen: SocketAddr,
+    pub database: DatabaseConfig,
+    pub http: HttpConfig,
+    pub log: LogConfig,
+    pub crypto: CryptoConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseConfig {
+    /// `sqlite://PATH` or `postgres://…`. Secret because a PostgreSQL URL
+    /// carries the password.
+    pub url: SecretString,
+    pub max_connections: u32,
+    pub acquire_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct HttpConfig {
+    /// Largest request body accepted, in bytes.
+    pub body_limit_bytes: usize,
+    /// A request that takes longer is answered 503 and dropped.
+    pub request_timeout_secs: u64,
+    /// How long a SIGTERM waits for requests in flight before exiting.
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogConfig {
+    /// `tracing` filter directive, e.g. `info` or `info,sqlx=warn`.
+    pub level: String,
+    /// `json` (default, one object per line) or `text` for local reading.
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Json,
+    Text,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CryptoConfig {
+    /// SM4 key for personal data at rest, 32 hex digits.
+    pub pii_key: SecretString,
+    /// HMAC-SM3 key for blind indexes of personal data.
+    pub index_key: SecretString,
+    /// HMAC-SM3 key of the audit chain.
+    pub audit_key: SecretString,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Defaults, then the TOML file (if given), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(defaults()));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError::Invalid(format!(
+                    "config file {} does not exist",
+                    path.display()
+                )));
+            }
+            fig = fig.merge(Toml::file(path));
+        }
+        fig = fig
+            .merge(Env::prefixed("GOV_").split("__"))
+            .merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database.url".into()));
+        let config: Config = fig
+            .extract()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.http.body_limit_bytes == 0 || self.database.max_connections == 0 {
+            return Err(ConfigError::Invalid(
+                "http.body_limit_bytes and database.max_connections must be positive".into(),
+            ));
+        }
+        if self.profile == Profile::Production {
+            let c = &self.crypto;
+            let dev = [
+                (c.pii_key.expose_secret(), DEV_PII_KEY, "crypto.pii_key"),
+                (c.index_key.expose_secret(), DEV_INDEX_KEY, "crypto.index_key"),
+                (c.audit_key.expose_secret(), DEV_AUDIT_KEY, "crypto.audit_key"),
+            ];
+            for (value, dev_value, key) in dev {
+                if value == dev_value {
+                    return Err(ConfigError::Invalid(format!(
+                        "{key} still has the development value; the production profile needs its own key"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The HMAC-SM3 key of the audit chain.
+    pub fn audit_key(&self) -> &[u8] {
+        self.crypto.audit_key.expose_secret().as_bytes()
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.profile == Profile::Production
+    }
+}
+
+/// The defaults as a serialisable tree, so figment can layer the file and the
+/// environment over them key by key.
+fn defaults() -> serde_json::Value {
+    serde_json::json!({
+        "profile": "development",
+        "listen": "127.0.0.1:8080",
+        "database": {
+            "url": "sqlite://./data/gov.db",
+            "max_connections": 16,
+            "acquire_timeout_secs": 5,
+        },
+        "http": {
+            "body_limit_bytes": 1_048_576,
+            "request_timeout_secs": 30,
+            "shutdown_grace_secs": 20,
+        },
+        "log": { "level": "info,sqlx=warn", "format": "json" },
+        "crypto": {
+            "pii_key": DEV_PII_KEY,
+            "index_key": DEV_INDEX_KEY,
+            "audit_key": DEV_AUDIT_KEY,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_secrets() {
+        let config = Config::load(None).unwrap();
+        let shown = format!("{config:?}");
+        assert!(!shown.contains(DEV_PII_KEY));
+        assert!(!shown.contains("dev-only"));
+        assert!(!shown.contains("sqlite://"));
+        assert!(shown.contains("REDACTED"));
+    }
+
+    #[test]
+    fn production_refuses_development_keys() {
+        let mut config = Config::load(None).unwrap();
+        config.profile = Profile::Production;
+        let err = config.check().unwrap_err().to_string();
+        assert!(err.contains("crypto.pii_key"), "{err}");
+    }
+
+    #[test]
+    fn file_values_override_defaults() {
+        let dir = std::env::temp_dir().join(format!("gov-config-{}", ulid::Ulid::new()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("gov.toml");
+        std::fs::write(&file, "listen = \"127.0.0.1:9999\"\n[http]\nbody_limit_bytes = 2048\n")
+            .unwrap();
+        let config = Config::load(Some(&file)).unwrap();
+        assert_eq!(config.listen.port(), 9999);
+        assert_eq!(config.http.body_limit_bytes, 2048);
+        assert_eq!(config.http.request_timeout_secs, 30);
+    }
+
+    #[test]
+    fn missing_file_and_wrong_types_are_refused() {
+        assert!(Config::load(Some(Path::new("/nonexistent/gov.toml"))).is_err());
+        let dir = std::env::temp_dir().join(format!("gov-config-{}", ulid::Ulid::new()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("gov.toml");
+        std::fs::write(&file, "[http]\nbody_limit_bytes = \"lots\"\n").unwrap();
+        let err = Config::load(Some(&file)).unwrap_err().to_string();
+        assert!(err.contains("body_limit_bytes"), "{err}");
+    }
+}

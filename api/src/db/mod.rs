@@ -1,0 +1,113 @@
+//! The database: SQLite (embedded default) or PostgreSQL, chosen once from
+//! the URL scheme.
+//!
+//! Business code writes each statement once, with `$1` placeholders, and runs
+//! it through [`on_db!`] or [`on_tx!`], which expand the same code for
+//! whichever native pool is live. This keeps sqlx's native types (`time`,
+//! `Json`, `bool`) and `#[derive(FromRow)]` on both backends, which sqlx's
+//! `Any` driver cannot do. Statements that only one dialect has (`FOR UPDATE
+//! SKIP LOCKED`, `LISTEN/NOTIFY`) live behind one function each.
+
+mod connect;
+pub mod constraint;
+
+pub use connect::{DbError, connect};
+
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A transaction on whichever backend is live.
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// Runs `$body` with `$e` bound to the live pool (`&SqlitePool` or `&PgPool`).
+#[macro_export]
+macro_rules! on_db {
+    ($db:expr, $e:ident => $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite($e) => $body,
+            $crate::db::Db::Postgres($e) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$e` bound to the transaction's connection.
+#[macro_export]
+macro_rules! on_tx {
+    ($tx:expr, $e:ident => $body:expr) => {
+        match $tx {
+            $crate::db::Tx::Sqlite(t) => {
+                let $e = &mut **t;
+                $body
+            }
+            $crate::db::Tx::Postgres(t) => {
+                let $e = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+
+impl Db {
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    /// Applies every pending migration of this backend's folder.
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        match self {
+            Db::Sqlite(p) => SQLITE_MIGRATOR.run(p).await,
+            Db::Postgres(p) => POSTGRES_MIGRATOR.run(p).await,
+        }
+    }
+
+    /// Ready means: the database answers, and every migration this binary
+    /// knows has been applied (so an old schema never serves a new binary).
+    pub async fn check_ready(&self) -> Result<(), String> {
+        let latest = match self {
+            Db::Sqlite(_) => SQLITE_MIGRATOR.iter().map(|m| m.version).max(),
+            Db::Postgres(_) => POSTGRES_MIGRATOR.iter().map(|m| m.version).max(),
+        }
+        .unwrap_or(0);
+        const SQL: &str = "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success";
+        let applied: i64 = on_db!(self, p => sqlx::query_scalar(SQL).fetch_one(p).await)
+            .map_err(|e| format!("database unreachable: {e}"))?;
+        if applied < latest {
+            return Err(format!("schema at version {applied}, binary needs {latest}"));
+        }
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        on_db!(self, p => p.close().await)
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await,
+            Tx::Postgres(t) => t.commit().await,
+        }
+    }
+}

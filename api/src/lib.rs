@@ -1,0 +1,21 @@
+#![forbid(unsafe_code)]
+//! The shared core of the Government Information Resource Application
+//! System: configuration, storage, errors, authorization, audit, crypto, the
+//! org structure, and the PC REST routes. Every other crate builds on it and
+//! it depends on none of them.
+
+pub mod audit;
+pub mod authz;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod http;
+pub mod openapi;
+pub mod org;
+pub mod pagination;
+pub mod pii;
+pub mod state;
+pub mod telemetry;

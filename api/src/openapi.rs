@@ -1,0 +1,33 @@
+//! The OpenAPI 3.1 description, generated from the handlers' annotations.
+
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "政务信息资源应用系统 API",
+        description = "Shanghai Government Information Resource Application System (2025 upgrade): PC API (/api/v1), mobile BFF (/m/v1), operations. Errors are RFC 9457 problem+json.",
+        version = "0.1.0",
+    ),
+    paths(
+        crate::http::ops::healthz,
+        crate::http::ops::readyz,
+        crate::http::ops::metrics,
+        crate::org::units::list_units,
+        crate::org::units::get_unit,
+        crate::org::users::me,
+    ),
+    components(schemas(crate::error::Problem)),
+    tags(
+        (name = "org", description = "Org units, users and roles"),
+        (name = "ops", description = "Health, readiness, metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The core's document merged with the other crates' (`extra`), as JSON.
+pub fn render(extra: utoipa::openapi::OpenApi) -> String {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(extra);
+    doc.to_pretty_json().unwrap_or_default() + "\n"
+}

@@ -1,0 +1,27 @@
+//! The state every handler receives: cheap to clone (all shared parts are
+//! behind `Arc`s or are pools).
+
+use std::sync::Arc;
+
+use crate::authz::Authenticator;
+use crate::config::Config;
+use crate::db::Db;
+use crate::http::metrics::Metrics;
+use crate::pii::PiiCipher;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub pii: Arc<PiiCipher>,
+    pub authn: Authenticator,
+    pub metrics: Arc<Metrics>,
+    /// The OpenAPI document, rendered once at start.
+    pub openapi: Arc<str>,
+}
+
+impl AppState {
+    pub fn audit_key(&self) -> &[u8] {
+        self.config.audit_key()
+    }
+}
