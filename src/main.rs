@@ -68,7 +68,10 @@ fn main() -> ExitCode {
         }
     };
     api::telemetry::init(&config.log);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("gov-server: cannot start the runtime: {e}");
@@ -104,7 +107,9 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
             db.close().await;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Audit { command: AuditCommand::Verify } => {
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
             let db = api::db::connect(&config.database).await?;
             let report = api::audit::verify_chain(&db, config.audit_key()).await?;
             db.close().await;
@@ -142,7 +147,11 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         let loaded = api::demo::load(&db, &config, &pii)
             .await
             .map_err(|e| anyhow::anyhow!("loading demo data: {e}"))?;
-        tracing::info!(units = loaded.units, users = loaded.users, "demo data loaded");
+        tracing::info!(
+            units = loaded.units,
+            users = loaded.users,
+            "demo data loaded"
+        );
     }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

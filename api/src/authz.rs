@@ -177,7 +177,9 @@ pub async fn load_principal(db: &Db, key: UserKey<'_>) -> ApiResult<Principal> {
     };
     let row: Option<PrincipalRow> =
         on_db!(db, p => sqlx::query_as(sql).bind(value).fetch_optional(p).await)?;
-    let row = row.filter(|r| r.status == "active").ok_or(ApiError::Unauthenticated)?;
+    let row = row
+        .filter(|r| r.status == "active")
+        .ok_or(ApiError::Unauthenticated)?;
     let grants: Vec<GrantRow> =
         on_db!(db, p => sqlx::query_as(GRANTS).bind(&row.id).fetch_all(p).await)?;
     Ok(Principal {

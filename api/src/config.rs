@@ -100,9 +100,11 @@ impl Config {
             }
             fig = fig.merge(Toml::file(path));
         }
-        fig = fig
-            .merge(Env::prefixed("GOV_").split("__"))
-            .merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database.url".into()));
+        fig = fig.merge(Env::prefixed("GOV_").split("__")).merge(
+            Env::raw()
+                .only(&["DATABASE_URL"])
+                .map(|_| "database.url".into()),
+        );
         let config: Config = fig
             .extract()
             .map_err(|e| ConfigError::Invalid(e.to_string()))?;
@@ -120,8 +122,16 @@ impl Config {
             let c = &self.crypto;
             let dev = [
                 (c.pii_key.expose_secret(), DEV_PII_KEY, "crypto.pii_key"),
-                (c.index_key.expose_secret(), DEV_INDEX_KEY, "crypto.index_key"),
-                (c.audit_key.expose_secret(), DEV_AUDIT_KEY, "crypto.audit_key"),
+                (
+                    c.index_key.expose_secret(),
+                    DEV_INDEX_KEY,
+                    "crypto.index_key",
+                ),
+                (
+                    c.audit_key.expose_secret(),
+                    DEV_AUDIT_KEY,
+                    "crypto.audit_key",
+                ),
             ];
             for (value, dev_value, key) in dev {
                 if value == dev_value {
@@ -196,8 +206,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("gov-config-{}", ulid::Ulid::new()));
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("gov.toml");
-        std::fs::write(&file, "listen = \"127.0.0.1:9999\"\n[http]\nbody_limit_bytes = 2048\n")
-            .unwrap();
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9999\"\n[http]\nbody_limit_bytes = 2048\n",
+        )
+        .unwrap();
         let config = Config::load(Some(&file)).unwrap();
         assert_eq!(config.listen.port(), 9999);
         assert_eq!(config.http.body_limit_bytes, 2048);

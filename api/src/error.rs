@@ -72,7 +72,10 @@ pub struct Problem {
 
 impl ApiError {
     pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        ApiError::Invalid { field: field.into(), reason: reason.into() }
+        ApiError::Invalid {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 
     pub fn status(&self) -> StatusCode {
@@ -137,7 +140,9 @@ impl ApiError {
             ApiError::PayloadTooLarge if zh => "请求体超过服务器允许的大小".into(),
             ApiError::UnsupportedMediaType if zh => "请求体须为 application/json".into(),
             ApiError::UnsupportedMediaType => "the body must be application/json".into(),
-            ApiError::Internal(_) if zh => "请稍后重试；如问题持续，请联系管理员并提供请求编号".into(),
+            ApiError::Internal(_) if zh => {
+                "请稍后重试；如问题持续，请联系管理员并提供请求编号".into()
+            }
             ApiError::Internal(_) => {
                 "please retry later; if it persists, contact support with the request id".into()
             }
@@ -172,7 +177,9 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             // `{:#}` prints anyhow's whole cause chain, for us only.
             match &self {
-                ApiError::Internal(cause) => tracing::error!(error = %format!("{cause:#}"), "request failed"),
+                ApiError::Internal(cause) => {
+                    tracing::error!(error = %format!("{cause:#}"), "request failed")
+                }
                 other => tracing::warn!(error = %other, "request failed"),
             }
         }

@@ -16,6 +16,7 @@ use utoipa::OpenApi;
         crate::org::units::list_units,
         crate::org::units::get_unit,
         crate::org::users::me,
+        crate::org::roles::grant_role,
     ),
     components(schemas(crate::error::Problem)),
     tags(

@@ -2,9 +2,9 @@
 //! row of the previous page by its sort key, so pages stay stable while rows
 //! are added (no OFFSET drift) and every page is one index range scan.
 
+use crate::error::{ApiError, ApiResult};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use crate::error::{ApiError, ApiResult};
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 200;
@@ -16,7 +16,10 @@ pub fn page_limit(limit: Option<i64>) -> ApiResult<i64> {
     match limit {
         None => Ok(DEFAULT_LIMIT),
         Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-        Some(_) => Err(ApiError::invalid("limit", format!("须在 1 到 {MAX_LIMIT} 之间"))),
+        Some(_) => Err(ApiError::invalid(
+            "limit",
+            format!("须在 1 到 {MAX_LIMIT} 之间"),
+        )),
     }
 }
 
@@ -27,7 +30,9 @@ pub fn encode_cursor(sort_order: i64, id: &str) -> String {
 
 /// Decodes a cursor; no cursor means "before the first row".
 pub fn decode_cursor(cursor: Option<&str>) -> ApiResult<(i64, String)> {
-    let Some(cursor) = cursor else { return Ok((i64::MIN, String::new())) };
+    let Some(cursor) = cursor else {
+        return Ok((i64::MIN, String::new()));
+    };
     let bad = || ApiError::invalid("cursor", "分页游标无效");
     let raw = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let raw = String::from_utf8(raw).map_err(|_| bad())?;

@@ -15,10 +15,7 @@ pub struct Phone(String);
 impl Phone {
     /// Accepts `13812345678`, `+86 138 1234 5678`, `0086-138-1234-5678`.
     pub fn parse(input: &str) -> Result<Self, &'static str> {
-        let digits: String = input
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '-'))
-            .collect();
+        let digits: String = input.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
         let digits = digits
             .strip_prefix("+86")
             .or_else(|| digits.strip_prefix("0086"))
@@ -119,7 +116,16 @@ mod tests {
 
     #[test]
     fn phone_parse_rejects_non_mobile_numbers() {
-        for input in ["", "1381234567", "138123456789", "12812345678", "23812345678", "1381234567a", "021-12345678", "１３８１２３４５６７８"] {
+        for input in [
+            "",
+            "1381234567",
+            "138123456789",
+            "12812345678",
+            "23812345678",
+            "1381234567a",
+            "021-12345678",
+            "１３８１２３４５６７８",
+        ] {
             assert!(Phone::parse(input).is_err(), "{input} should be rejected");
         }
     }

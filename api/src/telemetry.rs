@@ -7,7 +7,9 @@ use crate::config::{LogConfig, LogFormat};
 
 pub fn init(config: &LogConfig) {
     let filter = EnvFilter::try_new(&config.level).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
     let _ = match config.format {
         LogFormat::Json => builder
             .json()

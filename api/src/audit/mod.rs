@@ -25,7 +25,7 @@ use crate::clock;
 use crate::crypto::hmac_sm3;
 use crate::db::{Db, Tx};
 use crate::http::context;
-use crate::{on_tx};
+use crate::on_tx;
 
 /// The MAC that the first record chains from.
 pub const GENESIS_MAC: &str = "genesis";
@@ -57,13 +57,19 @@ pub struct Actor {
 
 impl Actor {
     pub fn system(label: &str) -> Self {
-        Actor { id: None, label: label.to_owned() }
+        Actor {
+            id: None,
+            label: label.to_owned(),
+        }
     }
 }
 
 impl From<&Principal> for Actor {
     fn from(p: &Principal) -> Self {
-        Actor { id: Some(p.user_id.clone()), label: p.login_name.clone() }
+        Actor {
+            id: Some(p.user_id.clone()),
+            label: p.login_name.clone(),
+        }
     }
 }
 
@@ -119,7 +125,10 @@ impl Record {
     }
 
     pub fn expected_mac(&self, key: &[u8]) -> String {
-        hex::encode(hmac_sm3(key, &[self.prev_mac.as_bytes(), &[0], &self.canonical()]))
+        hex::encode(hmac_sm3(
+            key,
+            &[self.prev_mac.as_bytes(), &[0], &self.canonical()],
+        ))
     }
 }
 
@@ -132,8 +141,7 @@ pub async fn append(tx: &mut Tx, key: &[u8], entry: Entry) -> Result<(), sqlx::E
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
     const HEAD: &str = "UPDATE audit_head SET mac = $1 WHERE id = 1";
 
-    let (seq, prev_mac): (i64, String) =
-        on_tx!(tx, c => sqlx::query_as(BUMP).fetch_one(c).await)?;
+    let (seq, prev_mac): (i64, String) = on_tx!(tx, c => sqlx::query_as(BUMP).fetch_one(c).await)?;
     let ctx = context::current();
     let mut record = Record {
         seq,
@@ -160,6 +168,28 @@ pub async fn append(tx: &mut Tx, key: &[u8], entry: Entry) -> Result<(), sqlx::E
         .execute(c).await.map(|r| r.rows_affected()))?;
     on_tx!(tx, c => sqlx::query(HEAD).bind(&r.mac).execute(c).await.map(|r| r.rows_affected()))?;
     Ok(())
+}
+
+/// Records that `principal` was refused `action` on a target. Failing to
+/// write the record is logged, not answered: the caller is refused anyway.
+pub async fn record_denied(
+    state: &crate::state::AppState,
+    principal: &Principal,
+    action: &'static str,
+    target_type: &'static str,
+    target_id: &str,
+) {
+    let entry = Entry {
+        actor: Actor::from(principal),
+        action,
+        target_type: Some(target_type),
+        target_id: Some(target_id.to_owned()),
+        outcome: Outcome::Denied,
+        detail: serde_json::json!({}),
+    };
+    if let Err(e) = record(&state.db, state.audit_key(), entry).await {
+        tracing::error!(error = %e, action, "could not write the audit record of a denial");
+    }
 }
 
 /// Records an event on its own, for outcomes with no business change to

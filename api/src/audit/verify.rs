@@ -38,7 +38,11 @@ pub async fn verify_chain(db: &Db, key: &[u8]) -> Result<VerifyReport, sqlx::Err
         for record in page {
             let bad = |reason: String| VerifyReport {
                 records: count,
-                first_bad: Some(BadRecord { seq: record.seq, id: record.id.clone(), reason }),
+                first_bad: Some(BadRecord {
+                    seq: record.seq,
+                    id: record.id.clone(),
+                    reason,
+                }),
             };
             if record.seq != last_seq + 1 {
                 return Ok(bad(format!(
@@ -47,14 +51,19 @@ pub async fn verify_chain(db: &Db, key: &[u8]) -> Result<VerifyReport, sqlx::Err
                 )));
             }
             if record.prev_mac != last_mac {
-                return Ok(bad("does not chain from the previous record: records were reordered or replaced".into()));
+                return Ok(bad(
+                    "does not chain from the previous record: records were reordered or replaced"
+                        .into(),
+                ));
             }
             let mac_ok = hex::decode(&record.mac)
                 .ok()
                 .zip(hex::decode(record.expected_mac(key)).ok())
                 .is_some_and(|(stored, expected)| mac_eq(&stored, &expected));
             if !mac_ok {
-                return Ok(bad("MAC does not match its content: the record was changed".into()));
+                return Ok(bad(
+                    "MAC does not match its content: the record was changed".into(),
+                ));
             }
             last_seq = record.seq;
             last_mac = record.mac;
@@ -78,5 +87,8 @@ pub async fn verify_chain(db: &Db, key: &[u8]) -> Result<VerifyReport, sqlx::Err
             }),
         });
     }
-    Ok(VerifyReport { records: count, first_bad: None })
+    Ok(VerifyReport {
+        records: count,
+        first_bad: None,
+    })
 }

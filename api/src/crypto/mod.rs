@@ -67,7 +67,10 @@ mod tests {
             "28e63256e7c5a087b1f073265dc53092163f7b82729735d06f28f10af9d52393"
         );
         // Split input gives the same MAC as the whole.
-        assert_eq!(hmac_sm3(b"key", &[b"a", b"bc"]), hmac_sm3(b"key", &[b"abc"]));
+        assert_eq!(
+            hmac_sm3(b"key", &[b"a", b"bc"]),
+            hmac_sm3(b"key", &[b"abc"])
+        );
     }
 
     #[test]

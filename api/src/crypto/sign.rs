@@ -74,7 +74,10 @@ fn raw_to_der(raw: &[u8]) -> Vec<u8> {
 }
 
 fn der_integer(bytes: &[u8]) -> Vec<u8> {
-    let first = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len() - 1);
+    let first = bytes
+        .iter()
+        .position(|b| *b != 0)
+        .unwrap_or(bytes.len() - 1);
     let trimmed = &bytes[first..];
     let pad = trimmed[0] & 0x80 != 0;
     let mut out = vec![0x02, (trimmed.len() + usize::from(pad)) as u8];
@@ -90,20 +93,28 @@ fn der_integer(bytes: &[u8]) -> Vec<u8> {
 /// trailing bytes, integers at most 32 bytes after the sign pad.
 fn der_to_raw(der: &[u8]) -> Result<[u8; 64], SignError> {
     let bad = SignError::BadSignature;
-    let [0x30, len, body @ ..] = der else { return Err(bad) };
+    let [0x30, len, body @ ..] = der else {
+        return Err(bad);
+    };
     if usize::from(*len) != body.len() {
         return Err(bad);
     }
     let mut out = [0u8; 64];
     let mut rest = body;
     for half in out.chunks_mut(32) {
-        let [0x02, n, tail @ ..] = rest else { return Err(SignError::BadSignature) };
+        let [0x02, n, tail @ ..] = rest else {
+            return Err(SignError::BadSignature);
+        };
         let n = usize::from(*n);
         if n == 0 || n > tail.len() {
             return Err(SignError::BadSignature);
         }
         let (int, after) = tail.split_at(n);
-        let int = if int.len() == 33 && int[0] == 0 { &int[1..] } else { int };
+        let int = if int.len() == 33 && int[0] == 0 {
+            &int[1..]
+        } else {
+            int
+        };
         if int.len() > 32 {
             return Err(SignError::BadSignature);
         }

@@ -38,7 +38,13 @@ impl Sm4Key {
         // Encryption only fails for inputs beyond GCM's 64 GiB limit.
         let ct = self
             .0
-            .encrypt(&nonce, Payload { msg: plaintext, aad })
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plaintext,
+                    aad,
+                },
+            )
             .unwrap_or_default();
         let mut out = Vec::with_capacity(1 + NONCE_LEN + ct.len());
         out.push(VERSION);
@@ -61,7 +67,7 @@ impl Sm4Key {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sm4::cipher::{BlockEncrypt, KeyInit as _};
+    use sm4::cipher::BlockEncrypt;
 
     const KEY: &str = "0123456789abcdeffedcba9876543210";
 
@@ -99,7 +105,10 @@ mod tests {
         let mut flipped = sealed.clone();
         flipped[20] ^= 1;
         assert_eq!(key.open(&flipped, b"users.phone"), Err(SealError::Tampered));
-        assert_eq!(key.open(&sealed[..10], b"users.phone"), Err(SealError::Tampered));
+        assert_eq!(
+            key.open(&sealed[..10], b"users.phone"),
+            Err(SealError::Tampered)
+        );
     }
 
     #[test]

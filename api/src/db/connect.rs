@@ -28,9 +28,11 @@ pub async fn connect(config: &DatabaseConfig) -> Result<Db, DbError> {
     let acquire = Duration::from_secs(config.acquire_timeout_secs);
     if let Some(rest) = url.strip_prefix("sqlite://") {
         let path = rest.split('?').next().unwrap_or(rest);
-        if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| DbError::Directory(path.to_owned(), e))?;
+        if let Some(dir) = Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).map_err(|e| DbError::Directory(path.to_owned(), e))?;
         }
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)

@@ -93,7 +93,9 @@ impl Db {
         let applied: i64 = on_db!(self, p => sqlx::query_scalar(SQL).fetch_one(p).await)
             .map_err(|e| format!("database unreachable: {e}"))?;
         if applied < latest {
-            return Err(format!("schema at version {applied}, binary needs {latest}"));
+            return Err(format!(
+                "schema at version {applied}, binary needs {latest}"
+            ));
         }
         Ok(())
     }

@@ -42,9 +42,11 @@ pub async fn scope<F: Future>(ctx: RequestContext, fut: F) -> F::Output {
 /// The current request's context; outside a request (CLI, background jobs)
 /// an empty one.
 pub fn current() -> RequestContext {
-    CURRENT
-        .try_with(Clone::clone)
-        .unwrap_or(RequestContext { request_id: String::new(), lang: Lang::Zh, source_ip: None })
+    CURRENT.try_with(Clone::clone).unwrap_or(RequestContext {
+        request_id: String::new(),
+        lang: Lang::Zh,
+        source_ip: None,
+    })
 }
 
 /// A caller may pass its own `X-Request-Id` for tracing across systems; we
@@ -54,7 +56,9 @@ pub fn accept_request_id(header: Option<&str>) -> String {
         Some(id)
             if !id.is_empty()
                 && id.len() <= 64
-                && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
         {
             id.to_owned()
         }

@@ -47,7 +47,11 @@ impl Metrics {
             "Time from request to response head",
             latency.clone(),
         );
-        Metrics { registry, requests, latency }
+        Metrics {
+            registry,
+            requests,
+            latency,
+        }
     }
 
     pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
@@ -59,7 +63,10 @@ impl Metrics {
             })
             .inc();
         self.latency
-            .get_or_create(&LatencyLabels { method: method.to_owned(), route: route.to_owned() })
+            .get_or_create(&LatencyLabels {
+                method: method.to_owned(),
+                route: route.to_owned(),
+            })
             .observe(elapsed.as_secs_f64());
     }
 

@@ -32,6 +32,7 @@ pub fn app(state: AppState, extra: Router<AppState>) -> Router {
         .merge(ops::routes())
         .merge(crate::org::units::routes())
         .merge(crate::org::users::routes())
+        .merge(crate::org::roles::routes())
         .merge(extra)
         .fallback(|| async { ApiError::NoRoute })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
@@ -49,11 +50,12 @@ pub fn app(state: AppState, extra: Router<AppState>) -> Router {
 async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let headers = req.headers();
-    let request_id = context::accept_request_id(
-        headers.get(&REQUEST_ID).and_then(|v| v.to_str().ok()),
-    );
+    let request_id =
+        context::accept_request_id(headers.get(&REQUEST_ID).and_then(|v| v.to_str().ok()));
     let lang = Lang::from_accept_language(
-        headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()),
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
     );
     let source_ip = req
         .extensions()
@@ -65,8 +67,13 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
         .map_or("unmatched", MatchedPath::as_str)
         .to_owned();
     let method = req.method().as_str().to_owned();
-    let span = tracing::info_span!("request", request_id = %request_id, method = %method, route = %route);
-    let ctx = RequestContext { request_id: request_id.clone(), lang, source_ip };
+    let span =
+        tracing::info_span!("request", request_id = %request_id, method = %method, route = %route);
+    let ctx = RequestContext {
+        request_id: request_id.clone(),
+        lang,
+        source_ip,
+    };
     let timeout = Duration::from_secs(state.config.http.request_timeout_secs);
 
     let mut response = context::scope(ctx, async move {
@@ -81,7 +88,11 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
     span.in_scope(|| {
-        tracing::info!(status, latency_ms = elapsed.as_secs_f64() * 1e3, "request finished")
+        tracing::info!(
+            status,
+            latency_ms = elapsed.as_secs_f64() * 1e3,
+            "request finished"
+        )
     });
     state.metrics.observe(&method, &route, status, elapsed);
     if let Ok(value) = HeaderValue::from_str(&request_id) {
@@ -94,14 +105,21 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
 /// sniffed, framed, cached or given a referrer.
 async fn security_headers(mut response: Response) -> Response {
     let h = response.headers_mut();
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
     );
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
     response
 }
 
@@ -114,12 +132,15 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutdown requested; draining requests in flight");
-            let _ = stop_tx.send(true);
-        });
+    let server = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        tracing::info!("shutdown requested; draining requests in flight");
+        let _ = stop_tx.send(true);
+    });
     let deadline = async move {
         let _ = stop_rx.wait_for(|stopped| *stopped).await;
         tokio::time::sleep(grace).await;

@@ -54,11 +54,17 @@ pub async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Status>> {
     responses((status = 200, content_type = "application/openmetrics-text", body = String)))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
         state.metrics.render(),
     )
 }
 
 async fn openapi(State(state): State<AppState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], state.openapi.to_string())
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        state.openapi.to_string(),
+    )
 }

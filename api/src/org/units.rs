@@ -14,9 +14,9 @@ use crate::authz::Principal;
 use crate::clock;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::ApiQuery;
-use crate::{on_db, visible_unit_sql};
 use crate::pagination::{decode_cursor, encode_cursor, page_limit};
 use crate::state::AppState;
+use crate::{on_db, visible_unit_sql};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -172,7 +172,10 @@ fn page_of(mut rows: Vec<UnitRow>, limit: i64) -> UnitPage {
     let next_cursor = more
         .then(|| rows.last().map(|r| encode_cursor(r.sort_order, &r.id)))
         .flatten();
-    UnitPage { items: rows.into_iter().map(UnitRow::summary).collect(), next_cursor }
+    UnitPage {
+        items: rows.into_iter().map(UnitRow::summary).collect(),
+        next_cursor,
+    }
 }
 
 /// One unit with its breadcrumbs.
@@ -205,7 +208,10 @@ pub async fn get_unit(
         code: row.code,
         parent_id: row.parent_id,
         child_count: row.child_count,
-        ancestors: ancestors.into_iter().map(|(id, name)| UnitRef { id, name }).collect(),
+        ancestors: ancestors
+            .into_iter()
+            .map(|(id, name)| UnitRef { id, name })
+            .collect(),
         created_at: clock::rfc3339(row.created_at),
         updated_at: clock::rfc3339(row.updated_at),
         id: row.id,

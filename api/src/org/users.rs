@@ -72,8 +72,7 @@ pub struct RoleView {
     responses((status = 200, body = Me), (status = 401, body = crate::error::Problem)))]
 pub async fn me(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<Me>> {
     const SQL: &str = "SELECT phone_cipher FROM users WHERE id = $1";
-    let cipher: Option<Vec<u8>> =
-        on_db!(&state.db, p => sqlx::query_scalar(SQL).bind(&principal.user_id).fetch_one(p).await)?;
+    let cipher: Option<Vec<u8>> = on_db!(&state.db, p => sqlx::query_scalar(SQL).bind(&principal.user_id).fetch_one(p).await)?;
     let phone_masked = cipher.map(|c| match state.pii.decrypt(PHONE_FIELD, &c) {
         Ok(phone) => mask_phone(&phone),
         Err(e) => {
@@ -95,7 +94,10 @@ pub async fn me(State(state): State<AppState>, principal: Principal) -> ApiResul
         roles: principal
             .grants
             .into_iter()
-            .map(|grant| RoleView { role_label: grant.role.label_zh().to_owned(), grant })
+            .map(|grant| RoleView {
+                role_label: grant.role.label_zh().to_owned(),
+                grant,
+            })
             .collect(),
     }))
 }

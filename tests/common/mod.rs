@@ -1,0 +1,280 @@
+//! The end-to-end harness: starts the real `gov-server` binary on port 0
+//! with a fresh database (a temporary SQLite file, or a fresh PostgreSQL
+//! database per test when `TEST_POSTGRES_URL` is set) and talks HTTP to it.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use api::config::DatabaseConfig;
+use api::db::Db;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_gov-server");
+
+/// A fresh, empty database: its URL, and the temp dir to remove (SQLite).
+pub struct TestDb {
+    pub url: String,
+    dir: Option<PathBuf>,
+}
+
+impl TestDb {
+    pub async fn new() -> TestDb {
+        let name = format!("gov_test_{}", ulid::Ulid::new().to_string().to_lowercase());
+        match std::env::var("TEST_POSTGRES_URL") {
+            Ok(admin_url) if !admin_url.is_empty() => {
+                let admin = sqlx::PgPool::connect(&admin_url)
+                    .await
+                    .expect("TEST_POSTGRES_URL");
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&admin)
+                    .await
+                    .expect("create test database");
+                admin.close().await;
+                let (base, _) = admin_url
+                    .rsplit_once('/')
+                    .expect("URL with a database name");
+                TestDb {
+                    url: format!("{base}/{name}"),
+                    dir: None,
+                }
+            }
+            _ => {
+                let dir = std::env::temp_dir().join(&name);
+                std::fs::create_dir_all(&dir).unwrap();
+                let url = format!("sqlite://{}", dir.join("gov.db").display());
+                TestDb {
+                    url,
+                    dir: Some(dir),
+                }
+            }
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.dir.is_none()
+    }
+
+    /// A direct connection, for looking at (or tampering with) what the
+    /// server stored.
+    pub async fn connect(&self) -> Db {
+        let config = DatabaseConfig {
+            url: self.url.clone().into(),
+            max_connections: 2,
+            acquire_timeout_secs: 5,
+        };
+        api::db::connect(&config)
+            .await
+            .expect("connect to the test database")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub db: TestDb,
+    pub client: reqwest::Client,
+    child: Child,
+    logs: Arc<Mutex<Vec<String>>>,
+}
+
+#[derive(Default)]
+pub struct Options {
+    pub demo: bool,
+    pub env: Vec<(&'static str, String)>,
+}
+
+/// The server with demo data, on a fresh database.
+pub async fn spawn_app() -> TestApp {
+    spawn_with(
+        TestDb::new().await,
+        Options {
+            demo: true,
+            env: vec![],
+        },
+    )
+    .await
+}
+
+pub async fn spawn_with(db: TestDb, options: Options) -> TestApp {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["serve", "--listen", "127.0.0.1:0"]);
+    if options.demo {
+        cmd.arg("--demo");
+    }
+    cmd.env("DATABASE_URL", &db.url)
+        .env("GOV_LOG__LEVEL", "info,sqlx=warn")
+        .env("GOV_LOG__FORMAT", "json")
+        .envs(options.env)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let mut child = cmd.spawn().expect("start gov-server");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let logs = Arc::new(Mutex::new(Vec::new()));
+    let addr = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.expect("read server output") {
+            logs.lock().unwrap().push(line.clone());
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
+                continue;
+            };
+            if v["message"] == "listening" {
+                return v["addr"].as_str().map(str::to_owned);
+            }
+        }
+        None
+    })
+    .await
+    .ok()
+    .flatten();
+    let Some(addr) = addr else {
+        let out = child.wait_with_output().await.expect("server output");
+        panic!(
+            "server did not start:\n{}\n{}",
+            logs.lock().unwrap().join("\n"),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let sink = logs.clone();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    TestApp {
+        base: format!("http://{addr}"),
+        db,
+        client: reqwest::Client::new(),
+        child,
+        logs,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// GET as a demo user (by login name), or anonymously with `None`.
+    pub async fn get_as(&self, user: Option<&str>, path: &str) -> reqwest::Response {
+        let mut req = self.client.get(self.url(path));
+        if let Some(user) = user {
+            req = req.header("x-test-user", user);
+        }
+        req.send().await.expect("request")
+    }
+
+    /// GET and parse JSON, asserting the status.
+    pub async fn get_json(&self, user: &str, path: &str, status: u16) -> serde_json::Value {
+        let resp = self.get_as(Some(user), path).await;
+        assert_eq!(resp.status().as_u16(), status, "GET {path} as {user}");
+        resp.json().await.expect("JSON body")
+    }
+
+    pub async fn post_raw(
+        &self,
+        user: &str,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header("x-test-user", user)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub fn logs(&self) -> Vec<String> {
+        self.logs.lock().unwrap().clone()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("server running")
+    }
+
+    /// Sends SIGTERM and waits for the process to exit.
+    pub async fn terminate(mut self) -> (std::process::ExitStatus, Vec<String>) {
+        let pid = self.pid().to_string();
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let exit = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+            .await
+            .expect("server exits after SIGTERM")
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        (exit, self.logs())
+    }
+
+    /// Runs a CLI command against this app's database.
+    pub async fn cli(&self, args: &[&str]) -> std::process::Output {
+        run_cli(&self.db.url, args, &[]).await
+    }
+
+    /// Stops the server, keeping the database for another start.
+    pub async fn stop(mut self) -> TestDb {
+        let _ = self.child.kill().await;
+        let _ = self.child.wait().await;
+        let TestApp { db, .. } = self;
+        db
+    }
+
+    /// The id of a demo unit, by its code.
+    pub async fn unit_id(&self, code: &str) -> String {
+        let db = self.db.connect().await;
+        let id: String = api::on_db!(&db, p =>
+            sqlx::query_scalar("SELECT id FROM org_units WHERE code = $1").bind(code).fetch_one(p).await)
+        .unwrap();
+        db.close().await;
+        id
+    }
+
+    pub async fn count(&self, sql: &'static str) -> i64 {
+        let db = self.db.connect().await;
+        let n: i64 = api::on_db!(&db, p => sqlx::query_scalar(sql).fetch_one(p).await).unwrap();
+        db.close().await;
+        n
+    }
+}
+
+pub async fn run_cli(db_url: &str, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    Command::new(BIN)
+        .args(args)
+        .env("DATABASE_URL", db_url)
+        .env("GOV_LOG__LEVEL", "warn")
+        .envs(env.iter().copied())
+        .output()
+        .await
+        .expect("run gov-server")
+}
+
+/// Asserts a problem+json answer and returns its body.
+pub async fn problem(resp: reqwest::Response, status: u16, code: &str) -> serde_json::Value {
+    assert_eq!(resp.status().as_u16(), status);
+    let ct = resp.headers()["content-type"].to_str().unwrap().to_owned();
+    assert_eq!(ct, "application/problem+json");
+    let header_id = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status);
+    assert_eq!(body["request_id"], header_id.as_str());
+    assert!(body["title"].as_str().is_some_and(|t| !t.is_empty()));
+    assert!(body["type"].as_str().is_some_and(|t| t.ends_with(code)));
+    body
+}

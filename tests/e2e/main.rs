@@ -1,0 +1,15 @@
+//! End-to-end tests of the `gov-server` binary over HTTP. One test binary,
+//! so the suite links once; each test starts its own server and database.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod audit;
+mod cli;
+mod demo;
+mod errors;
+mod ops;
+mod org;
+mod roles;
+mod schema;

@@ -1,0 +1,183 @@
+//! Health, readiness, metrics, request ids in logs, headers, shutdown.
+
+use std::time::Duration;
+
+use crate::common::{problem, spawn_app};
+
+#[tokio::test]
+async fn health_and_readiness() {
+    let app = spawn_app().await;
+    let resp = app.get_as(None, "/healthz").await;
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(
+        resp.json::<serde_json::Value>().await.unwrap()["status"],
+        "ok"
+    );
+    let resp = app.get_as(None, "/readyz").await;
+    assert_eq!(
+        resp.json::<serde_json::Value>().await.unwrap()["status"],
+        "ready"
+    );
+}
+
+#[tokio::test]
+async fn not_ready_while_the_schema_is_behind_the_binary() {
+    let app = spawn_app().await;
+    let db = app.db.connect().await;
+    let forget =
+        "DELETE FROM _sqlx_migrations WHERE version = (SELECT MAX(version) FROM _sqlx_migrations)";
+    api::on_db!(&db, p => sqlx::query(forget).execute(p).await.map(|_| ())).unwrap();
+    problem(app.get_as(None, "/readyz").await, 503, "unavailable").await;
+    // Liveness does not depend on the database.
+    assert_eq!(app.get_as(None, "/healthz").await.status().as_u16(), 200);
+}
+
+#[tokio::test]
+async fn not_ready_while_postgres_refuses_connections() {
+    let app = spawn_app().await;
+    if !app.db.is_postgres() {
+        eprintln!(
+            "SKIPPED: needs TEST_POSTGRES_URL (SQLite is embedded and cannot be unreachable)"
+        );
+        return;
+    }
+    let admin = sqlx::PgPool::connect(&std::env::var("TEST_POSTGRES_URL").unwrap())
+        .await
+        .unwrap();
+    let name = app.db.url.rsplit('/').next().unwrap().to_owned();
+    let run = |sql: String| {
+        let admin = admin.clone();
+        async move {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&admin)
+                .await
+                .unwrap()
+        }
+    };
+    run(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false")).await;
+    run(format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+    ))
+    .await;
+    problem(app.get_as(None, "/readyz").await, 503, "unavailable").await;
+    run(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true")).await;
+    let mut ready = false;
+    for _ in 0..50 {
+        if app.get_as(None, "/readyz").await.status().as_u16() == 200 {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ready, "ready again once the database is back");
+}
+
+#[tokio::test]
+async fn metrics_count_requests_per_route_template() {
+    let app = spawn_app().await;
+    let unit = app.unit_id("310104").await;
+    for _ in 0..3 {
+        app.get_as(Some("sysadmin"), &format!("/api/v1/org/units/{unit}"))
+            .await;
+    }
+    app.get_as(None, "/no/such/path").await;
+    let text = app.get_as(None, "/metrics").await.text().await.unwrap();
+    assert!(
+        text.contains(
+            r#"gov_http_requests_total{method="GET",route="/api/v1/org/units/{id}",status="200"} 3"#
+        ),
+        "{text}"
+    );
+    assert!(text.contains(r#"route="unmatched",status="404""#));
+    assert!(text.contains(r#"gov_http_request_duration_seconds_bucket{le="#));
+    // Raw ids never become labels.
+    assert!(!text.contains(&unit));
+}
+
+#[tokio::test]
+async fn every_log_line_of_a_request_carries_its_id() {
+    let app = spawn_app().await;
+    let resp = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .header("x-test-user", "sysadmin")
+        .header("x-request-id", "trace-abc-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["x-request-id"], "trace-abc-123");
+    // A hostile id is replaced, not echoed.
+    let resp = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "<script>")
+        .send()
+        .await
+        .unwrap();
+    let id = resp.headers()["x-request-id"].to_str().unwrap();
+    assert_eq!(id.len(), 26);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let lines: Vec<serde_json::Value> = app
+        .logs()
+        .iter()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|v: &serde_json::Value| v["spans"][0]["request_id"] == "trace-abc-123")
+        .collect();
+    assert!(!lines.is_empty());
+    assert!(
+        lines
+            .iter()
+            .any(|v| v["message"] == "request finished" && v["status"] == 200)
+    );
+}
+
+#[tokio::test]
+async fn answers_carry_security_headers() {
+    let app = spawn_app().await;
+    let resp = app.get_as(None, "/healthz").await;
+    let h = resp.headers();
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert_eq!(h["cache-control"], "no-store");
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
+}
+
+#[tokio::test]
+async fn sigterm_drains_and_exits_cleanly() {
+    let app = spawn_app().await;
+    assert_eq!(app.get_as(None, "/healthz").await.status().as_u16(), 200);
+    let (status, logs) = app.terminate().await;
+    assert!(status.success(), "exit status {status}");
+    assert!(logs.iter().any(|l| l.contains("shutdown requested")));
+    assert!(logs.iter().any(|l| l.contains("\"stopped\"")));
+}
+
+#[tokio::test]
+async fn openapi_is_served_and_matches_the_cli() {
+    let app = spawn_app().await;
+    let served = app
+        .get_as(None, "/openapi.json")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let printed = app.cli(&["openapi"]).await;
+    assert_eq!(served, String::from_utf8(printed.stdout).unwrap());
+    let doc: serde_json::Value = serde_json::from_str(&served).unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    for path in [
+        "/api/v1/org/units",
+        "/api/v1/org/units/{id}",
+        "/api/v1/me",
+        "/m/v1/me",
+        "/api/v1/users/{id}/roles",
+        "/readyz",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} missing");
+    }
+}
