@@ -278,3 +278,12 @@ pub async fn problem(resp: reqwest::Response, status: u16, code: &str) -> serde_
     assert!(body["type"].as_str().is_some_and(|t| t.ends_with(code)));
     body
 }
+
+/// The `field` of every element of the JSON array `list`, as strings.
+pub fn pluck(list: &serde_json::Value, field: &str) -> Vec<String> {
+    list.as_array()
+        .expect("a JSON array")
+        .iter()
+        .map(|item| item[field].as_str().expect("a string field").to_owned())
+        .collect()
+}

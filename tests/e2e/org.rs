@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use crate::common::{problem, spawn_app};
+use crate::common::{pluck, problem, spawn_app};
 
 #[tokio::test]
 async fn city_wide_admin_sees_the_whole_tree_page_by_page() {
@@ -56,12 +56,7 @@ async fn district_official_sees_only_their_district() {
     let roots = app
         .get_json("xh_dispatcher", "/api/v1/org/units", 200)
         .await;
-    let names: Vec<_> = roots["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["name"].as_str().unwrap())
-        .collect();
+    let names = pluck(&roots["items"], "name");
     assert_eq!(names, ["上海市徐汇区人民政府"]);
 
     let children = app
@@ -71,15 +66,10 @@ async fn district_official_sees_only_their_district() {
             200,
         )
         .await;
-    let kinds: HashSet<_> = children["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["kind"].as_str().unwrap())
-        .collect();
-    assert!(
-        kinds.contains("street") && kinds.contains("town") && kinds.contains("district_bureau")
-    );
+    let kinds: HashSet<_> = pluck(&children["items"], "kind").into_iter().collect();
+    for kind in ["street", "town", "district_bureau"] {
+        assert!(kinds.contains(kind), "no {kind} under 徐汇区");
+    }
 
     // Another district, the city root, and a unit that does not exist all
     // answer the same 404: nothing leaks about what lies outside the scope.
@@ -105,22 +95,12 @@ async fn district_official_sees_only_their_district() {
         .get_json("xh_dispatcher", &format!("/api/v1/org/units/{street}"), 200)
         .await;
     assert_eq!(detail["name"], "徐家汇街道办事处");
-    let crumbs: Vec<_> = detail["ancestors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["name"].as_str().unwrap())
-        .collect();
+    let crumbs = pluck(&detail["ancestors"], "name");
     assert_eq!(crumbs, ["上海市徐汇区人民政府"]);
     let detail = app
         .get_json("sysadmin", &format!("/api/v1/org/units/{street}"), 200)
         .await;
-    let crumbs: Vec<_> = detail["ancestors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["name"].as_str().unwrap())
-        .collect();
+    let crumbs = pluck(&detail["ancestors"], "name");
     assert_eq!(crumbs, ["上海市人民政府", "上海市徐汇区人民政府"]);
     assert_eq!(detail["code"], "310104-XJH");
     assert_eq!(detail["kind_label"], "街道");
@@ -184,12 +164,7 @@ async fn me_shows_unit_roles_and_a_masked_phone() {
     assert_eq!(me["unit"]["name"], "浦东新区人民政府办公室");
     let phone = me["phone_masked"].as_str().unwrap();
     assert!(phone.starts_with("199****"), "{phone}");
-    let roles: Vec<_> = me["roles"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["role"].as_str().unwrap())
-        .collect();
+    let roles = pluck(&me["roles"], "role");
     assert_eq!(roles, ["handler", "seal_approver"]);
     assert_eq!(me["roles"][0]["role_label"], "经办人");
     assert_eq!(me["roles"][0]["unit_name"], "浦东新区人民政府办公室");
