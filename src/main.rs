@@ -14,6 +14,8 @@ use api::http::metrics::Metrics;
 use api::pii::PiiCipher;
 use api::state::AppState;
 use clap::{Parser, Subcommand};
+use sso::SsoState;
+use sso::keys::KeyRing;
 
 #[derive(Parser)]
 #[command(name = "gov-server", version, about = "政务信息资源应用系统 backend")]
@@ -46,6 +48,32 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Local administrator accounts.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Token signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Set a system, security or audit administrator's password (read from
+    /// GOV_ENROL_PASSWORD or the first line of standard input) and start TOTP
+    /// enrolment; prints the otpauth:// URI for the authenticator app. The
+    /// first login with a code from it completes enrolment.
+    Enrol { login_name: String },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Start signing with a new key; tokens signed with the old one stay
+    /// valid until they expire.
+    Rotate,
 }
 
 #[derive(Subcommand)]
@@ -89,7 +117,25 @@ fn main() -> ExitCode {
 }
 
 fn openapi() -> String {
-    api::openapi::render(mobile_bff::openapi())
+    let mut extra = sso::openapi();
+    extra.merge(mobile_bff::openapi());
+    api::openapi::render(extra)
+}
+
+async fn key_ring(config: &Config, db: &Db, pii: Arc<PiiCipher>) -> anyhow::Result<Arc<KeyRing>> {
+    let ttl = Duration::from_secs(config.auth.access_ttl_secs);
+    Ok(Arc::new(
+        KeyRing::load(db.clone(), pii, ttl)
+            .await
+            .context("loading token signing keys")?,
+    ))
+}
+
+fn pii_cipher(config: &Config) -> anyhow::Result<Arc<PiiCipher>> {
+    Ok(Arc::new(PiiCipher::new(
+        &config.crypto.pii_key,
+        config.crypto.index_key.clone(),
+    )?))
 }
 
 async fn open_db(config: &Config) -> anyhow::Result<Db> {
@@ -127,6 +173,33 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
                 }
             })
         }
+        Command::Admin {
+            command: AdminCommand::Enrol { login_name },
+        } => {
+            let db = open_db(&config).await?;
+            let password = match std::env::var("GOV_ENROL_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            let uri = enrol_admin(&config, &db, &login_name, &password).await?;
+            println!("{uri}");
+            db.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Keys {
+            command: KeysCommand::Rotate,
+        } => {
+            let db = open_db(&config).await?;
+            let keys = key_ring(&config, &db, pii_cipher(&config)?).await?;
+            let kid = keys.rotate().await?;
+            println!("signing with new key {kid}");
+            db.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Serve { listen, demo } => {
             if demo && config.is_production() {
                 anyhow::bail!("--demo is refused: the configuration says profile = \"production\"");
@@ -140,9 +213,47 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
     }
 }
 
+async fn enrol_admin(
+    config: &Config,
+    db: &Db,
+    login: &str,
+    password: &str,
+) -> anyhow::Result<String> {
+    let principal = api::authz::load_principal(db, api::authz::UserKey::LoginName(login))
+        .await
+        .map_err(|_| anyhow::anyhow!("no active user {login}"))?;
+    if !sso::local::LOCAL_ROLES
+        .iter()
+        .any(|r| principal.has_role(*r))
+    {
+        anyhow::bail!("{login} is not a system, security or audit administrator");
+    }
+    let pii = pii_cipher(config)?;
+    let mut tx = db.begin().await?;
+    let uri = sso::local::enrol(&mut tx, &pii, &principal.user_id, login, password, None)
+        .await
+        .map_err(|e| match e {
+            api::error::ApiError::Invalid { reason, .. } => {
+                anyhow::anyhow!("password refused: {reason}")
+            }
+            other => anyhow::anyhow!("{other}"),
+        })?;
+    let entry = api::audit::Entry {
+        actor: api::audit::Actor::system("cli"),
+        action: "credentials.enrol",
+        target_type: Some("user"),
+        target_id: Some(principal.user_id.clone()),
+        outcome: api::audit::Outcome::Success,
+        detail: serde_json::json!({ "login_name": login }),
+    };
+    api::audit::append(&mut tx, config.audit_key(), entry).await?;
+    tx.commit().await?;
+    Ok(uri)
+}
+
 async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let db = open_db(&config).await?;
-    let pii = PiiCipher::new(&config.crypto.pii_key, config.crypto.index_key.clone())?;
+    let pii = pii_cipher(&config)?;
     if demo {
         let loaded = api::demo::load(&db, &config, &pii)
             .await
@@ -158,15 +269,27 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         .with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
     let grace = Duration::from_secs(config.http.shutdown_grace_secs);
+    let keys = key_ring(&config, &db, pii.clone()).await?;
     let state = AppState {
         db: db.clone(),
+        authn: sso::authenticator(keys.clone(), config.auth.issuer.clone()),
         config: Arc::new(config),
-        pii: Arc::new(pii),
-        authn: sso::authenticator(),
+        pii,
         metrics: Arc::new(Metrics::new()),
         openapi: openapi().into(),
     };
-    let app = api::http::app(state, mobile_bff::routes());
+    let sso_state = SsoState {
+        app: state.clone(),
+        keys,
+    };
+    if demo {
+        let n = sso::local::load_demo_credentials(&sso_state)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo credentials: {e}"))?;
+        tracing::info!(administrators = n, "demo administrator credentials set");
+    }
+    let routes = sso::routes(sso_state).merge(mobile_bff::routes());
+    let app = api::http::app(state, routes);
     tracing::info!(addr = %addr, backend = db.backend(), demo, "listening");
     api::http::serve(listener, app, grace, shutdown_signal()).await?;
     db.close().await;

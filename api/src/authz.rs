@@ -10,7 +10,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
 use sqlx::FromRow;
@@ -95,8 +95,18 @@ pub struct Grant {
     pub unit_path: Option<String>,
 }
 
+/// The session a principal signed in with, when it came from a token.
+#[derive(Debug, Clone)]
+pub struct SessionInfo {
+    pub id: String,
+    pub channel: String,
+    /// The later of sign-in and the last step-up.
+    pub authenticated_at: time::OffsetDateTime,
+}
+
 #[derive(Debug, Clone)]
 pub struct Principal {
+    pub session: Option<SessionInfo>,
     pub user_id: String,
     pub login_name: String,
     pub display_name: String,
@@ -108,6 +118,22 @@ pub struct Principal {
 impl Principal {
     pub fn has_role(&self, role: Role) -> bool {
         self.grants.iter().any(|g| g.role == role)
+    }
+
+    /// Refuses unless the principal authenticated (signed in or stepped up)
+    /// within `max_age`: for sensitive actions such as approving a seal.
+    pub fn require_recent_auth(&self, max_age: std::time::Duration) -> ApiResult<()> {
+        let recent = self
+            .session
+            .as_ref()
+            .is_some_and(|s| crate::clock::now() - s.authenticated_at <= max_age);
+        if recent {
+            Ok(())
+        } else {
+            Err(ApiError::StepUpRequired {
+                max_age_secs: max_age.as_secs(),
+            })
+        }
     }
 
     /// Refuses unless the principal holds one of `roles`. Use for actions
@@ -183,6 +209,7 @@ pub async fn load_principal(db: &Db, key: UserKey<'_>) -> ApiResult<Principal> {
     let grants: Vec<GrantRow> =
         on_db!(db, p => sqlx::query_as(GRANTS).bind(&row.id).fetch_all(p).await)?;
     Ok(Principal {
+        session: None,
         user_id: row.id,
         login_name: row.login_name,
         display_name: row.display_name,
@@ -212,11 +239,16 @@ pub trait Authenticate: Send + Sync + 'static {
 
 pub type Authenticator = Arc<dyn Authenticate>;
 
-impl FromRequestParts<AppState> for Principal {
+impl<S> FromRequestParts<S> for Principal
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
-        state.authn.authenticate(parts, &state.db).await
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
+        let app = AppState::from_ref(state);
+        app.authn.authenticate(parts, &app.db).await
     }
 }
 

@@ -35,6 +35,42 @@ pub struct Config {
     pub http: HttpConfig,
     pub log: LogConfig,
     pub crypto: CryptoConfig,
+    pub auth: AuthConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthConfig {
+    /// `iss` of the tokens we issue: this service's public base URL.
+    pub issuer: String,
+    /// Lifetime of access tokens (ES256 JWTs).
+    pub access_ttl_secs: u64,
+    /// How long an already-rotated refresh token is still accepted, for a
+    /// client's racing retry. At most 10 s.
+    pub refresh_overlap_secs: u64,
+    pub pc: SessionLifetimes,
+    pub mobile: SessionLifetimes,
+    pub admin: SessionLifetimes,
+    pub lockout: LockoutConfig,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct SessionLifetimes {
+    /// A session unused for this long ends.
+    pub idle_secs: u64,
+    /// A session ends this long after sign-in, used or not.
+    pub absolute_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct LockoutConfig {
+    /// Failed local logins in a row that lock the account.
+    pub max_failures: u32,
+    /// How long a locked account stays locked.
+    pub lock_secs: u64,
+    /// Failed logins one source address may make per window, across all
+    /// accounts, before it is refused (without locking anyone's account).
+    pub ip_max_failures: u32,
+    pub ip_window_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -118,6 +154,11 @@ impl Config {
                 "http.body_limit_bytes and database.max_connections must be positive".into(),
             ));
         }
+        if self.auth.refresh_overlap_secs > 10 {
+            return Err(ConfigError::Invalid(
+                "auth.refresh_overlap_secs may be at most 10".into(),
+            ));
+        }
         if self.profile == Profile::Production {
             let c = &self.crypto;
             let dev = [
@@ -171,6 +212,20 @@ fn defaults() -> serde_json::Value {
             "shutdown_grace_secs": 20,
         },
         "log": { "level": "info,sqlx=warn", "format": "json" },
+        "auth": {
+            "issuer": "http://127.0.0.1:8080",
+            "access_ttl_secs": 600,
+            "refresh_overlap_secs": 10,
+            "pc": { "idle_secs": 1800, "absolute_secs": 36_000 },
+            "mobile": { "idle_secs": 14 * 86_400, "absolute_secs": 90 * 86_400 },
+            "admin": { "idle_secs": 1800, "absolute_secs": 36_000 },
+            "lockout": {
+                "max_failures": 5,
+                "lock_secs": 1800,
+                "ip_max_failures": 50,
+                "ip_window_secs": 900,
+            },
+        },
         "crypto": {
             "pii_key": DEV_PII_KEY,
             "index_key": DEV_INDEX_KEY,

@@ -37,6 +37,20 @@ pub enum ApiError {
     /// roles, illegal transition). `code` names which.
     #[error("conflict: {code}")]
     Conflict { code: &'static str, detail: String },
+    /// Credentials were presented and refused; `code` says which way
+    /// (`invalid_credentials`, `invalid_token`, `refresh_token_reused`, …).
+    #[error("authentication failed: {code}")]
+    AuthFailed { code: &'static str, detail: String },
+    /// The action needs a recent (re-)authentication (RFC 9470's idea).
+    #[error("step-up authentication required")]
+    StepUpRequired { max_age_secs: u64 },
+    /// A limit was reached; the client may retry after the given time.
+    #[error("too many requests: {code}")]
+    TooManyRequests {
+        code: &'static str,
+        detail: String,
+        retry_after_secs: u64,
+    },
     #[error("service unavailable")]
     Unavailable,
     #[error("timed out")]
@@ -82,7 +96,10 @@ impl ApiError {
         match self {
             ApiError::NotFound | ApiError::NoRoute => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthenticated
+            | ApiError::AuthFailed { .. }
+            | ApiError::StepUpRequired { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::MalformedBody(_) => StatusCode::BAD_REQUEST,
@@ -100,6 +117,8 @@ impl ApiError {
             ApiError::NoRoute => "no_route",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Unauthenticated => "unauthenticated",
+            ApiError::AuthFailed { code, .. } | ApiError::TooManyRequests { code, .. } => code,
+            ApiError::StepUpRequired { .. } => "step_up_required",
             ApiError::Forbidden => "forbidden",
             ApiError::Invalid { .. } => "invalid_field",
             ApiError::MalformedBody(_) => "malformed_body",
@@ -119,6 +138,11 @@ impl ApiError {
             ApiError::NoRoute => ("接口不存在", "No such endpoint"),
             ApiError::MethodNotAllowed => ("不支持该请求方法", "Method not allowed"),
             ApiError::Unauthenticated => ("未登录或登录已失效", "Not authenticated"),
+            ApiError::AuthFailed { .. } => ("身份认证失败", "Authentication failed"),
+            ApiError::StepUpRequired { .. } => {
+                ("需要再次验证身份", "Step-up authentication required")
+            }
+            ApiError::TooManyRequests { .. } => ("请求过于频繁", "Too many requests"),
             ApiError::Forbidden => ("无权执行此操作", "Forbidden"),
             ApiError::Invalid { .. } => ("请求参数不合法", "Invalid request field"),
             ApiError::MalformedBody(_) => ("请求体格式错误", "Malformed request body"),
@@ -136,7 +160,19 @@ impl ApiError {
         match self {
             ApiError::Invalid { field, reason } => format!("{field}: {reason}"),
             ApiError::MalformedBody(why) => why.clone(),
-            ApiError::Conflict { detail, .. } => detail.clone(),
+            ApiError::Conflict { detail, .. }
+            | ApiError::AuthFailed { detail, .. }
+            | ApiError::TooManyRequests { detail, .. } => detail.clone(),
+            ApiError::StepUpRequired { max_age_secs } if zh => {
+                format!(
+                    "此操作要求最近 {} 分钟内验证过身份，请先完成二次验证",
+                    max_age_secs / 60
+                )
+            }
+            ApiError::StepUpRequired { max_age_secs } => format!(
+                "this action needs an authentication within the last {} minutes; complete a step-up first",
+                max_age_secs / 60
+            ),
             ApiError::PayloadTooLarge if zh => "请求体超过服务器允许的大小".into(),
             ApiError::UnsupportedMediaType if zh => "请求体须为 application/json".into(),
             ApiError::UnsupportedMediaType => "the body must be application/json".into(),
@@ -185,6 +221,14 @@ impl IntoResponse for ApiError {
         }
         let body = serde_json::to_vec(&self.to_problem()).unwrap_or_default();
         let mut response = (status, body).into_response();
+        if let ApiError::TooManyRequests {
+            retry_after_secs, ..
+        } = &self
+        {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+        }
         response.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),

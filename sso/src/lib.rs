@@ -1,64 +1,95 @@
 #![forbid(unsafe_code)]
-//! Identity: turning a request's credentials into an authenticated
-//! principal.
-//!
-//! Sign-in through the city platforms (Suishenban, the unified office
-//! platform) and local administrator login are not built yet, so a release
-//! build answers every authenticated route with 401. Test builds add an
-//! authenticator that trusts an `X-Test-User` header; it is compiled only
-//! with the `test-support` feature, which only the test suite enables.
+//! Identity: sign-in through the city platforms and local administrator
+//! login, access tokens (ES256 JWTs) and rotating refresh tokens, sessions,
+//! logout.
+
+pub mod bearer;
+pub mod keys;
+pub mod local;
+pub mod sessions;
+pub mod tokens;
 
 use std::sync::Arc;
 
-use api::authz::{AuthFuture, Authenticate, Authenticator};
-use api::db::Db;
-use api::error::ApiError;
-use axum::http::request::Parts;
+use api::authz::Authenticator;
+use api::state::AppState;
+use axum::Router;
+use axum::extract::FromRef;
+use utoipa::OpenApi;
 
-/// The authenticator this build uses.
-pub fn authenticator() -> Authenticator {
-    #[cfg(feature = "test-support")]
-    {
-        Arc::new(test_support::TestHeader)
-    }
-    #[cfg(not(feature = "test-support"))]
-    {
-        Arc::new(NoSignIn)
+use crate::keys::KeyRing;
+
+/// What identity handlers need beyond the core's state.
+#[derive(Clone)]
+pub struct SsoState {
+    pub app: AppState,
+    pub keys: Arc<KeyRing>,
+}
+
+impl FromRef<SsoState> for AppState {
+    fn from_ref(sso: &SsoState) -> AppState {
+        sso.app.clone()
     }
 }
 
-/// No sign-in method is configured: nobody is authenticated.
-pub struct NoSignIn;
-
-impl Authenticate for NoSignIn {
-    fn authenticate<'a>(&'a self, _parts: &'a Parts, _db: &'a Db) -> AuthFuture<'a> {
-        Box::pin(async { Err(ApiError::Unauthenticated) })
+/// The authenticator this build uses: bearer access tokens; test builds
+/// also accept the `X-Test-User` header.
+pub fn authenticator(keys: Arc<KeyRing>, issuer: String) -> Authenticator {
+    let bearer = bearer::Bearer { keys, issuer };
+    #[cfg(feature = "test-support")]
+    {
+        Arc::new(test_support::TestHeaderOr(bearer))
     }
+    #[cfg(not(feature = "test-support"))]
+    {
+        Arc::new(bearer)
+    }
+}
+
+pub fn routes(sso: SsoState) -> Router<AppState> {
+    sessions::routes::routes()
+        .merge(local::routes::routes())
+        .with_state(sso)
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        sessions::routes::jwks,
+        sessions::routes::refresh,
+        sessions::routes::logout,
+        sessions::routes::list_sessions,
+        sessions::routes::end_session,
+        local::routes::admin_login,
+        local::routes::step_up,
+    ),
+    tags((name = "identity", description = "Sign-in, tokens and sessions"))
+)]
+pub struct SsoDoc;
+
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    SsoDoc::openapi()
 }
 
 #[cfg(feature = "test-support")]
 pub mod test_support {
-    //! Test builds only: `X-Test-User: <login name>` signs in as that user.
+    //! Test builds only: `X-Test-User: <login name>` signs in as that user;
+    //! without the header, bearer tokens work as in a release build.
 
     use api::authz::{AuthFuture, Authenticate, UserKey, load_principal};
     use api::db::Db;
-    use api::error::ApiError;
     use axum::http::request::Parts;
 
     pub const HEADER: &str = "x-test-user";
 
-    pub struct TestHeader;
+    pub struct TestHeaderOr(pub super::bearer::Bearer);
 
-    impl Authenticate for TestHeader {
+    impl Authenticate for TestHeaderOr {
         fn authenticate<'a>(&'a self, parts: &'a Parts, db: &'a Db) -> AuthFuture<'a> {
-            Box::pin(async move {
-                let login = parts
-                    .headers
-                    .get(HEADER)
-                    .and_then(|v| v.to_str().ok())
-                    .ok_or(ApiError::Unauthenticated)?;
-                load_principal(db, UserKey::LoginName(login)).await
-            })
+            match parts.headers.get(HEADER).and_then(|v| v.to_str().ok()) {
+                Some(login) => Box::pin(load_principal(db, UserKey::LoginName(login))),
+                None => self.0.authenticate(parts, db),
+            }
         }
     }
 }

@@ -287,3 +287,47 @@ pub fn pluck(list: &serde_json::Value, field: &str) -> Vec<String> {
         .map(|item| item[field].as_str().expect("a string field").to_owned())
         .collect()
 }
+
+/// The demo administrators' TOTP code `steps` 30-second steps from now.
+pub fn demo_totp(steps: i64) -> String {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() + steps * 30;
+    sso::local::totp::current_code(sso::local::DEMO_TOTP_SECRET, now as u64).unwrap()
+}
+
+impl TestApp {
+    /// Signs a demo administrator in with password and the TOTP code of
+    /// `step` (0 = now; a second login in the same 30 s needs 1).
+    pub async fn admin_login(&self, login: &str, step: i64) -> serde_json::Value {
+        let resp = self
+            .client
+            .post(self.url("/auth/admin/login"))
+            .json(&serde_json::json!({
+                "login_name": login,
+                "password": sso::local::DEMO_PASSWORD,
+                "totp_code": demo_totp(step),
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 200, "login as {login}");
+        resp.json().await.unwrap()
+    }
+
+    pub async fn get_bearer(&self, token: &str, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+}

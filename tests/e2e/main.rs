@@ -9,6 +9,7 @@ mod audit;
 mod cli;
 mod demo;
 mod errors;
+mod identity;
 mod ops;
 mod org;
 mod roles;

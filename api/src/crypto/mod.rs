@@ -42,6 +42,13 @@ pub fn mac_eq(a: &[u8], b: &[u8]) -> bool {
     Out::new(a.into()) == Out::new(b.into())
 }
 
+/// Compares two short secrets (codes, tokens) in constant time for equal
+/// lengths; the length itself is not secret.
+pub fn mac_eq_str(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
