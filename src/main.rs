@@ -16,6 +16,8 @@ use api::state::AppState;
 use clap::{Parser, Subcommand};
 use sso::SsoState;
 use sso::keys::KeyRing;
+use sso::suishenban::client::SuishenbanClient;
+use sso::suishenban::standin;
 
 #[derive(Parser)]
 #[command(name = "gov-server", version, about = "政务信息资源应用系统 backend")]
@@ -278,9 +280,11 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         metrics: Arc::new(Metrics::new()),
         openapi: openapi().into(),
     };
+    let suishenban = suishenban_client(&state.config, &addr, demo)?;
     let sso_state = SsoState {
         app: state.clone(),
         keys,
+        suishenban,
     };
     if demo {
         let n = sso::local::load_demo_credentials(&sso_state)
@@ -288,13 +292,50 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("demo credentials: {e}"))?;
         tracing::info!(administrators = n, "demo administrator credentials set");
     }
-    let routes = sso::routes(sso_state).merge(mobile_bff::routes());
+    let mut routes = sso::routes(sso_state.clone()).merge(mobile_bff::routes(sso_state));
+    if demo {
+        routes = routes.merge(stand_ins(&db, &state.pii).await?);
+    }
     let app = api::http::app(state, routes);
     tracing::info!(addr = %addr, backend = db.backend(), demo, "listening");
     api::http::serve(listener, app, grace, shutdown_signal()).await?;
     db.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The Suishenban connector: as configured, or in demo mode (when not
+/// configured) pointed at the in-process stand-in.
+fn suishenban_client(
+    config: &Config,
+    addr: &std::net::SocketAddr,
+    demo: bool,
+) -> anyhow::Result<Option<Arc<SuishenbanClient>>> {
+    let c = &config.suishenban;
+    let timeout = Duration::from_secs(c.timeout_secs);
+    let client = if !c.base_url.is_empty() {
+        SuishenbanClient::new(&c.base_url, &c.app_key, c.app_secret.clone(), timeout)?
+    } else if demo {
+        let base = format!("http://{addr}{}", standin::PATH);
+        SuishenbanClient::new(
+            &base,
+            standin::DEMO_APP_KEY,
+            standin::DEMO_APP_SECRET.into(),
+            timeout,
+        )?
+    } else {
+        tracing::warn!("suishenban.base_url is not set: mobile sign-in answers 503");
+        return Ok(None);
+    };
+    Ok(Some(Arc::new(client)))
+}
+
+/// Demo mode: the city platforms' stand-ins, mounted in-process.
+async fn stand_ins(db: &Db, pii: &PiiCipher) -> anyhow::Result<axum::Router<AppState>> {
+    let directory = standin::directory_from_db(db, pii).await?;
+    let suishenban =
+        standin::StandIn::new(standin::DEMO_APP_KEY, standin::DEMO_APP_SECRET, directory);
+    Ok(standin::routes(suishenban))
 }
 
 /// SIGTERM (service managers) or Ctrl-C.

@@ -36,6 +36,18 @@ pub struct Config {
     pub log: LogConfig,
     pub crypto: CryptoConfig,
     pub auth: AuthConfig,
+    pub suishenban: SuishenbanConfig,
+}
+
+/// The Suishenban (随申办) government cloud, for mobile sign-in (GK-06).
+#[derive(Debug, Clone, Deserialize)]
+pub struct SuishenbanConfig {
+    /// Base URL of its open API. Empty: mobile sign-in is not configured
+    /// (demo mode points it at the in-process stand-in).
+    pub base_url: String,
+    pub app_key: String,
+    pub app_secret: SecretString,
+    pub timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -226,6 +238,7 @@ fn defaults() -> serde_json::Value {
                 "ip_window_secs": 900,
             },
         },
+        "suishenban": { "base_url": "", "app_key": "", "app_secret": "", "timeout_secs": 5 },
         "crypto": {
             "pii_key": DEV_PII_KEY,
             "index_key": DEV_INDEX_KEY,

@@ -20,6 +20,9 @@ use crate::org::{roles, users};
 use crate::pii::{Phone, PiiCipher};
 
 pub const DEMO_PHONE_PREFIX: &str = "1990000";
+/// Demo officials' user ids at the unified office platform are this plus
+/// their login name.
+pub const DEMO_PLATFORM_PREFIX: &str = "up-";
 
 /// (code, parent code, name, kind). Parents come before their children.
 const UNITS: &[(&str, Option<&str>, &str, UnitKind)] = &[
@@ -407,11 +410,13 @@ pub async fn load(db: &Db, config: &Config, pii: &PiiCipher) -> ApiResult<Loaded
             Some(code) => Some(unit_id_by_code(&mut tx, code).await?),
             None => None,
         };
+        let platform_id = home.map(|_| format!("{DEMO_PLATFORM_PREFIX}{login}"));
         let user = users::NewUser {
             login_name: login,
             display_name: name,
             unit_id: unit_id.as_deref(),
             phone: Some(&phone),
+            platform_id: platform_id.as_deref(),
         };
         let user_id = users::create(&mut tx, pii, user).await?;
         for (role, unit) in grants.iter() {

@@ -3,18 +3,20 @@
 //! payloads, one call per screen, on top of the shared core.
 
 mod me;
+mod session;
 
 use api::state::AppState;
 use axum::Router;
+use sso::SsoState;
 use utoipa::OpenApi;
 
-pub fn routes() -> Router<AppState> {
-    me::routes()
+pub fn routes(sso: SsoState) -> Router<AppState> {
+    me::routes().merge(session::routes()).with_state(sso)
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(me::me),
+    paths(me::me, session::sign_in, session::refresh, session::sign_out, session::step_up),
     tags((name = "mobile", description = "Suishenban mobile channel (/m/v1)"))
 )]
 pub struct MobileDoc;

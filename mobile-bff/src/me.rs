@@ -2,13 +2,13 @@
 
 use api::authz::{Principal, Role};
 use api::error::ApiResult;
-use api::state::AppState;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
+use sso::SsoState;
 use utoipa::ToSchema;
 
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router<SsoState> {
     Router::new().route("/m/v1/me", get(me))
 }
 
@@ -26,12 +26,18 @@ pub struct MobileMe {
 #[utoipa::path(get, path = "/m/v1/me", tag = "mobile",
     responses((status = 200, body = MobileMe), (status = 401, body = api::error::Problem)))]
 pub async fn me(principal: Principal) -> ApiResult<Json<MobileMe>> {
-    let mut roles: Vec<Role> = principal.grants.iter().map(|g| g.role).collect();
-    roles.dedup();
-    Ok(Json(MobileMe {
-        id: principal.user_id,
-        name: principal.display_name,
-        unit: principal.unit_name,
-        roles,
-    }))
+    Ok(Json(MobileMe::of(principal)))
+}
+
+impl MobileMe {
+    pub fn of(principal: Principal) -> Self {
+        let mut roles: Vec<Role> = principal.grants.iter().map(|g| g.role).collect();
+        roles.dedup();
+        MobileMe {
+            id: principal.user_id,
+            name: principal.display_name,
+            unit: principal.unit_name,
+            roles,
+        }
+    }
 }

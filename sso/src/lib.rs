@@ -7,6 +7,7 @@ pub mod bearer;
 pub mod keys;
 pub mod local;
 pub mod sessions;
+pub mod suishenban;
 pub mod tokens;
 
 use std::sync::Arc;
@@ -24,6 +25,8 @@ use crate::keys::KeyRing;
 pub struct SsoState {
     pub app: AppState,
     pub keys: Arc<KeyRing>,
+    /// None when mobile sign-in is not configured.
+    pub suishenban: Option<Arc<suishenban::client::SuishenbanClient>>,
 }
 
 impl FromRef<SsoState> for AppState {

@@ -10,6 +10,7 @@ mod cli;
 mod demo;
 mod errors;
 mod identity;
+mod mobile;
 mod ops;
 mod org;
 mod roles;

@@ -25,18 +25,21 @@ pub struct NewUser<'a> {
     pub display_name: &'a str,
     pub unit_id: Option<&'a str>,
     pub phone: Option<&'a Phone>,
+    /// The user's id at the unified office platform, when known.
+    pub platform_id: Option<&'a str>,
 }
 
 /// Inserts a user and answers their id; a taken login name is a conflict.
 pub async fn create(tx: &mut Tx, pii: &PiiCipher, user: NewUser<'_>) -> ApiResult<String> {
     const SQL: &str = "INSERT INTO users (id, login_name, display_name, unit_id, phone_cipher, \
-         phone_index, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $7)";
+         phone_index, platform_id, status, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $8, 'active', $7, $7)";
     let id = ulid::Ulid::new().to_string();
     let cipher = user.phone.map(|p| pii.encrypt(PHONE_FIELD, p.as_str()));
     let index = user.phone.map(|p| pii.blind_index(PHONE_FIELD, p.as_str()));
     let done = on_tx!(tx, c => sqlx::query(SQL)
         .bind(&id).bind(user.login_name).bind(user.display_name).bind(user.unit_id)
-        .bind(&cipher).bind(&index).bind(clock::now())
+        .bind(&cipher).bind(&index).bind(clock::now()).bind(user.platform_id)
         .execute(c).await.map(|r| r.rows_affected()));
     match done {
         Ok(_) => Ok(id),
