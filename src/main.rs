@@ -16,6 +16,8 @@ use api::state::AppState;
 use clap::{Parser, Subcommand};
 use sso::SsoState;
 use sso::keys::KeyRing;
+use sso::pc::client::{OidcClient, OidcSettings};
+use sso::pc::standin as pc_standin;
 use sso::suishenban::client::SuishenbanClient;
 use sso::suishenban::standin;
 
@@ -281,10 +283,12 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         openapi: openapi().into(),
     };
     let suishenban = suishenban_client(&state.config, &addr, demo)?;
+    let platform = platform_client(&state.config, &addr, demo)?;
     let sso_state = SsoState {
         app: state.clone(),
         keys,
         suishenban,
+        platform,
     };
     if demo {
         let n = sso::local::load_demo_credentials(&sso_state)
@@ -294,7 +298,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     }
     let mut routes = sso::routes(sso_state.clone()).merge(mobile_bff::routes(sso_state));
     if demo {
-        routes = routes.merge(stand_ins(&db, &state.pii).await?);
+        routes = routes.merge(stand_ins(&db, &state.pii, &addr).await?);
     }
     let app = api::http::app(state, routes);
     tracing::info!(addr = %addr, backend = db.backend(), demo, "listening");
@@ -330,12 +334,67 @@ fn suishenban_client(
     Ok(Some(Arc::new(client)))
 }
 
+/// The unified office platform's OIDC client: as configured, or in demo
+/// mode (when not configured) registered at the in-process stand-in.
+fn platform_client(
+    config: &Config,
+    addr: &std::net::SocketAddr,
+    demo: bool,
+) -> anyhow::Result<Option<Arc<OidcClient>>> {
+    let c = &config.unified_platform;
+    let timeout = Duration::from_secs(c.timeout_secs);
+    let settings = if !c.issuer.is_empty() {
+        OidcSettings {
+            issuer: c.issuer.clone(),
+            client_id: c.client_id.clone(),
+            client_secret: c.client_secret.clone(),
+            redirect_uri: c.redirect_uri.clone(),
+            post_logout_redirect_uri: c.post_logout_redirect_uri.clone(),
+            timeout,
+        }
+    } else if demo {
+        let reg = demo_registration(addr);
+        OidcSettings {
+            issuer: reg.issuer,
+            client_id: reg.client_id,
+            client_secret: reg.client_secret.into(),
+            redirect_uri: reg.redirect_uri,
+            post_logout_redirect_uri: reg.post_logout_redirect_uri,
+            timeout,
+        }
+    } else {
+        tracing::warn!("unified_platform.issuer is not set: PC sign-in answers 503");
+        return Ok(None);
+    };
+    Ok(Some(Arc::new(OidcClient::new(settings)?)))
+}
+
+/// How the demo's relying party is registered at the platform stand-in.
+fn demo_registration(addr: &std::net::SocketAddr) -> pc_standin::Registration {
+    pc_standin::Registration {
+        issuer: format!("http://{addr}{}", pc_standin::PATH),
+        client_id: pc_standin::DEMO_CLIENT_ID.into(),
+        client_secret: pc_standin::DEMO_CLIENT_SECRET.into(),
+        redirect_uri: format!("http://{addr}/auth/pc/callback"),
+        post_logout_redirect_uri: format!("http://{addr}/"),
+        backchannel_logout_uri: format!("http://{addr}/auth/backchannel-logout"),
+    }
+}
+
 /// Demo mode: the city platforms' stand-ins, mounted in-process.
-async fn stand_ins(db: &Db, pii: &PiiCipher) -> anyhow::Result<axum::Router<AppState>> {
+async fn stand_ins(
+    db: &Db,
+    pii: &PiiCipher,
+    addr: &std::net::SocketAddr,
+) -> anyhow::Result<axum::Router<AppState>> {
     let directory = standin::directory_from_db(db, pii).await?;
     let suishenban =
         standin::StandIn::new(standin::DEMO_APP_KEY, standin::DEMO_APP_SECRET, directory);
-    Ok(standin::routes(suishenban))
+    let platform = pc_standin::StandIn::new(
+        demo_registration(addr),
+        pc_standin::directory_from_db(db).await?,
+    )?;
+    Ok(standin::routes(suishenban).merge(pc_standin::routes(platform)))
 }
 
 /// SIGTERM (service managers) or Ctrl-C.

@@ -37,6 +37,24 @@ pub struct Config {
     pub crypto: CryptoConfig,
     pub auth: AuthConfig,
     pub suishenban: SuishenbanConfig,
+    pub unified_platform: UnifiedPlatformConfig,
+}
+
+/// The unified office platform (一体化办公平台), an OpenID Provider for PC
+/// sign-in (GK-02). Endpoints come from its discovery document.
+#[derive(Debug, Clone, Deserialize)]
+pub struct UnifiedPlatformConfig {
+    /// The OP's issuer URL. Empty: PC sign-in is not configured (demo mode
+    /// points it at the in-process stand-in).
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    /// Our callback as registered at the OP, e.g.
+    /// `https://gov.example/auth/pc/callback`.
+    pub redirect_uri: String,
+    /// Where the browser lands after logout at the OP.
+    pub post_logout_redirect_uri: String,
+    pub timeout_secs: u64,
 }
 
 /// The Suishenban (随申办) government cloud, for mobile sign-in (GK-06).
@@ -239,6 +257,14 @@ fn defaults() -> serde_json::Value {
             },
         },
         "suishenban": { "base_url": "", "app_key": "", "app_secret": "", "timeout_secs": 5 },
+        "unified_platform": {
+            "issuer": "",
+            "client_id": "",
+            "client_secret": "",
+            "redirect_uri": "",
+            "post_logout_redirect_uri": "",
+            "timeout_secs": 5,
+        },
         "crypto": {
             "pii_key": DEV_PII_KEY,
             "index_key": DEV_INDEX_KEY,

@@ -29,6 +29,9 @@ pub enum ApiError {
     /// A body that is not JSON, or not the JSON we expect.
     #[error("malformed body: {0}")]
     MalformedBody(String),
+    /// A well-formed request that is refused as a whole; `code` says why.
+    #[error("bad request: {code}")]
+    BadRequest { code: &'static str, detail: String },
     #[error("unsupported media type")]
     UnsupportedMediaType,
     #[error("body too large")]
@@ -102,7 +105,7 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::MalformedBody(_) => StatusCode::BAD_REQUEST,
+            ApiError::MalformedBody(_) | ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
@@ -117,7 +120,9 @@ impl ApiError {
             ApiError::NoRoute => "no_route",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Unauthenticated => "unauthenticated",
-            ApiError::AuthFailed { code, .. } | ApiError::TooManyRequests { code, .. } => code,
+            ApiError::AuthFailed { code, .. }
+            | ApiError::TooManyRequests { code, .. }
+            | ApiError::BadRequest { code, .. } => code,
             ApiError::StepUpRequired { .. } => "step_up_required",
             ApiError::Forbidden => "forbidden",
             ApiError::Invalid { .. } => "invalid_field",
@@ -146,6 +151,7 @@ impl ApiError {
             ApiError::Forbidden => ("无权执行此操作", "Forbidden"),
             ApiError::Invalid { .. } => ("请求参数不合法", "Invalid request field"),
             ApiError::MalformedBody(_) => ("请求体格式错误", "Malformed request body"),
+            ApiError::BadRequest { .. } => ("请求无法处理", "Bad request"),
             ApiError::UnsupportedMediaType => ("不支持的内容类型", "Unsupported media type"),
             ApiError::PayloadTooLarge => ("请求体过大", "Request body too large"),
             ApiError::Conflict { .. } => ("操作与当前状态冲突", "Conflict with current state"),
@@ -162,6 +168,7 @@ impl ApiError {
             ApiError::MalformedBody(why) => why.clone(),
             ApiError::Conflict { detail, .. }
             | ApiError::AuthFailed { detail, .. }
+            | ApiError::BadRequest { detail, .. }
             | ApiError::TooManyRequests { detail, .. } => detail.clone(),
             ApiError::StepUpRequired { max_age_secs } if zh => {
                 format!(

@@ -6,6 +6,7 @@
 pub mod bearer;
 pub mod keys;
 pub mod local;
+pub mod pc;
 pub mod sessions;
 pub mod suishenban;
 pub mod tokens;
@@ -27,6 +28,8 @@ pub struct SsoState {
     pub keys: Arc<KeyRing>,
     /// None when mobile sign-in is not configured.
     pub suishenban: Option<Arc<suishenban::client::SuishenbanClient>>,
+    /// None when PC sign-in is not configured.
+    pub platform: Option<Arc<pc::client::OidcClient>>,
 }
 
 impl FromRef<SsoState> for AppState {
@@ -52,6 +55,7 @@ pub fn authenticator(keys: Arc<KeyRing>, issuer: String) -> Authenticator {
 pub fn routes(sso: SsoState) -> Router<AppState> {
     sessions::routes::routes()
         .merge(local::routes::routes())
+        .merge(pc::routes::routes())
         .with_state(sso)
 }
 
@@ -65,6 +69,11 @@ pub fn routes(sso: SsoState) -> Router<AppState> {
         sessions::routes::end_session,
         local::routes::admin_login,
         local::routes::step_up,
+        pc::routes::login,
+        pc::routes::callback,
+        pc::routes::token,
+        pc::routes::logout,
+        pc::routes::backchannel_logout,
     ),
     tags((name = "identity", description = "Sign-in, tokens and sessions"))
 )]

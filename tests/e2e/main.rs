@@ -13,5 +13,6 @@ mod identity;
 mod mobile;
 mod ops;
 mod org;
+mod pc;
 mod roles;
 mod schema;

@@ -83,7 +83,7 @@ fn new_refresh_token() -> (String, String) {
     (token, hash)
 }
 
-fn hash_token(token: &str) -> String {
+pub fn hash_token(token: &str) -> String {
     hex::encode(sm3(token.as_bytes()))
 }
 
