@@ -20,6 +20,8 @@ use sso::pc::client::{OidcClient, OidcSettings};
 use sso::pc::standin as pc_standin;
 use sso::suishenban::client::SuishenbanClient;
 use sso::suishenban::standin;
+use sso::sync::pull::FeedClient;
+use sso::sync::standin as sync_standin;
 
 #[derive(Parser)]
 #[command(name = "gov-server", version, about = "政务信息资源应用系统 backend")]
@@ -52,6 +54,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Sync with the unified office platform.
+    Sync {
+        #[command(subcommand)]
+        command: SyncCommand,
+    },
     /// Local administrator accounts.
     Admin {
         #[command(subcommand)]
@@ -61,6 +68,16 @@ enum Command {
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SyncCommand {
+    /// Pull org and user changes from the platform's feed, from where the
+    /// last pull stopped (or from the start with --full).
+    Org {
+        #[arg(long)]
+        full: bool,
     },
 }
 
@@ -194,6 +211,25 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
             db.close().await;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Sync {
+            command: SyncCommand::Org { full },
+        } => {
+            let db = open_db(&config).await?;
+            let client = feed_client(&config)?
+                .ok_or_else(|| anyhow::anyhow!("org_sync.base_url is not set"))?;
+            let pii = pii_cipher(&config)?;
+            let keys = key_ring(&config, &db, pii.clone()).await?;
+            let state = app_state(config, db.clone(), pii, keys);
+            let s = sso::sync::pull::pull(&state, &client, full)
+                .await
+                .map_err(|e| anyhow::anyhow!("org sync: {e}"))?;
+            println!(
+                "org sync: {} pages, {} applied, {} duplicate, {} stale, {} rejected; feed position {}",
+                s.pages, s.applied, s.duplicate, s.stale, s.rejected, s.position
+            );
+            db.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Keys {
             command: KeysCommand::Rotate,
         } => {
@@ -255,7 +291,53 @@ async fn enrol_admin(
     Ok(uri)
 }
 
-async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+fn app_state(config: Config, db: Db, pii: Arc<PiiCipher>, keys: Arc<KeyRing>) -> AppState {
+    AppState {
+        db,
+        authn: sso::authenticator(keys, config.auth.issuer.clone()),
+        config: Arc::new(config),
+        pii,
+        metrics: Arc::new(Metrics::new()),
+        openapi: openapi().into(),
+    }
+}
+
+/// The org feed client, when `org_sync.base_url` is set.
+fn feed_client(config: &Config) -> anyhow::Result<Option<FeedClient>> {
+    let c = &config.org_sync;
+    if c.base_url.is_empty() {
+        return Ok(None);
+    }
+    let timeout = Duration::from_secs(c.timeout_secs);
+    Ok(Some(FeedClient::new(
+        &c.base_url,
+        &c.app_key,
+        c.secret.clone(),
+        c.page_size,
+        timeout,
+    )?))
+}
+
+/// Pulls the org feed every `interval`, for as long as the server runs.
+fn schedule_org_sync(state: AppState, client: FeedClient, interval: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match sso::sync::pull::pull(&state, &client, false).await {
+                Ok(s) => {
+                    tracing::info!(applied = s.applied, rejected = s.rejected, position = %s.position, "org sync pulled")
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "scheduled org sync failed; retrying at the next interval")
+                }
+            }
+        }
+    });
+}
+
+async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
     let db = open_db(&config).await?;
     let pii = pii_cipher(&config)?;
     if demo {
@@ -272,16 +354,16 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
+    if demo && config.org_sync.base_url.is_empty() {
+        config.org_sync.base_url = format!("http://{addr}{}", sync_standin::PATH);
+        config.org_sync.app_key = sync_standin::DEMO_APP_KEY.into();
+        config.org_sync.secret = sync_standin::DEMO_SECRET.into();
+    }
     let grace = Duration::from_secs(config.http.shutdown_grace_secs);
     let keys = key_ring(&config, &db, pii.clone()).await?;
-    let state = AppState {
-        db: db.clone(),
-        authn: sso::authenticator(keys.clone(), config.auth.issuer.clone()),
-        config: Arc::new(config),
-        pii,
-        metrics: Arc::new(Metrics::new()),
-        openapi: openapi().into(),
-    };
+    let feed = feed_client(&config)?;
+    let interval = Duration::from_secs(config.org_sync.interval_secs);
+    let state = app_state(config, db.clone(), pii, keys.clone());
     let suishenban = suishenban_client(&state.config, &addr, demo)?;
     let platform = platform_client(&state.config, &addr, demo)?;
     let sso_state = SsoState {
@@ -299,6 +381,9 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let mut routes = sso::routes(sso_state.clone()).merge(mobile_bff::routes(sso_state));
     if demo {
         routes = routes.merge(stand_ins(&db, &state.pii, &addr).await?);
+    }
+    if let Some(client) = feed.filter(|_| !interval.is_zero()) {
+        schedule_org_sync(state.clone(), client, interval);
     }
     let app = api::http::app(state, routes);
     tracing::info!(addr = %addr, backend = db.backend(), demo, "listening");
@@ -394,7 +479,14 @@ async fn stand_ins(
         demo_registration(addr),
         pc_standin::directory_from_db(db).await?,
     )?;
-    Ok(standin::routes(suishenban).merge(pc_standin::routes(platform)))
+    let org = sync_standin::StandIn::new(
+        sync_standin::DEMO_APP_KEY,
+        sync_standin::DEMO_SECRET,
+        format!("http://{addr}/api/v1/sync/org-changes"),
+    )?;
+    Ok(standin::routes(suishenban)
+        .merge(pc_standin::routes(platform))
+        .merge(sync_standin::routes(org)))
 }
 
 /// SIGTERM (service managers) or Ctrl-C.

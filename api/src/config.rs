@@ -38,6 +38,27 @@ pub struct Config {
     pub auth: AuthConfig,
     pub suishenban: SuishenbanConfig,
     pub unified_platform: UnifiedPlatformConfig,
+    pub org_sync: OrgSyncConfig,
+}
+
+/// Org and user sync with the unified office platform (GK-01), both ways:
+/// we pull its change feed, and it pushes batches to us.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OrgSyncConfig {
+    /// Base URL of the platform's org API. Empty: no pulling (pushes are
+    /// still accepted when `secret` is set).
+    pub base_url: String,
+    pub app_key: String,
+    /// Shared HMAC-SM3 secret signing requests in both directions. Empty:
+    /// pushes are refused.
+    pub secret: SecretString,
+    /// Seconds between scheduled pulls; 0 turns the schedule off.
+    pub interval_secs: u64,
+    /// Changes asked for per page when pulling.
+    pub page_size: u32,
+    /// Largest accepted push, in bytes.
+    pub max_batch_bytes: usize,
+    pub timeout_secs: u64,
 }
 
 /// The unified office platform (一体化办公平台), an OpenID Provider for PC
@@ -77,6 +98,9 @@ pub struct AuthConfig {
     /// How long an already-rotated refresh token is still accepted, for a
     /// client's racing retry. At most 10 s.
     pub refresh_overlap_secs: u64,
+    /// Sensitive actions (granting roles, approving seals) need a sign-in or
+    /// step-up at most this long ago.
+    pub step_up_max_age_secs: u64,
     pub pc: SessionLifetimes,
     pub mobile: SessionLifetimes,
     pub admin: SessionLifetimes,
@@ -246,6 +270,7 @@ fn defaults() -> serde_json::Value {
             "issuer": "http://127.0.0.1:8080",
             "access_ttl_secs": 600,
             "refresh_overlap_secs": 10,
+            "step_up_max_age_secs": 600,
             "pc": { "idle_secs": 1800, "absolute_secs": 36_000 },
             "mobile": { "idle_secs": 14 * 86_400, "absolute_secs": 90 * 86_400 },
             "admin": { "idle_secs": 1800, "absolute_secs": 36_000 },
@@ -264,6 +289,15 @@ fn defaults() -> serde_json::Value {
             "redirect_uri": "",
             "post_logout_redirect_uri": "",
             "timeout_secs": 5,
+        },
+        "org_sync": {
+            "base_url": "",
+            "app_key": "",
+            "secret": "",
+            "interval_secs": 300,
+            "page_size": 500,
+            "max_batch_bytes": 8_388_608,
+            "timeout_secs": 10,
         },
         "crypto": {
             "pii_key": DEV_PII_KEY,

@@ -9,6 +9,7 @@ pub mod local;
 pub mod pc;
 pub mod sessions;
 pub mod suishenban;
+pub mod sync;
 pub mod tokens;
 
 use std::sync::Arc;
@@ -53,10 +54,12 @@ pub fn authenticator(keys: Arc<KeyRing>, issuer: String) -> Authenticator {
 }
 
 pub fn routes(sso: SsoState) -> Router<AppState> {
+    let max_batch = sso.app.config.org_sync.max_batch_bytes;
     sessions::routes::routes()
         .merge(local::routes::routes())
         .merge(pc::routes::routes())
         .with_state(sso)
+        .merge(sync::push::routes(max_batch))
 }
 
 #[derive(OpenApi)]
@@ -74,6 +77,7 @@ pub fn routes(sso: SsoState) -> Router<AppState> {
         pc::routes::token,
         pc::routes::logout,
         pc::routes::backchannel_logout,
+        sync::push::push,
     ),
     tags((name = "identity", description = "Sign-in, tokens and sessions"))
 )]
@@ -85,10 +89,11 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 #[cfg(feature = "test-support")]
 pub mod test_support {
-    //! Test builds only: `X-Test-User: <login name>` signs in as that user;
-    //! without the header, bearer tokens work as in a release build.
+    //! Test builds only: `X-Test-User: <login name>` signs in as that user,
+    //! as if just now; without the header, bearer tokens work as in a
+    //! release build.
 
-    use api::authz::{AuthFuture, Authenticate, UserKey, load_principal};
+    use api::authz::{AuthFuture, Authenticate, SessionInfo, UserKey, load_principal};
     use api::db::Db;
     use axum::http::request::Parts;
 
@@ -99,7 +104,15 @@ pub mod test_support {
     impl Authenticate for TestHeaderOr {
         fn authenticate<'a>(&'a self, parts: &'a Parts, db: &'a Db) -> AuthFuture<'a> {
             match parts.headers.get(HEADER).and_then(|v| v.to_str().ok()) {
-                Some(login) => Box::pin(load_principal(db, UserKey::LoginName(login))),
+                Some(login) => Box::pin(async move {
+                    let mut principal = load_principal(db, UserKey::LoginName(login)).await?;
+                    principal.session = Some(SessionInfo {
+                        id: format!("test-{}", principal.user_id),
+                        channel: "test".into(),
+                        authenticated_at: api::clock::now(),
+                    });
+                    Ok(principal)
+                }),
                 None => self.0.authenticate(parts, db),
             }
         }

@@ -586,3 +586,43 @@ fn base32_decode(s: &str) -> Vec<u8> {
     }
     out
 }
+
+#[tokio::test]
+async fn granting_roles_needs_a_recent_authentication() {
+    let app = spawn_app().await;
+    let tokens = app.admin_login("secadmin", 0).await;
+    let token = tokens["access_token"].as_str().unwrap();
+    let target: serde_json::Value = app.get_json("xjh_handler", "/api/v1/me", 200).await;
+    let unit = app.unit_id("310104-XJH").await;
+    let grant = |role: &str| {
+        app.client
+            .post(app.url(&format!(
+                "/api/v1/users/{}/roles",
+                target["id"].as_str().unwrap()
+            )))
+            .bearer_auth(token)
+            .json(&json!({ "role": role, "unit_id": unit }))
+            .send()
+    };
+    assert_eq!(
+        grant("dispatcher").await.unwrap().status().as_u16(),
+        201,
+        "fresh from login"
+    );
+    // An hour later…
+    let db = app.db.connect().await;
+    let an_hour_ago = api::clock::now() - std::time::Duration::from_secs(3600);
+    api::on_db!(&db, p => sqlx::query("UPDATE sessions SET auth_time = $1").bind(an_hour_ago).execute(p).await.map(|_| ())).unwrap();
+    let body = problem(grant("unit_admin").await.unwrap(), 401, "step_up_required").await;
+    assert!(body["detail"].as_str().unwrap().contains("10 分钟"));
+    let step_up = app
+        .client
+        .post(app.url("/auth/step-up"))
+        .bearer_auth(token)
+        .json(&json!({ "totp_code": demo_totp(1) }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(step_up.status().as_u16(), 204);
+    assert_eq!(grant("unit_admin").await.unwrap().status().as_u16(), 201);
+}

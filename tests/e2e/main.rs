@@ -16,3 +16,4 @@ mod org;
 mod pc;
 mod roles;
 mod schema;
+mod sync;

@@ -109,15 +109,16 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/users/{id}/roles", post(grant_role))
 }
 
-/// Grants a role to a user. Security administrators only (SEC-02); the three
-/// administrator roles are mutually exclusive.
+/// Grants a role to a user. Security administrators only (SEC-02), signed in
+/// or stepped up within `auth.step_up_max_age_secs`; the three administrator
+/// roles are mutually exclusive.
 #[utoipa::path(post, path = "/api/v1/users/{id}/roles", tag = "org",
     params(("id" = String, Path, description = "user id")),
     request_body = GrantRequest,
     responses(
         (status = 201, body = GrantView),
         (status = 400, description = "malformed body", body = crate::error::Problem),
-        (status = 401, body = crate::error::Problem),
+        (status = 401, description = "not signed in, or `step_up_required`", body = crate::error::Problem),
         (status = 403, description = "not a security administrator", body = crate::error::Problem),
         (status = 404, description = "no such user", body = crate::error::Problem),
         (status = 409, description = "already granted, or a second administrator role", body = crate::error::Problem),
@@ -133,6 +134,8 @@ pub async fn grant_role(
         audit::record_denied(&state, &principal, "role.grant", "user", &user_id).await;
         return Err(ApiError::Forbidden);
     }
+    let max_age = std::time::Duration::from_secs(state.config.auth.step_up_max_age_secs);
+    principal.require_recent_auth(max_age)?;
     match (req.role, &req.unit_id) {
         (Role::Applicant, Some(_)) => {
             return Err(ApiError::invalid("unit_id", "申请人角色不属于任何单位"));
