@@ -313,6 +313,24 @@ impl TestApp {
         resp.json().await.unwrap()
     }
 
+    /// `method path` with a bearer token and an optional JSON body.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<serde_json::Value>,
+    ) -> reqwest::Response {
+        let mut req = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        req.send().await.unwrap()
+    }
+
     pub async fn get_bearer(&self, token: &str, path: &str) -> reqwest::Response {
         self.client
             .get(self.url(path))

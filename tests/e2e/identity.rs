@@ -273,12 +273,13 @@ async fn logout_and_ended_sessions_stop_their_tokens_at_once() {
     // End the other session from this one.
     let other_id = other["session_id"].as_str().unwrap();
     let resp = app
-        .client
-        .delete(app.url(&format!("/api/v1/me/sessions/{other_id}")))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/me/sessions/{other_id}"),
+            token,
+            None,
+        )
+        .await;
     assert_eq!(resp.status().as_u16(), 204);
     problem(
         app.get_bearer(other["access_token"].as_str().unwrap(), "/api/v1/me")
@@ -288,21 +289,18 @@ async fn logout_and_ended_sessions_stop_their_tokens_at_once() {
     )
     .await;
     let again = app
-        .client
-        .delete(app.url(&format!("/api/v1/me/sessions/{other_id}")))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/me/sessions/{other_id}"),
+            token,
+            None,
+        )
+        .await;
     problem(again, 404, "not_found").await;
 
     let resp = app
-        .client
-        .post(app.url("/auth/logout"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+        .call(reqwest::Method::POST, "/auth/logout", token, None)
+        .await;
     assert_eq!(resp.status().as_u16(), 204);
     problem(
         app.get_bearer(token, "/api/v1/me").await,

@@ -180,12 +180,8 @@ async fn refresh_and_logout_on_the_phone() {
     let refreshed: serde_json::Value = refreshed.json().await.unwrap();
     let token = refreshed["access_token"].as_str().unwrap();
     let resp = app
-        .client
-        .delete(app.url("/m/v1/session"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+        .call(reqwest::Method::DELETE, "/m/v1/session", token, None)
+        .await;
     assert_eq!(resp.status().as_u16(), 204);
     problem(
         app.get_bearer(token, "/m/v1/me").await,
@@ -202,11 +198,7 @@ async fn refresh_and_logout_on_the_phone() {
     problem(after, 401, "invalid_grant").await;
     // Logging out twice, or without a session, is unauthenticated.
     let resp = app
-        .client
-        .delete(app.url("/m/v1/session"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+        .call(reqwest::Method::DELETE, "/m/v1/session", token, None)
+        .await;
     problem(resp, 401, "session_ended").await;
 }

@@ -118,27 +118,13 @@ pub async fn start(
         .execute(c).await.map(|_| ()))?;
     let (refresh_token, hash) = new_refresh_token();
     on_tx!(tx, c => sqlx::query(TOKEN).bind(&hash).bind(&id).bind(now).execute(c).await.map(|_| ()))?;
-    let claims = SessionClaims {
+    let session = SessionClaims {
         session_id: &id,
         channel: new.channel.as_str(),
         amr: &amr,
         auth_time: now.unix_timestamp(),
     };
-    let (access_token, expires_in) = tokens::issue(
-        &sso.keys,
-        &auth.issuer,
-        auth.access_ttl_secs,
-        principal,
-        claims,
-    )
-    .await?;
-    Ok(IssuedTokens {
-        access_token,
-        token_type: "Bearer",
-        expires_in,
-        refresh_token,
-        session_id: id,
-    })
+    issue(sso, principal, session, refresh_token).await
 }
 
 #[derive(FromRow)]
@@ -152,6 +138,32 @@ struct RefreshRow {
     ended_at: Option<OffsetDateTime>,
     idle_expires_at: OffsetDateTime,
     absolute_expires_at: OffsetDateTime,
+}
+
+/// Signs an access token for the session and pairs it with `refresh_token`.
+async fn issue(
+    sso: &SsoState,
+    principal: &Principal,
+    session: SessionClaims<'_>,
+    refresh_token: String,
+) -> ApiResult<IssuedTokens> {
+    let auth = &sso.app.config.auth;
+    let session_id = session.session_id.to_owned();
+    let (access_token, expires_in) = tokens::issue(
+        &sso.keys,
+        &auth.issuer,
+        auth.access_ttl_secs,
+        principal,
+        session,
+    )
+    .await?;
+    Ok(IssuedTokens {
+        access_token,
+        token_type: "Bearer",
+        expires_in,
+        refresh_token,
+        session_id,
+    })
 }
 
 fn invalid_grant(detail: &str) -> ApiError {
@@ -239,27 +251,13 @@ pub async fn refresh(sso: &SsoState, refresh_token: &str) -> ApiResult<IssuedTok
     on_tx!(&mut tx, c => sqlx::query(TOUCH).bind(&row.session_id).bind(now).bind(idle).execute(c).await.map(|_| ()))?;
     tx.commit().await?;
     let amr: Vec<String> = serde_json::from_str(&row.amr).unwrap_or_default();
-    let claims = SessionClaims {
+    let session = SessionClaims {
         session_id: &row.session_id,
         channel: channel.as_str(),
         amr: &amr,
         auth_time: row.auth_time.unix_timestamp(),
     };
-    let (access_token, expires_in) = tokens::issue(
-        &sso.keys,
-        &auth.issuer,
-        auth.access_ttl_secs,
-        &principal,
-        claims,
-    )
-    .await?;
-    Ok(IssuedTokens {
-        access_token,
-        token_type: "Bearer",
-        expires_in,
-        refresh_token: new_token,
-        session_id: row.session_id,
-    })
+    issue(sso, &principal, session, new_token).await
 }
 
 async fn end_in(tx: &mut Tx, session_id: &str, reason: &str, now: OffsetDateTime) -> ApiResult<()> {
