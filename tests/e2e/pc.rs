@@ -412,3 +412,32 @@ async fn back_channel_logout_ends_the_session_at_once_and_only_once() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn id_tokens_that_are_not_exactly_right_are_refused() {
+    let app = spawn_app().await;
+    for fault in [
+        "wrong_audience",
+        "expired",
+        "wrong_nonce",
+        "wrong_issuer",
+        "wrong_key",
+        "alg_none",
+    ] {
+        let resp = app
+            .post_json(
+                "/stand-in/unified-platform/faults",
+                json!({ "id_token": fault }),
+            )
+            .await;
+        assert_eq!(resp.status().as_u16(), 204);
+        let (url, state) = start(&app).await;
+        let back = authorize(&url, "xh_admin").await;
+        let resp = callback(&back, &state).await;
+        assert_eq!(resp.status().as_u16(), 401, "{fault} was accepted");
+        problem(resp, 401, "invalid_grant").await;
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
+    // With the faults used up, the same login works.
+    pc_login(&app, "xh_admin").await;
+}

@@ -8,6 +8,9 @@
 //! Nobody types a password here: the authorization endpoint takes
 //! `user=<login name>` to say who is signing in. Without it, it shows a page
 //! listing the demo users as links, so a person in a browser can pick one.
+//! `POST …/faults {"id_token": "expired"}` (or `wrong_audience`,
+//! `wrong_nonce`, `wrong_issuer`, `wrong_key`, `alg_none`) spoils the next
+//! ID token, so tests can prove the relying party refuses each.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -68,6 +71,8 @@ pub struct StandIn {
     grants: Mutex<HashMap<String, Grant>>,
     /// The platform session of each signed-in user, for logout.
     sessions: Mutex<HashMap<String, String>>,
+    /// A fault a test asked for: spoils the next ID token this way.
+    fault: Mutex<Option<Fault>>,
     http: reqwest::Client,
 }
 
@@ -88,6 +93,7 @@ impl StandIn {
             jwk,
             grants: Mutex::new(HashMap::new()),
             sessions: Mutex::new(HashMap::new()),
+            fault: Mutex::new(None),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(5))
                 .build()?,
@@ -127,6 +133,7 @@ pub fn routes<S: Clone + Send + Sync + 'static>(standin: Arc<StandIn>) -> Router
             &format!("{PATH}/backchannel-logout-trigger"),
             post(trigger_backchannel_logout),
         )
+        .route(&format!("{PATH}/faults"), post(set_fault))
         .with_state(standin)
 }
 
@@ -336,15 +343,79 @@ async fn token(
         return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant");
     };
     let now = api::clock::now().unix_timestamp();
-    let id_token = s.sign(&json!({
+    let claims = json!({
         "iss": s.reg.issuer, "sub": sub, "aud": s.reg.client_id, "iat": now, "exp": now + 300,
         "auth_time": now, "nonce": grant.nonce, "sid": grant.sid, "name": name,
-    }));
+    });
+    let fault = s.fault.lock().unwrap_or_else(|p| p.into_inner()).take();
+    let id_token = match fault {
+        Some(fault) => spoiled_id_token(&s, fault, claims, now),
+        None => s.sign(&claims),
+    };
     Json(json!({
         "access_token": random_b64(24), "token_type": "Bearer", "expires_in": 3600,
         "scope": "openid profile", "id_token": id_token,
     }))
     .into_response()
+}
+
+/// Ways the stand-in can spoil its next ID token, for tests.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fault {
+    WrongAudience,
+    Expired,
+    WrongNonce,
+    WrongIssuer,
+    WrongKey,
+    AlgNone,
+}
+
+fn spoiled_id_token(s: &StandIn, fault: Fault, mut claims: Value, now: i64) -> String {
+    let b64 = |v: &Value| {
+        base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            v.to_string(),
+        )
+    };
+    match fault {
+        Fault::WrongAudience => claims["aud"] = json!("another-client"),
+        Fault::Expired => claims["exp"] = json!(now - 600),
+        Fault::WrongNonce => claims["nonce"] = json!("not-the-nonce"),
+        Fault::WrongIssuer => claims["iss"] = json!("https://evil.example"),
+        Fault::WrongKey => {
+            // Signed by a key of nobody's, under the OP's own kid.
+            let other = p256::SecretKey::random(&mut rand::rngs::OsRng);
+            let pem = other
+                .to_pkcs8_pem(LineEnding::LF)
+                .map(|p| p.to_string())
+                .unwrap_or_default();
+            let mut header = Header::new(Algorithm::ES256);
+            header.kid = Some(s.kid.clone());
+            return EncodingKey::from_ec_pem(pem.as_bytes())
+                .ok()
+                .and_then(|k| jsonwebtoken::encode(&header, &claims, &k).ok())
+                .unwrap_or_default();
+        }
+        Fault::AlgNone => {
+            return format!(
+                "{}.{}.",
+                b64(&json!({ "alg": "none", "typ": "JWT" })),
+                b64(&claims)
+            );
+        }
+    }
+    s.sign(&claims)
+}
+
+#[derive(Deserialize)]
+struct FaultRequest {
+    id_token: Fault,
+}
+
+async fn set_fault(State(s): State<Arc<StandIn>>, Json(req): Json<FaultRequest>) -> StatusCode {
+    *s.fault.lock().unwrap_or_else(|p| p.into_inner()) = Some(req.id_token);
+    StatusCode::NO_CONTENT
 }
 
 #[derive(Deserialize)]
