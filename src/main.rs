@@ -14,6 +14,7 @@ use api::http::metrics::Metrics;
 use api::pii::PiiCipher;
 use api::state::AppState;
 use clap::{Parser, Subcommand};
+use notify::sms::standin as sms_standin;
 use sso::SsoState;
 use sso::keys::KeyRing;
 use sso::pc::client::{OidcClient, OidcSettings};
@@ -140,6 +141,7 @@ fn main() -> ExitCode {
 fn openapi() -> String {
     let mut extra = sso::openapi();
     extra.merge(mobile_bff::openapi());
+    extra.merge(notify::openapi());
     api::openapi::render(extra)
 }
 
@@ -299,6 +301,7 @@ fn app_state(config: Config, db: Db, pii: Arc<PiiCipher>, keys: Arc<KeyRing>) ->
         pii,
         metrics: Arc::new(Metrics::new()),
         openapi: openapi().into(),
+        outbox_wake: Arc::new(tokio::sync::Notify::new()),
     }
 }
 
@@ -354,6 +357,12 @@ async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
+    if demo && config.notify.aliyun.endpoint.is_empty() {
+        config.notify.sms_provider = "aliyun".into();
+        config.notify.aliyun.endpoint = format!("http://{addr}{}", sms_standin::PATH);
+        config.notify.aliyun.access_key_id = sms_standin::DEMO_ACCESS_KEY_ID.into();
+        config.notify.aliyun.access_key_secret = sms_standin::DEMO_ACCESS_KEY_SECRET.into();
+    }
     if demo && config.org_sync.base_url.is_empty() {
         config.org_sync.base_url = format!("http://{addr}{}", sync_standin::PATH);
         config.org_sync.app_key = sync_standin::DEMO_APP_KEY.into();
@@ -378,16 +387,39 @@ async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("demo credentials: {e}"))?;
         tracing::info!(administrators = n, "demo administrator credentials set");
     }
-    let mut routes = sso::routes(sso_state.clone()).merge(mobile_bff::routes(sso_state));
+    let mut routes = sso::routes(sso_state.clone())
+        .merge(mobile_bff::routes(sso_state))
+        .merge(notify::admin::routes());
     if demo {
-        routes = routes.merge(stand_ins(&db, &state.pii, &addr).await?);
+        let templates = &state.config.notify.sms_templates;
+        routes = routes.merge(stand_ins(&db, &state.pii, &addr, templates).await?);
     }
     if let Some(client) = feed.filter(|_| !interval.is_zero()) {
         schedule_org_sync(state.clone(), client, interval);
     }
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let dispatcher = if state.config.notify.dispatcher.enabled {
+        let mut providers = vec![notify::sms_provider(&state)?];
+        if providers[0].name() != "log" {
+            providers.push(Arc::new(notify::sms::log::LogSms));
+        }
+        let d = notify::dispatcher::Dispatcher::new(state.clone(), providers);
+        Some(tokio::spawn(d.run(stop_rx)))
+    } else {
+        None
+    };
     let app = api::http::app(state, routes);
     tracing::info!(addr = %addr, backend = db.backend(), demo, "listening");
-    api::http::serve(listener, app, grace, shutdown_signal()).await?;
+    let shutdown = async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    };
+    api::http::serve(listener, app, grace, shutdown).await?;
+    if let Some(handle) = dispatcher {
+        // The round in progress finishes; anything still leased is claimed
+        // again by another instance once its lease runs out.
+        let _ = tokio::time::timeout(grace, handle).await;
+    }
     db.close().await;
     tracing::info!("stopped");
     Ok(())
@@ -471,6 +503,7 @@ async fn stand_ins(
     db: &Db,
     pii: &PiiCipher,
     addr: &std::net::SocketAddr,
+    templates: &std::collections::BTreeMap<String, String>,
 ) -> anyhow::Result<axum::Router<AppState>> {
     let directory = standin::directory_from_db(db, pii).await?;
     let suishenban =
@@ -479,6 +512,15 @@ async fn stand_ins(
         demo_registration(addr),
         pc_standin::directory_from_db(db).await?,
     )?;
+    let texts = api::outbox::templates::SMS
+        .iter()
+        .filter_map(|t| Some((templates.get(t.kind)?.clone(), t.text.to_owned())))
+        .collect();
+    let sms = sms_standin::StandIn::new(
+        sms_standin::DEMO_ACCESS_KEY_ID,
+        sms_standin::DEMO_ACCESS_KEY_SECRET,
+        texts,
+    );
     let org = sync_standin::StandIn::new(
         sync_standin::DEMO_APP_KEY,
         sync_standin::DEMO_SECRET,
@@ -486,7 +528,8 @@ async fn stand_ins(
     )?;
     Ok(standin::routes(suishenban)
         .merge(pc_standin::routes(platform))
-        .merge(sync_standin::routes(org)))
+        .merge(sync_standin::routes(org))
+        .merge(sms_standin::routes(sms)))
 }
 
 /// SIGTERM (service managers) or Ctrl-C.

@@ -39,6 +39,49 @@ pub struct Config {
     pub suishenban: SuishenbanConfig,
     pub unified_platform: UnifiedPlatformConfig,
     pub org_sync: OrgSyncConfig,
+    pub notify: NotifyConfig,
+}
+
+/// Delivery of SMS and push (the `notify` crate).
+#[derive(Debug, Clone, Deserialize)]
+pub struct NotifyConfig {
+    /// `aliyun`, or `log` (write to the log and mark sent: no delivery).
+    pub sms_provider: String,
+    pub aliyun: AliyunSmsConfig,
+    /// Aliyun template code per notification kind.
+    pub sms_templates: std::collections::BTreeMap<String, String>,
+    pub dispatcher: DispatcherConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AliyunSmsConfig {
+    /// Dysmsapi endpoint. Empty in demo mode: the in-process stand-in.
+    pub endpoint: String,
+    pub access_key_id: String,
+    pub access_key_secret: SecretString,
+    /// The approved SMS signature (签名), e.g. 上海市政务服务.
+    pub sign_name: String,
+    pub timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DispatcherConfig {
+    /// Run the dispatcher in this process.
+    pub enabled: bool,
+    /// Messages claimed per round.
+    pub batch_size: u32,
+    /// A claimed message not finished in this time is claimed again (after
+    /// a crash).
+    pub lease_secs: u64,
+    /// Polling when nothing wakes the dispatcher.
+    pub poll_interval_ms: u64,
+    /// First retry delay; doubles per attempt, with jitter, up to the max.
+    pub base_backoff_ms: u64,
+    pub max_backoff_secs: u64,
+    /// Sends in flight at once, per provider.
+    pub provider_concurrency: usize,
+    /// Sends per second across all providers.
+    pub max_rate_per_sec: u32,
 }
 
 /// Org and user sync with the unified office platform (GK-01), both ways:
@@ -298,6 +341,32 @@ fn defaults() -> serde_json::Value {
             "page_size": 500,
             "max_batch_bytes": 8_388_608,
             "timeout_secs": 10,
+        },
+        "notify": {
+            "sms_provider": "log",
+            "aliyun": {
+                "endpoint": "",
+                "access_key_id": "",
+                "access_key_secret": "",
+                "sign_name": "上海市政务服务",
+                "timeout_secs": 5,
+            },
+            "sms_templates": {
+                "verification_code": "SMS_480001",
+                "seal_approval_pending": "SMS_480002",
+                "case_assigned": "SMS_480003",
+                "notification_test": "SMS_480004",
+            },
+            "dispatcher": {
+                "enabled": true,
+                "batch_size": 32,
+                "lease_secs": 60,
+                "poll_interval_ms": 1000,
+                "base_backoff_ms": 1000,
+                "max_backoff_secs": 300,
+                "provider_concurrency": 16,
+                "max_rate_per_sec": 500,
+            },
         },
         "crypto": {
             "pii_key": DEV_PII_KEY,

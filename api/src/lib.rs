@@ -15,6 +15,7 @@ pub mod error;
 pub mod http;
 pub mod openapi;
 pub mod org;
+pub mod outbox;
 pub mod pagination;
 pub mod pii;
 pub mod state;

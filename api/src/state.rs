@@ -18,6 +18,9 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The OpenAPI document, rendered once at start.
     pub openapi: Arc<str>,
+    /// Wakes this process's outbox dispatcher after a commit that queued
+    /// messages (other instances hear PostgreSQL's NOTIFY, or poll).
+    pub outbox_wake: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {

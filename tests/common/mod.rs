@@ -17,7 +17,9 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_gov-server");
 /// A fresh, empty database: its URL, and the temp dir to remove (SQLite).
 pub struct TestDb {
     pub url: String,
+    /// The SQLite temp dir this handle removes when dropped.
     dir: Option<PathBuf>,
+    postgres: bool,
 }
 
 impl TestDb {
@@ -39,6 +41,7 @@ impl TestDb {
                 TestDb {
                     url: format!("{base}/{name}"),
                     dir: None,
+                    postgres: true,
                 }
             }
             _ => {
@@ -48,13 +51,24 @@ impl TestDb {
                 TestDb {
                     url,
                     dir: Some(dir),
+                    postgres: false,
                 }
             }
         }
     }
 
     pub fn is_postgres(&self) -> bool {
-        self.dir.is_none()
+        self.postgres
+    }
+
+    /// Another handle on the same database, for a second server; the
+    /// original handle keeps ownership of the files.
+    pub fn shared(&self) -> TestDb {
+        TestDb {
+            url: self.url.clone(),
+            dir: None,
+            postgres: self.postgres,
+        }
     }
 
     /// A direct connection, for looking at (or tampering with) what the
@@ -114,6 +128,9 @@ pub async fn spawn_with(db: TestDb, options: Options) -> TestApp {
     cmd.env("DATABASE_URL", &db.url)
         .env("GOV_LOG__LEVEL", "info,sqlx=warn")
         .env("GOV_LOG__FORMAT", "json")
+        // Scheduled org pulls would race the tests that drive the feed;
+        // the test of the schedule turns it back on.
+        .env("GOV_ORG_SYNC__INTERVAL_SECS", "0")
         .envs(options.env)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -288,29 +305,43 @@ pub fn pluck(list: &serde_json::Value, field: &str) -> Vec<String> {
         .collect()
 }
 
+/// The current TOTP step (unix time / 30).
+pub fn totp_step_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp() / 30
+}
+
+/// The demo administrators' TOTP code of `step`.
+pub fn demo_totp_at(step: i64) -> String {
+    sso::local::totp::current_code(sso::local::DEMO_TOTP_SECRET, (step * 30) as u64).unwrap()
+}
+
 /// The demo administrators' TOTP code `steps` 30-second steps from now.
 pub fn demo_totp(steps: i64) -> String {
-    let now = time::OffsetDateTime::now_utc().unix_timestamp() + steps * 30;
-    sso::local::totp::current_code(sso::local::DEMO_TOTP_SECRET, now as u64).unwrap()
+    demo_totp_at(totp_step_now() + steps)
 }
 
 impl TestApp {
     /// Signs a demo administrator in with password and the TOTP code of
-    /// `step` (0 = now; a second login in the same 30 s needs 1).
+    /// `step` (0 = now; a second login in the same 30 s needs 1). The answer
+    /// carries the step used as `totp_step`, so a test can replay exactly
+    /// that code, whatever the clock did meanwhile.
     pub async fn admin_login(&self, login: &str, step: i64) -> serde_json::Value {
+        let step = totp_step_now() + step;
         let resp = self
             .client
             .post(self.url("/auth/admin/login"))
             .json(&serde_json::json!({
                 "login_name": login,
                 "password": sso::local::DEMO_PASSWORD,
-                "totp_code": demo_totp(step),
+                "totp_code": demo_totp_at(step),
             }))
             .send()
             .await
             .unwrap();
         assert_eq!(resp.status().as_u16(), 200, "login as {login}");
-        resp.json().await.unwrap()
+        let mut answer: serde_json::Value = resp.json().await.unwrap();
+        answer["totp_step"] = serde_json::json!(step);
+        answer
     }
 
     /// `method path` with a bearer token and an optional JSON body.

@@ -5,7 +5,9 @@ use std::net::IpAddr;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::json;
 
-use crate::common::{Options, TestApp, TestDb, demo_totp, problem, spawn_app, spawn_with};
+use crate::common::{
+    Options, TestApp, TestDb, demo_totp, demo_totp_at, problem, spawn_app, spawn_with,
+};
 
 async fn app_with(env: Vec<(&'static str, String)>) -> TestApp {
     spawn_with(TestDb::new().await, Options { demo: true, env }).await
@@ -102,13 +104,15 @@ async fn wrong_factors_fail_alike_and_a_used_code_cannot_be_replayed() {
         .await;
         assert_eq!(body["detail"], "登录名、密码或动态口令错误");
     }
-    app.admin_login("auditadmin", 0).await;
+    let used = app.admin_login("auditadmin", 0).await["totp_step"]
+        .as_i64()
+        .unwrap();
     let replay = try_login(
         &app,
         c,
         "auditadmin",
         sso::local::DEMO_PASSWORD,
-        &demo_totp(0),
+        &demo_totp_at(used),
     )
     .await;
     problem(replay, 401, "invalid_credentials").await;
@@ -495,8 +499,21 @@ async fn step_up_with_a_fresh_code_and_not_with_a_used_one() {
             .json(&json!({ "totp_code": code }))
             .send()
     };
-    problem(step_up(demo_totp(0)).await.unwrap(), 401, "invalid_otp").await;
-    assert_eq!(step_up(demo_totp(1)).await.unwrap().status().as_u16(), 204);
+    let used = tokens["totp_step"].as_i64().unwrap();
+    problem(
+        step_up(demo_totp_at(used)).await.unwrap(),
+        401,
+        "invalid_otp",
+    )
+    .await;
+    assert_eq!(
+        step_up(demo_totp_at(used + 1))
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        204
+    );
     assert_eq!(
         app.count("SELECT COUNT(*) FROM sessions WHERE step_up_at IS NOT NULL")
             .await,
@@ -617,7 +634,7 @@ async fn granting_roles_needs_a_recent_authentication() {
         .client
         .post(app.url("/auth/step-up"))
         .bearer_auth(token)
-        .json(&json!({ "totp_code": demo_totp(1) }))
+        .json(&json!({ "totp_code": demo_totp_at(tokens["totp_step"].as_i64().unwrap() + 1) }))
         .send()
         .await
         .unwrap();

@@ -11,6 +11,7 @@ mod demo;
 mod errors;
 mod identity;
 mod mobile;
+mod notify;
 mod ops;
 mod org;
 mod pc;

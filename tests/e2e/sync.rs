@@ -389,3 +389,29 @@ async fn pulling_the_feed_resumes_where_it_stopped() {
     let out = run(&["sync", "org"], env("a wrong secret")).await;
     assert!(!out.status.success(), "the feed refuses a wrong signature");
 }
+
+#[tokio::test]
+async fn the_scheduled_pull_picks_up_published_changes() {
+    let db = crate::common::TestDb::new().await;
+    let env = vec![("GOV_ORG_SYNC__INTERVAL_SECS", "1".to_owned())];
+    let app = crate::common::spawn_with(db, crate::common::Options { demo: true, env }).await;
+    let changes = json!([new_unit("t1", 1), user("t2", 1, "310104-SFJ", "active")]);
+    app.post_json(
+        "/stand-in/unified-platform/org/publish",
+        json!({ "changes": changes }),
+    )
+    .await;
+    for _ in 0..50 {
+        if app
+            .get_as(Some("sfj_wang"), "/api/v1/me")
+            .await
+            .status()
+            .as_u16()
+            == 200
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the scheduled pull did not apply the published changes within 5 s");
+}

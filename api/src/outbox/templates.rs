@@ -1,0 +1,120 @@
+//! Notification templates, in Chinese, per kind and channel. The parameter
+//! names are part of the template: an enqueue with a missing or extra
+//! parameter is refused (a programming error, caught by tests), never sent
+//! as a blank or half-filled SMS.
+//!
+//! SMS templates are registered with Aliyun, which assigns each a template
+//! code (configuration: `notify.sms_templates.KIND`); the text here is what
+//! was registered, used by the log provider and the SMS stand-in.
+
+pub struct SmsTemplate {
+    pub kind: &'static str,
+    /// Aliyun's `${name}` placeholders.
+    pub text: &'static str,
+    pub params: &'static [&'static str],
+}
+
+pub const SMS: &[SmsTemplate] = &[
+    SmsTemplate {
+        kind: "verification_code",
+        text: "您的验证码为${code}，${minutes}分钟内有效。如非本人操作，请忽略本短信。",
+        params: &["code", "minutes"],
+    },
+    SmsTemplate {
+        kind: "seal_approval_pending",
+        text: "${applicant}提交了用印申请（${case_no}），请登录随申办“政务信息资源应用”审批。",
+        params: &["applicant", "case_no"],
+    },
+    SmsTemplate {
+        kind: "case_assigned",
+        text: "您有新的依申请公开件（${case_no}）待办理，办理期限${due_date}。",
+        params: &["case_no", "due_date"],
+    },
+    SmsTemplate {
+        kind: "notification_test",
+        text: "这是政务信息资源应用系统的测试短信，发送时间${time}。",
+        params: &["time"],
+    },
+];
+
+pub fn sms(kind: &str) -> Option<&'static SmsTemplate> {
+    SMS.iter().find(|t| t.kind == kind)
+}
+
+/// Checks `params` against the template: the same names, each once,
+/// values non-empty and short (Aliyun limits a variable to 35 characters
+/// for notifications).
+pub fn check_params(template: &SmsTemplate, params: &[(&str, &str)]) -> Result<(), String> {
+    for (name, value) in params {
+        if !template.params.contains(name) {
+            return Err(format!(
+                "template {} has no parameter {name}",
+                template.kind
+            ));
+        }
+        if value.is_empty() || value.chars().count() > 35 {
+            return Err(format!(
+                "parameter {name} of {} must be 1–35 characters",
+                template.kind
+            ));
+        }
+    }
+    for name in template.params {
+        if params.iter().filter(|(n, _)| n == name).count() != 1 {
+            return Err(format!(
+                "template {} needs parameter {name} exactly once",
+                template.kind
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The text a recipient reads, for the log provider and the stand-in.
+pub fn render(text: &str, params: &serde_json::Map<String, serde_json::Value>) -> String {
+    params.iter().fold(text.to_owned(), |acc, (name, value)| {
+        acc.replace(&format!("${{{name}}}"), value.as_str().unwrap_or_default())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_names_its_placeholders() {
+        for t in SMS {
+            for p in t.params {
+                assert!(t.text.contains(&format!("${{{p}}}")), "{}: {p}", t.kind);
+            }
+            assert_eq!(t.text.matches("${").count(), t.params.len(), "{}", t.kind);
+        }
+    }
+
+    #[test]
+    fn parameters_must_match_exactly() {
+        let t = sms("verification_code").unwrap();
+        assert!(check_params(t, &[("code", "123456"), ("minutes", "5")]).is_ok());
+        assert!(check_params(t, &[("code", "123456")]).is_err(), "missing");
+        assert!(
+            check_params(t, &[("code", "1"), ("minutes", "5"), ("extra", "x")]).is_err(),
+            "extra"
+        );
+        assert!(
+            check_params(t, &[("code", "1"), ("code", "2"), ("minutes", "5")]).is_err(),
+            "twice"
+        );
+        assert!(
+            check_params(t, &[("code", ""), ("minutes", "5")]).is_err(),
+            "empty"
+        );
+    }
+
+    #[test]
+    fn render_fills_placeholders() {
+        let t = sms("verification_code").unwrap();
+        let params = serde_json::json!({ "code": "123456", "minutes": "5" });
+        let text = render(t.text, params.as_object().unwrap());
+        assert!(text.starts_with("您的验证码为123456，5分钟内有效"));
+    }
+}

@@ -1,0 +1,278 @@
+//! The Aliyun SMS stand-in: a local Dysmsapi `SendSms` that checks what
+//! Aliyun checks — the access key, the V1 signature against the secret,
+//! the timestamp (±15 min) and a nonce never seen before — applies Aliyun's
+//! default per-number flow control for one signature (1 a minute, 5 an
+//! hour, 10 a day: `isv.BUSINESS_LIMIT_CONTROL`), answers with Aliyun's
+//! JSON, and records every accepted message.
+//!
+//! `GET /stand-in/sms/messages?phone=…` shows what a phone received;
+//! `POST /stand-in/sms/faults {"status": 503, "retry_after_secs": 2, "times": 3}`
+//! makes the next requests fail that way (a provider outage).
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use time::format_description::well_known::Rfc3339;
+
+use super::signature::sign_v1;
+
+pub const PATH: &str = "/stand-in/sms";
+pub const DEMO_ACCESS_KEY_ID: &str = "LTAIdemoGovSms";
+pub const DEMO_ACCESS_KEY_SECRET: &str = "demo-aliyun-access-key-secret";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Received {
+    pub phone: String,
+    pub sign_name: String,
+    pub template_code: String,
+    pub params: serde_json::Value,
+    /// The text as the phone shows it, when the template is known.
+    pub text: Option<String>,
+    pub out_id: Option<String>,
+    pub biz_id: String,
+    pub at: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct Fault {
+    status: u16,
+    #[serde(default)]
+    retry_after_secs: Option<u64>,
+    /// How many requests fail this way.
+    times: u32,
+}
+
+#[derive(Default)]
+struct Books {
+    received: Vec<Received>,
+    sent_at: HashMap<String, VecDeque<Instant>>,
+    nonces: HashSet<String>,
+    faults: VecDeque<Fault>,
+    requests: u64,
+}
+
+pub struct StandIn {
+    access_key_id: String,
+    secret: String,
+    /// Template code → text, to show what the phone displays.
+    texts: HashMap<String, String>,
+    books: Mutex<Books>,
+}
+
+impl StandIn {
+    pub fn new(access_key_id: &str, secret: &str, texts: HashMap<String, String>) -> Arc<Self> {
+        Arc::new(StandIn {
+            access_key_id: access_key_id.to_owned(),
+            secret: secret.to_owned(),
+            texts,
+            books: Mutex::new(Books::default()),
+        })
+    }
+
+    fn books(&self) -> std::sync::MutexGuard<'_, Books> {
+        self.books.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+pub fn routes<S: Clone + Send + Sync + 'static>(standin: Arc<StandIn>) -> Router<S> {
+    Router::new()
+        .route(PATH, post(send_sms))
+        .route(&format!("{PATH}/messages"), get(messages))
+        .route(&format!("{PATH}/faults"), post(add_fault))
+        .route(&format!("{PATH}/stats"), get(stats))
+        .with_state(standin)
+}
+
+fn answer(status: StatusCode, code: &str, message: &str) -> Response {
+    let body =
+        json!({ "Code": code, "Message": message, "RequestId": ulid::Ulid::new().to_string() });
+    (status, Json(body)).into_response()
+}
+
+async fn send_sms(
+    State(s): State<Arc<StandIn>>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let fault = {
+        let mut books = s.books();
+        books.requests += 1;
+        match books.faults.front_mut() {
+            Some(f) => {
+                f.times = f.times.saturating_sub(1);
+                let f = f.clone();
+                if f.times == 0 {
+                    books.faults.pop_front();
+                }
+                Some(f)
+            }
+            None => None,
+        }
+    };
+    if let Some(f) = fault {
+        let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        let mut resp = answer(
+            status,
+            "ServiceUnavailable",
+            "The request has failed due to a temporary failure of the server.",
+        );
+        if let Some(secs) = f.retry_after_secs {
+            resp.headers_mut().insert(RETRY_AFTER, secs.into());
+        }
+        return resp;
+    }
+    let get = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    if get("AccessKeyId") != Some(s.access_key_id.as_str()) {
+        return answer(
+            StatusCode::NOT_FOUND,
+            "InvalidAccessKeyId.NotFound",
+            "Specified access key is not found.",
+        );
+    }
+    let unsigned: Vec<(&str, &str)> = form
+        .iter()
+        .filter(|(k, _)| k != "Signature")
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    if get("SignatureMethod") != Some("HMAC-SHA1") || get("SignatureVersion") != Some("1.0") {
+        return answer(
+            StatusCode::BAD_REQUEST,
+            "InvalidSignatureMethod",
+            "Specified signature method is not supported.",
+        );
+    }
+    if get("Signature") != Some(sign_v1("POST", &unsigned, &s.secret).as_str()) {
+        return answer(
+            StatusCode::BAD_REQUEST,
+            "SignatureDoesNotMatch",
+            "Specified signature is not matched with our calculation.",
+        );
+    }
+    let fresh = get("Timestamp")
+        .and_then(|t| time::OffsetDateTime::parse(t, &Rfc3339).ok())
+        .is_some_and(|t| (time::OffsetDateTime::now_utc() - t).abs() < Duration::from_secs(900));
+    if !fresh {
+        return answer(
+            StatusCode::BAD_REQUEST,
+            "InvalidTimeStamp.Expired",
+            "Specified time stamp or date value is expired.",
+        );
+    }
+    let nonce = get("SignatureNonce").unwrap_or_default().to_owned();
+    if nonce.is_empty() || !s.books().nonces.insert(nonce) {
+        return answer(
+            StatusCode::BAD_REQUEST,
+            "SignatureNonceUsed",
+            "Specified signature nonce was used already.",
+        );
+    }
+    if get("Action") != Some("SendSms") || get("Version") != Some("2017-05-25") {
+        return answer(
+            StatusCode::BAD_REQUEST,
+            "InvalidAction.NotFound",
+            "Specified api is not found.",
+        );
+    }
+    let phone = get("PhoneNumbers").unwrap_or_default().to_owned();
+    if api::pii::Phone::parse(&phone).is_err() {
+        return answer(StatusCode::OK, "isv.MOBILE_NUMBER_ILLEGAL", "非法手机号");
+    }
+    let params: serde_json::Value = match serde_json::from_str(get("TemplateParam").unwrap_or("{}"))
+    {
+        Ok(v) => v,
+        Err(_) => return answer(StatusCode::OK, "isv.INVALID_JSON_PARAM", "JSON参数不合法"),
+    };
+    let template_code = get("TemplateCode").unwrap_or_default().to_owned();
+    let now = Instant::now();
+    let mut books = s.books();
+    let history = books.sent_at.entry(phone.clone()).or_default();
+    history.retain(|t| now.duration_since(*t) < Duration::from_secs(86_400));
+    let within = |d: u64| {
+        history
+            .iter()
+            .filter(|t| now.duration_since(**t) < Duration::from_secs(d))
+            .count()
+    };
+    let limit = if within(60) >= 1 {
+        Some("触发分钟级流控Permits:1")
+    } else if within(3600) >= 5 {
+        Some("触发小时级流控Permits:5")
+    } else if history.len() >= 10 {
+        Some("触发天级流控Permits:10")
+    } else {
+        None
+    };
+    if let Some(message) = limit {
+        drop(books);
+        return answer(StatusCode::OK, "isv.BUSINESS_LIMIT_CONTROL", message);
+    }
+    history.push_back(now);
+    let biz_id = format!("{}^{}", rand_digits(), ulid::Ulid::new());
+    let text = s.texts.get(&template_code).map(|t| {
+        params
+            .as_object()
+            .map(|p| api::outbox::templates::render(t, p))
+            .unwrap_or_else(|| t.clone())
+    });
+    books.received.push(Received {
+        phone,
+        sign_name: get("SignName").unwrap_or_default().to_owned(),
+        template_code,
+        params,
+        text,
+        out_id: get("OutId").map(str::to_owned),
+        biz_id: biz_id.clone(),
+        at: time::OffsetDateTime::now_utc()
+            .format(&Rfc3339)
+            .unwrap_or_default(),
+    });
+    let body = json!({ "Code": "OK", "Message": "OK", "BizId": biz_id, "RequestId": ulid::Ulid::new().to_string() });
+    Json(body).into_response()
+}
+
+fn rand_digits() -> u64 {
+    use rand::Rng;
+    rand::thread_rng().gen_range(100_000_000_000_000u64..999_999_999_999_999)
+}
+
+#[derive(Deserialize)]
+struct PhoneQuery {
+    phone: Option<String>,
+}
+
+async fn messages(
+    State(s): State<Arc<StandIn>>,
+    Query(q): Query<PhoneQuery>,
+) -> Json<Vec<Received>> {
+    let books = s.books();
+    Json(
+        books
+            .received
+            .iter()
+            .filter(|r| q.phone.as_ref().is_none_or(|p| *p == r.phone))
+            .cloned()
+            .collect(),
+    )
+}
+
+async fn add_fault(State(s): State<Arc<StandIn>>, Json(f): Json<Fault>) -> StatusCode {
+    s.books().faults.push_back(f);
+    StatusCode::NO_CONTENT
+}
+
+async fn stats(State(s): State<Arc<StandIn>>) -> Json<serde_json::Value> {
+    let books = s.books();
+    Json(json!({ "requests": books.requests, "accepted": books.received.len() }))
+}
