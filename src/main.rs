@@ -14,6 +14,7 @@ use api::http::metrics::Metrics;
 use api::pii::PiiCipher;
 use api::state::AppState;
 use clap::{Parser, Subcommand};
+use notify::push::huawei_standin;
 use notify::sms::standin as sms_standin;
 use sso::SsoState;
 use sso::keys::KeyRing;
@@ -363,6 +364,14 @@ async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
         config.notify.aliyun.access_key_id = sms_standin::DEMO_ACCESS_KEY_ID.into();
         config.notify.aliyun.access_key_secret = sms_standin::DEMO_ACCESS_KEY_SECRET.into();
     }
+    if demo && config.notify.huawei.token_url.is_empty() {
+        let h = &mut config.notify.huawei;
+        h.token_url = format!("http://{addr}{}/oauth2/v3/token", huawei_standin::PATH);
+        h.api_base = format!("http://{addr}{}", huawei_standin::PATH);
+        h.app_id = huawei_standin::DEMO_APP_ID.into();
+        h.client_id = huawei_standin::DEMO_CLIENT_ID.into();
+        h.client_secret = huawei_standin::DEMO_CLIENT_SECRET.into();
+    }
     if demo && config.org_sync.base_url.is_empty() {
         config.org_sync.base_url = format!("http://{addr}{}", sync_standin::PATH);
         config.org_sync.app_key = sync_standin::DEMO_APP_KEY.into();
@@ -399,11 +408,7 @@ async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
     }
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let dispatcher = if state.config.notify.dispatcher.enabled {
-        let mut providers = vec![notify::sms_provider(&state)?];
-        if providers[0].name() != "log" {
-            providers.push(Arc::new(notify::sms::log::LogSms));
-        }
-        let d = notify::dispatcher::Dispatcher::new(state.clone(), providers);
+        let d = notify::dispatcher::Dispatcher::new(state.clone(), notify::providers(&state)?);
         Some(tokio::spawn(d.run(stop_rx)))
     } else {
         None
@@ -529,7 +534,12 @@ async fn stand_ins(
     Ok(standin::routes(suishenban)
         .merge(pc_standin::routes(platform))
         .merge(sync_standin::routes(org))
-        .merge(sms_standin::routes(sms)))
+        .merge(sms_standin::routes(sms))
+        .merge(huawei_standin::routes(huawei_standin::StandIn::new(
+            huawei_standin::DEMO_APP_ID,
+            huawei_standin::DEMO_CLIENT_ID,
+            huawei_standin::DEMO_CLIENT_SECRET,
+        ))))
 }
 
 /// SIGTERM (service managers) or Ctrl-C.

@@ -50,7 +50,22 @@ pub struct NotifyConfig {
     pub aliyun: AliyunSmsConfig,
     /// Aliyun template code per notification kind.
     pub sms_templates: std::collections::BTreeMap<String, String>,
+    pub huawei: HuaweiPushConfig,
     pub dispatcher: DispatcherConfig,
+}
+
+/// Huawei Push Kit, the Android push channel that works in mainland China.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HuaweiPushConfig {
+    /// OAuth token endpoint; empty turns Huawei push off (demo mode points
+    /// it at the stand-in).
+    pub token_url: String,
+    /// Push API base, e.g. `https://push-api.cloud.huawei.com`.
+    pub api_base: String,
+    pub app_id: String,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    pub timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -356,6 +371,14 @@ fn defaults() -> serde_json::Value {
                 "seal_approval_pending": "SMS_480002",
                 "case_assigned": "SMS_480003",
                 "notification_test": "SMS_480004",
+            },
+            "huawei": {
+                "token_url": "",
+                "api_base": "",
+                "app_id": "",
+                "client_id": "",
+                "client_secret": "",
+                "timeout_secs": 5,
             },
             "dispatcher": {
                 "enabled": true,

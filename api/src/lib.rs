@@ -11,6 +11,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod demo;
+pub mod devices;
 pub mod error;
 pub mod http;
 pub mod openapi;

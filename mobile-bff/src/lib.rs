@@ -2,6 +2,7 @@
 //! Phone-shaped endpoints for the Suishenban channel, under `/m/v1`: compact
 //! payloads, one call per screen, on top of the shared core.
 
+mod devices;
 mod me;
 mod session;
 
@@ -11,12 +12,15 @@ use sso::SsoState;
 use utoipa::OpenApi;
 
 pub fn routes(sso: SsoState) -> Router<AppState> {
-    me::routes().merge(session::routes()).with_state(sso)
+    me::routes()
+        .merge(session::routes())
+        .merge(devices::routes())
+        .with_state(sso)
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(me::me, session::sign_in, session::refresh, session::sign_out, session::step_up),
+    paths(me::me, session::sign_in, session::refresh, session::sign_out, session::step_up, devices::register, devices::remove),
     tags((name = "mobile", description = "Suishenban mobile channel (/m/v1)"))
 )]
 pub struct MobileDoc;

@@ -8,6 +8,7 @@ use api::audit::{self, Actor, Entry, Outcome};
 use api::authz::{Principal, Role};
 use api::error::{ApiError, ApiResult};
 use api::http::extract::{ApiJson, ApiQuery};
+use api::outbox::push::{Notification, notify_user};
 use api::outbox::{SmsMessage, send_sms_now};
 use api::pagination::page_limit;
 use api::pii::Phone;
@@ -26,6 +27,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/notifications", get(list))
         .route("/api/v1/notifications/test-sms", post(test_sms))
+        .route("/api/v1/notifications/test", post(test_notification))
         .route("/api/v1/notifications/{id}", get(one))
 }
 
@@ -149,6 +151,63 @@ pub async fn one(
     let row: Option<NotificationView> =
         on_db!(&state.db, p => sqlx::query_as(SQL).bind(&id).fetch_optional(p).await)?;
     row.map(Json).ok_or(ApiError::NotFound)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TestNotification {
+    /// The user to notify: by push to their devices, else by SMS.
+    pub user_id: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueuedMany {
+    pub ids: Vec<String>,
+}
+
+/// Sends a test notification to a user the way every notification goes:
+/// push to their active devices, SMS when they have none. Audited.
+#[utoipa::path(post, path = "/api/v1/notifications/test", tag = "notifications", request_body = TestNotification,
+    responses(
+        (status = 202, body = QueuedMany),
+        (status = 403, body = api::error::Problem),
+        (status = 404, description = "no such user", body = api::error::Problem),
+    ))]
+pub async fn test_notification(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(req): ApiJson<TestNotification>,
+) -> ApiResult<(StatusCode, Json<QueuedMany>)> {
+    require_admin(&state, &principal, "notifications.test").await?;
+    const USER: &str = "SELECT COUNT(*) FROM users WHERE id = $1 AND status = 'active'";
+    let time = clock::now().to_offset(time::macros::offset!(+8));
+    let time = format!("{:02}:{:02}", time.hour(), time.minute());
+    let mut tx = state.db.begin().await?;
+    let known: i64 =
+        api::on_tx!(&mut tx, c => sqlx::query_scalar(USER).bind(&req.user_id).fetch_one(c).await)?;
+    if known == 0 {
+        return Err(ApiError::NotFound);
+    }
+    let n = Notification {
+        kind: "notification_test",
+        user_id: &req.user_id,
+        params: &[("time", &time)],
+        idempotency_key: None,
+        ttl: Duration::from_secs(600),
+    };
+    let ids = notify_user(&mut tx, &state.pii, &state.config.notify.sms_provider, n).await?;
+    let entry = Entry {
+        actor: Actor::from(&principal),
+        action: "notifications.test",
+        target_type: Some("user"),
+        target_id: Some(req.user_id.clone()),
+        outcome: Outcome::Success,
+        detail: serde_json::json!({ "queued": ids.len() }),
+    };
+    audit::append(&mut tx, state.audit_key(), entry).await?;
+    tx.commit().await?;
+    state.outbox_wake.notify_one();
+    Ok((StatusCode::ACCEPTED, Json(QueuedMany { ids })))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

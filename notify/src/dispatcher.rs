@@ -204,6 +204,12 @@ impl Dispatcher {
                 );
                 Finish::Sent(provider_id)
             }
+            Err(SendError::TokenGone { reason }) => {
+                metrics.failed(&row.channel, &row.provider);
+                tracing::info!(outbox_id = %row.id, provider = %row.provider, reason = %reason, "device token gone");
+                self.token_gone(&msg, &reason, row.expires_at).await?;
+                Finish::Failed(format!("device token gone: {reason}"))
+            }
             Err(SendError::Permanent { reason }) => {
                 metrics.failed(&row.channel, &row.provider);
                 tracing::warn!(outbox_id = %row.id, provider = %row.provider, reason = %reason, "permanent failure");
@@ -230,6 +236,57 @@ impl Dispatcher {
             }
         };
         finish(&self.app.db, &row.id, outcome).await
+    }
+
+    /// Disables the device whose token the provider called gone and, when
+    /// the person has no other active device, queues the notification as
+    /// SMS instead (at most once per notification).
+    async fn token_gone(
+        &self,
+        msg: &Outgoing,
+        reason: &str,
+        expires_at: OffsetDateTime,
+    ) -> anyhow::Result<()> {
+        const DISABLE: &str = "UPDATE devices SET disabled_at = $2, disabled_reason = $3, updated_at = $2 WHERE id = $1";
+        const OTHERS: &str =
+            "SELECT COUNT(*) FROM devices WHERE user_id = $1 AND disabled_at IS NULL";
+        let device = msg.payload["device"].as_str().unwrap_or_default();
+        let fallback = &msg.payload["fallback"];
+        let mut tx = self.app.db.begin().await?;
+        api::on_tx!(&mut tx, c => sqlx::query(DISABLE).bind(device).bind(clock::now()).bind(reason)
+            .execute(c).await.map(|_| ()))?;
+        let (Some(user_id), Some(kind), Some(group), Some(params)) = (
+            fallback["user_id"].as_str(),
+            fallback["kind"].as_str(),
+            fallback["group"].as_str(),
+            fallback["params"].as_object(),
+        ) else {
+            tx.commit().await?;
+            return Ok(());
+        };
+        let others: i64 =
+            api::on_tx!(&mut tx, c => sqlx::query_scalar(OTHERS).bind(user_id).fetch_one(c).await)?;
+        if others == 0 {
+            let ttl = (expires_at - clock::now())
+                .max(time::Duration::ZERO)
+                .unsigned_abs();
+            let provider = &self.app.config.notify.sms_provider;
+            api::outbox::push::sms_fallback(
+                &mut tx,
+                &self.app.pii,
+                provider,
+                kind,
+                user_id,
+                group,
+                params,
+                ttl,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("queueing the SMS fallback: {e}"))?;
+        }
+        tx.commit().await?;
+        self.app.outbox_wake.notify_one();
+        Ok(())
     }
 
     async fn update_gauge(&self) {

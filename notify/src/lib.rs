@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod dispatcher;
 pub mod provider;
+pub mod push;
 pub mod sms;
 
 use std::sync::Arc;
@@ -16,13 +17,35 @@ use crate::provider::Provider;
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(admin::list, admin::one, admin::test_sms),
+    paths(admin::list, admin::one, admin::test_sms, admin::test_notification),
     tags((name = "notifications", description = "SMS and push delivery (system administrators)"))
 )]
 pub struct NotifyDoc;
 
 pub fn openapi() -> utoipa::openapi::OpenApi {
     NotifyDoc::openapi()
+}
+
+/// Every provider this configuration enables: the SMS provider, the log
+/// provider (rows queued for it are always deliverable), and each push
+/// provider that is configured.
+pub fn providers(state: &AppState) -> anyhow::Result<Vec<Arc<dyn Provider>>> {
+    let mut all = vec![sms_provider(state)?];
+    if all[0].name() != "log" {
+        all.push(Arc::new(sms::log::LogSms));
+    }
+    let h = &state.config.notify.huawei;
+    if !h.token_url.is_empty() {
+        all.push(Arc::new(push::huawei::HuaweiPush::new(
+            &h.token_url,
+            &h.api_base,
+            &h.app_id,
+            &h.client_id,
+            h.client_secret.clone(),
+            std::time::Duration::from_secs(h.timeout_secs),
+        )?));
+    }
+    Ok(all)
 }
 
 /// The SMS provider the configuration names.

@@ -23,6 +23,9 @@ pub enum SendError {
     },
     /// Never worth trying again (bad number, rejected template, …).
     Permanent { reason: String },
+    /// The device's push token is gone (uninstalled, expired): disable the
+    /// device, and tell the person another way.
+    TokenGone { reason: String },
 }
 
 pub type SendFuture<'a> = Pin<Box<dyn Future<Output = Result<String, SendError>> + Send + 'a>>;

@@ -15,6 +15,7 @@ mod notify;
 mod ops;
 mod org;
 mod pc;
+mod push;
 mod roles;
 mod schema;
 mod sync;

@@ -3,6 +3,7 @@
 //! someone about: if that transaction rolls back, nothing is sent. The
 //! `notify` crate's dispatcher delivers what commits.
 
+pub mod push;
 pub mod templates;
 
 use std::time::Duration;
@@ -21,6 +22,7 @@ pub const PAYLOAD_FIELD: &str = "outbox.payload";
 /// transaction is delivered at commit, and never if it rolls back.
 pub const PG_CHANNEL: &str = "gov_outbox";
 
+#[derive(Clone, Copy)]
 pub struct SmsMessage<'a> {
     pub kind: &'static str,
     pub phone: &'a Phone,

@@ -37,6 +37,43 @@ pub const SMS: &[SmsTemplate] = &[
     },
 ];
 
+pub struct PushTemplate {
+    pub kind: &'static str,
+    pub title: &'static str,
+    pub body: &'static str,
+    /// Deep link the app opens.
+    pub link: &'static str,
+    pub params: &'static [&'static str],
+}
+
+pub const PUSH: &[PushTemplate] = &[
+    PushTemplate {
+        kind: "seal_approval_pending",
+        title: "用印审批",
+        body: "${applicant}提交了用印申请（${case_no}），请审批。",
+        link: "govapp://seal-applications/${application_id}",
+        params: &["applicant", "case_no", "application_id"],
+    },
+    PushTemplate {
+        kind: "case_assigned",
+        title: "新的待办",
+        body: "依申请公开件${case_no}待办理，期限${due_date}。",
+        link: "govapp://cases/${case_id}",
+        params: &["case_no", "due_date", "case_id"],
+    },
+    PushTemplate {
+        kind: "notification_test",
+        title: "测试通知",
+        body: "这是政务信息资源应用系统的测试通知，发送时间${time}。",
+        link: "govapp://home",
+        params: &["time"],
+    },
+];
+
+pub fn push(kind: &str) -> Option<&'static PushTemplate> {
+    PUSH.iter().find(|t| t.kind == kind)
+}
+
 pub fn sms(kind: &str) -> Option<&'static SmsTemplate> {
     SMS.iter().find(|t| t.kind == kind)
 }
@@ -44,6 +81,15 @@ pub fn sms(kind: &str) -> Option<&'static SmsTemplate> {
 /// Checks `params` against the template: the same names, each once,
 /// values non-empty and short (Aliyun limits a variable to 35 characters
 /// for notifications).
+/// Every notification kind that may fall back from push to SMS needs an
+/// SMS template whose parameters the push call also carries.
+pub fn fallback_is_possible(kind: &str) -> bool {
+    match (push(kind), sms(kind)) {
+        (Some(p), Some(s)) => s.params.iter().all(|name| p.params.contains(name)),
+        _ => false,
+    }
+}
+
 pub fn check_params(template: &SmsTemplate, params: &[(&str, &str)]) -> Result<(), String> {
     for (name, value) in params {
         if !template.params.contains(name) {
@@ -88,6 +134,21 @@ mod tests {
                 assert!(t.text.contains(&format!("${{{p}}}")), "{}: {p}", t.kind);
             }
             assert_eq!(t.text.matches("${").count(), t.params.len(), "{}", t.kind);
+        }
+    }
+
+    #[test]
+    fn every_push_kind_can_fall_back_to_sms() {
+        for t in PUSH {
+            assert!(fallback_is_possible(t.kind), "{}", t.kind);
+            for p in t.params {
+                let placeholder = format!("${{{p}}}");
+                assert!(
+                    t.body.contains(&placeholder) || t.link.contains(&placeholder),
+                    "{}: {p}",
+                    t.kind
+                );
+            }
         }
     }
 

@@ -281,6 +281,7 @@ pub async fn end(
     let n = on_tx!(&mut tx, c => sqlx::query(SQL).bind(session_id).bind(user_id).bind(clock::now()).bind(reason)
         .execute(c).await.map(|r| r.rows_affected()))?;
     if n == 1 {
+        api::devices::remove_for_session(&mut tx, session_id).await?;
         let entry = Entry {
             actor: Actor {
                 id: Some(user_id.to_owned()),

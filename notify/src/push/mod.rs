@@ -1,0 +1,4 @@
+//! Push providers.
+
+pub mod huawei;
+pub mod huawei_standin;

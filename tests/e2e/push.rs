@@ -1,0 +1,285 @@
+//! Push first, SMS as fallback: the device registry and Huawei Push Kit,
+//! against their stand-ins.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::common::{TestApp, problem, spawn_app};
+
+/// Signs `user` in on the phone; answers their access token.
+async fn phone_session(app: &TestApp, user: &str) -> String {
+    let code: Value = app
+        .post_json("/stand-in/suishenban/auth-codes", json!({ "user": user }))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let t: Value = app
+        .post_json(
+            "/m/v1/session",
+            json!({ "auth_code": code["auth_code"], "device_id": "phone-1" }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    t["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn register(app: &TestApp, token: &str, body: Value) -> reqwest::Response {
+    app.call(
+        reqwest::Method::PUT,
+        "/m/v1/devices/phone-1",
+        token,
+        Some(body),
+    )
+    .await
+}
+
+async fn test_notification(app: &TestApp, login: &str) -> Vec<String> {
+    let user = app.get_json(login, "/api/v1/me", 200).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let resp = app
+        .client
+        .post(app.url("/api/v1/notifications/test"))
+        .header("x-test-user", "sysadmin")
+        .json(&json!({ "user_id": user }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 202);
+    let body: Value = resp.json().await.unwrap();
+    body["ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn settle(app: &TestApp, id: &str) -> Value {
+    let until = Instant::now() + Duration::from_secs(5);
+    loop {
+        let s = app
+            .get_json("sysadmin", &format!("/api/v1/notifications/{id}"), 200)
+            .await;
+        if !matches!(s["status"].as_str(), Some("queued" | "sending")) {
+            return s;
+        }
+        assert!(Instant::now() < until, "{s}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn sms_to(app: &TestApp, phone: &str) -> Vec<Value> {
+    let v: Value = app
+        .get_as(None, &format!("/stand-in/sms/messages?phone={phone}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    v.as_array().unwrap().clone()
+}
+
+async fn pushes_to(app: &TestApp, token: &str) -> Vec<Value> {
+    let v: Value = app
+        .get_as(None, &format!("/stand-in/huawei/messages?token={token}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    v.as_array().unwrap().clone()
+}
+
+const HUAWEI_PHONE: &str = "hw-device-token-0001";
+/// pd_handler's demo number.
+const PD_HANDLER_PHONE: &str = "19900000018";
+
+#[tokio::test]
+async fn a_registered_phone_gets_the_push_and_no_sms() {
+    let app = spawn_app().await;
+    let token = phone_session(&app, "pd_handler").await;
+    let body = json!({ "platform": "android", "provider": "huawei", "token": HUAWEI_PHONE, "app_version": "2.5.0", "locale": "zh-CN" });
+    assert_eq!(register(&app, &token, body).await.status().as_u16(), 204);
+    let ids = test_notification(&app, "pd_handler").await;
+    assert_eq!(ids.len(), 1);
+    let sent = settle(&app, &ids[0]).await;
+    assert_eq!(
+        (
+            sent["status"].as_str(),
+            sent["channel"].as_str(),
+            sent["provider"].as_str()
+        ),
+        (Some("sent"), Some("push"), Some("huawei"))
+    );
+    let pushes = pushes_to(&app, HUAWEI_PHONE).await;
+    assert_eq!(pushes.len(), 1);
+    assert_eq!(pushes[0]["title"], "测试通知");
+    assert_eq!(pushes[0]["link"], "govapp://home");
+    assert!(sms_to(&app, PD_HANDLER_PHONE).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_gone_token_disables_the_device_and_the_person_gets_an_sms() {
+    let app = spawn_app().await;
+    let token = phone_session(&app, "pd_handler").await;
+    register(
+        &app,
+        &token,
+        json!({ "platform": "android", "provider": "huawei", "token": HUAWEI_PHONE }),
+    )
+    .await;
+    app.post_json("/stand-in/huawei/gone", json!({ "token": HUAWEI_PHONE }))
+        .await;
+    let ids = test_notification(&app, "pd_handler").await;
+    let failed = settle(&app, &ids[0]).await;
+    assert_eq!(failed["status"], "failed");
+    assert!(
+        failed["last_error"].as_str().unwrap().contains("80300007"),
+        "{failed}"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM devices WHERE disabled_at IS NOT NULL")
+            .await,
+        1
+    );
+    let until = Instant::now() + Duration::from_secs(5);
+    while sms_to(&app, PD_HANDLER_PHONE).await.is_empty() {
+        assert!(Instant::now() < until, "no SMS fallback");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        sms_to(&app, PD_HANDLER_PHONE).await[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("测试短信")
+    );
+    // With the device disabled, the next notification goes by SMS at once.
+    let next = test_notification(&app, "pd_handler").await;
+    let row = app
+        .get_json(
+            "sysadmin",
+            &format!("/api/v1/notifications/{}", next[0]),
+            200,
+        )
+        .await;
+    assert_eq!(row["channel"], "sms");
+}
+
+#[tokio::test]
+async fn without_a_device_the_notification_is_an_sms() {
+    let app = spawn_app().await;
+    let ids = test_notification(&app, "xh_admin").await;
+    let sent = settle(&app, &ids[0]).await;
+    assert_eq!(
+        (sent["channel"].as_str(), sent["status"].as_str()),
+        (Some("sms"), Some("sent"))
+    );
+    assert_eq!(sms_to(&app, "19900000010").await.len(), 1);
+}
+
+#[tokio::test]
+async fn logout_removes_the_sessions_device() {
+    let app = spawn_app().await;
+    let token = phone_session(&app, "xjh_handler").await;
+    register(
+        &app,
+        &token,
+        json!({ "platform": "harmony", "provider": "huawei", "token": "hw-x" }),
+    )
+    .await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM devices").await, 1);
+    let resp = app
+        .call(reqwest::Method::DELETE, "/m/v1/session", &token, None)
+        .await;
+    assert_eq!(resp.status().as_u16(), 204);
+    assert_eq!(app.count("SELECT COUNT(*) FROM devices").await, 0);
+}
+
+#[tokio::test]
+async fn device_registration_refuses_bad_input() {
+    let app = spawn_app().await;
+    let token = phone_session(&app, "xjh_handler").await;
+    let bad = register(
+        &app,
+        &token,
+        json!({ "platform": "windows", "provider": "huawei", "token": "t" }),
+    )
+    .await;
+    assert!(
+        problem(bad, 400, "malformed_body").await["detail"]
+            .as_str()
+            .unwrap()
+            .contains("platform")
+    );
+    let bad = register(
+        &app,
+        &token,
+        json!({ "platform": "ios", "provider": "apns", "token": "" }),
+    )
+    .await;
+    assert_eq!(problem(bad, 422, "invalid_field").await["field"], "token");
+    let bad = register(
+        &app,
+        &token,
+        json!({ "platform": "ios", "provider": "apns", "token": "t", "imei": "x" }),
+    )
+    .await;
+    problem(bad, 400, "malformed_body").await;
+    let resp = app
+        .call(reqwest::Method::DELETE, "/m/v1/devices/nope", &token, None)
+        .await;
+    problem(resp, 404, "not_found").await;
+    let resp = app
+        .client
+        .put(app.url("/m/v1/devices/phone-1"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    problem(resp, 401, "unauthenticated").await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM devices").await, 0);
+    // Updating is idempotent and re-enables.
+    for _ in 0..2 {
+        let ok = register(
+            &app,
+            &token,
+            json!({ "platform": "ios", "provider": "huawei", "token": "t2" }),
+        )
+        .await;
+        assert_eq!(ok.status().as_u16(), 204);
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM devices").await, 1);
+}
+
+#[tokio::test]
+async fn an_expired_huawei_oauth_token_is_renewed_once() {
+    let app = spawn_app().await;
+    let token = phone_session(&app, "pd_handler").await;
+    register(
+        &app,
+        &token,
+        json!({ "platform": "android", "provider": "huawei", "token": HUAWEI_PHONE }),
+    )
+    .await;
+    let first = test_notification(&app, "pd_handler").await;
+    assert_eq!(settle(&app, &first[0]).await["status"], "sent");
+    app.client
+        .post(app.url("/stand-in/huawei/expire-tokens"))
+        .send()
+        .await
+        .unwrap();
+    let second = test_notification(&app, "pd_handler").await;
+    assert_eq!(settle(&app, &second[0]).await["status"], "sent");
+    let stats: Value = app
+        .get_as(None, "/stand-in/huawei/stats")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stats["oauth_tokens_issued"], 2);
+    assert_eq!(pushes_to(&app, HUAWEI_PHONE).await.len(), 2);
+}
