@@ -14,7 +14,7 @@ use api::http::metrics::Metrics;
 use api::pii::PiiCipher;
 use api::state::AppState;
 use clap::{Parser, Subcommand};
-use notify::push::huawei_standin;
+use notify::push::{apns_standin, fcm_standin, huawei_standin};
 use notify::sms::standin as sms_standin;
 use sso::SsoState;
 use sso::keys::KeyRing;
@@ -372,6 +372,26 @@ async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
         h.client_id = huawei_standin::DEMO_CLIENT_ID.into();
         h.client_secret = huawei_standin::DEMO_CLIENT_SECRET.into();
     }
+    let apns_demo_key = if demo && config.notify.apns.base_url.is_empty() {
+        let (private, public) = demo_apns_key()?;
+        let a = &mut config.notify.apns;
+        a.base_url = format!("http://{addr}{}", apns_standin::PATH);
+        a.topic = apns_standin::DEMO_TOPIC.into();
+        a.team_id = apns_standin::DEMO_TEAM_ID.into();
+        a.key_id = apns_standin::DEMO_KEY_ID.into();
+        a.private_key = private.into();
+        Some(public)
+    } else {
+        None
+    };
+    if demo && config.notify.fcm.api_base.is_empty() {
+        let f = &mut config.notify.fcm;
+        f.api_base = format!("http://{addr}{}", fcm_standin::PATH);
+        f.project_id = fcm_standin::DEMO_PROJECT.into();
+        f.client_email = fcm_standin::DEMO_CLIENT_EMAIL.into();
+        f.private_key = fcm_standin::DEMO_PRIVATE_KEY.into();
+        f.token_uri = format!("http://{addr}{}/token", fcm_standin::PATH);
+    }
     if demo && config.org_sync.base_url.is_empty() {
         config.org_sync.base_url = format!("http://{addr}{}", sync_standin::PATH);
         config.org_sync.app_key = sync_standin::DEMO_APP_KEY.into();
@@ -402,6 +422,22 @@ async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
     if demo {
         let templates = &state.config.notify.sms_templates;
         routes = routes.merge(stand_ins(&db, &state.pii, &addr, templates).await?);
+        if let Some(public) = &apns_demo_key {
+            let apns = apns_standin::StandIn::new(
+                apns_standin::DEMO_TOPIC,
+                apns_standin::DEMO_TEAM_ID,
+                apns_standin::DEMO_KEY_ID,
+                public,
+            )?;
+            routes = routes.merge(apns_standin::routes(apns));
+        }
+        let fcm = fcm_standin::StandIn::new(
+            fcm_standin::DEMO_PROJECT,
+            fcm_standin::DEMO_CLIENT_EMAIL,
+            &format!("http://{addr}{}/token", fcm_standin::PATH),
+            fcm_standin::DEMO_PUBLIC_KEY,
+        )?;
+        routes = routes.merge(fcm_standin::routes(fcm));
     }
     if let Some(client) = feed.filter(|_| !interval.is_zero()) {
         schedule_org_sync(state.clone(), client, interval);
@@ -501,6 +537,16 @@ fn demo_registration(addr: &std::net::SocketAddr) -> pc_standin::Registration {
         post_logout_redirect_uri: format!("http://{addr}/"),
         backchannel_logout_uri: format!("http://{addr}/auth/backchannel-logout"),
     }
+}
+
+/// Demo mode: a fresh APNs signing key (the .p8 an Apple developer account
+/// would issue) and its public half for the stand-in.
+fn demo_apns_key() -> anyhow::Result<(String, String)> {
+    use p256::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
+    let secret = p256::SecretKey::random(&mut p256::elliptic_curve::rand_core::OsRng);
+    let private = secret.to_pkcs8_pem(LineEnding::LF)?.to_string();
+    let public = secret.public_key().to_public_key_pem(LineEnding::LF)?;
+    Ok((private, public))
 }
 
 /// Demo mode: the city platforms' stand-ins, mounted in-process.

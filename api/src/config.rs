@@ -51,7 +51,40 @@ pub struct NotifyConfig {
     /// Aliyun template code per notification kind.
     pub sms_templates: std::collections::BTreeMap<String, String>,
     pub huawei: HuaweiPushConfig,
+    pub apns: ApnsConfig,
+    pub fcm: FcmConfig,
     pub dispatcher: DispatcherConfig,
+}
+
+/// Apple Push Notification service, token-based (.p8 key) authentication.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApnsConfig {
+    /// `https://api.push.apple.com` (or the sandbox); empty turns APNs off
+    /// (demo mode points it at the stand-in).
+    pub base_url: String,
+    /// The app's bundle id: `apns-topic`.
+    pub topic: String,
+    pub team_id: String,
+    pub key_id: String,
+    /// The .p8 signing key (PKCS#8 PEM). Secret.
+    pub private_key: SecretString,
+    pub timeout_secs: u64,
+}
+
+/// Firebase Cloud Messaging HTTP v1, with a service account.
+#[derive(Debug, Clone, Deserialize)]
+pub struct FcmConfig {
+    /// `https://fcm.googleapis.com`; empty turns FCM off (demo mode points it
+    /// at the stand-in).
+    pub api_base: String,
+    pub project_id: String,
+    /// The service account's `client_email`.
+    pub client_email: String,
+    /// The service account's `private_key` (PKCS#8 PEM). Secret.
+    pub private_key: SecretString,
+    /// The service account's `token_uri`.
+    pub token_uri: String,
+    pub timeout_secs: u64,
 }
 
 /// Huawei Push Kit, the Android push channel that works in mainland China.
@@ -378,6 +411,22 @@ fn defaults() -> serde_json::Value {
                 "app_id": "",
                 "client_id": "",
                 "client_secret": "",
+                "timeout_secs": 5,
+            },
+            "apns": {
+                "base_url": "",
+                "topic": "",
+                "team_id": "",
+                "key_id": "",
+                "private_key": "",
+                "timeout_secs": 5,
+            },
+            "fcm": {
+                "api_base": "",
+                "project_id": "",
+                "client_email": "",
+                "private_key": "",
+                "token_uri": "",
                 "timeout_secs": 5,
             },
             "dispatcher": {

@@ -190,6 +190,7 @@ impl Dispatcher {
             id: row.id.clone(),
             kind: row.kind.clone(),
             payload,
+            expires_at: row.expires_at,
         };
         let _permit = permits.acquire().await?;
         self.wait_for_slot().await;

@@ -34,6 +34,29 @@ pub fn providers(state: &AppState) -> anyhow::Result<Vec<Arc<dyn Provider>>> {
     if all[0].name() != "log" {
         all.push(Arc::new(sms::log::LogSms));
     }
+    let timeout = |secs| std::time::Duration::from_secs(secs);
+    let a = &state.config.notify.apns;
+    if !a.base_url.is_empty() {
+        all.push(Arc::new(push::apns::Apns::new(
+            &a.base_url,
+            &a.topic,
+            &a.team_id,
+            &a.key_id,
+            &a.private_key,
+            timeout(a.timeout_secs),
+        )?));
+    }
+    let f = &state.config.notify.fcm;
+    if !f.api_base.is_empty() {
+        all.push(Arc::new(push::fcm::Fcm::new(
+            &f.api_base,
+            &f.project_id,
+            &f.client_email,
+            &f.private_key,
+            &f.token_uri,
+            timeout(f.timeout_secs),
+        )?));
+    }
     let h = &state.config.notify.huawei;
     if !h.token_url.is_empty() {
         all.push(Arc::new(push::huawei::HuaweiPush::new(

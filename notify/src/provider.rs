@@ -12,6 +12,9 @@ pub struct Outgoing {
     pub kind: String,
     /// Decrypted recipient and parameters (see `api::outbox`).
     pub payload: serde_json::Value,
+    /// Undelivered by then, the message is worthless (APNs
+    /// `apns-expiration`, FCM `ttl`).
+    pub expires_at: time::OffsetDateTime,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

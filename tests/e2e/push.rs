@@ -283,3 +283,223 @@ async fn an_expired_huawei_oauth_token_is_renewed_once() {
     assert_eq!(stats["oauth_tokens_issued"], 2);
     assert_eq!(pushes_to(&app, HUAWEI_PHONE).await.len(), 2);
 }
+
+const IPHONE: &str = "7a3f9c0d1e2b4a5968778695a4b3c2d1e0f1a2b3c4d5e6f708192a3b4c5d6e7f";
+
+async fn until_settled(app: &TestApp, login: &str) -> Value {
+    let ids = test_notification(app, login).await;
+    settle(app, &ids[0]).await
+}
+
+#[tokio::test]
+async fn an_iphone_gets_the_push_over_apns_with_apples_headers() {
+    let app = spawn_app().await;
+    let token = phone_session(&app, "pd_handler").await;
+    register(
+        &app,
+        &token,
+        json!({ "platform": "ios", "provider": "apns", "token": IPHONE }),
+    )
+    .await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let sent = until_settled(&app, "pd_handler").await;
+        assert_eq!(
+            (sent["status"].as_str(), sent["provider"].as_str()),
+            (Some("sent"), Some("apns")),
+            "{sent}"
+        );
+        ids.push(sent["id"].as_str().unwrap().to_owned());
+    }
+    let delivered: Value = app
+        .get_as(None, "/stand-in/apns/messages")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let first = &delivered[0];
+    assert_eq!(first["token"], IPHONE);
+    assert_eq!(
+        first["apns_id"],
+        notify::push::apns::apns_id(&ids[0]).as_str(),
+        "the outbox id travels as apns-id"
+    );
+    assert_eq!(first["collapse_id"], "notification_test");
+    assert_eq!(first["payload"]["aps"]["alert"]["title"], "测试通知");
+    let stats: Value = app
+        .get_as(None, "/stand-in/apns/stats")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        stats["provider_tokens_used"], 1,
+        "the provider token is reused, not re-signed per push"
+    );
+}
+
+#[tokio::test]
+async fn apns_unregistered_and_bad_tokens_disable_the_device() {
+    let app = spawn_app().await;
+    let token = phone_session(&app, "pd_handler").await;
+    register(
+        &app,
+        &token,
+        json!({ "platform": "ios", "provider": "apns", "token": IPHONE }),
+    )
+    .await;
+    app.post_json("/stand-in/apns/gone", json!({ "token": IPHONE }))
+        .await;
+    let failed = until_settled(&app, "pd_handler").await;
+    assert!(
+        failed["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("410 Gone Unregistered"),
+        "{failed}"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM devices WHERE disabled_at IS NOT NULL")
+            .await,
+        1
+    );
+    // A malformed token is as gone as an unregistered one.
+    register(
+        &app,
+        &token,
+        json!({ "platform": "ios", "provider": "apns", "token": "not-hex" }),
+    )
+    .await;
+    let failed = until_settled(&app, "pd_handler").await;
+    assert!(
+        failed["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("BadDeviceToken"),
+        "{failed}"
+    );
+}
+
+#[tokio::test]
+async fn apns_outages_are_retried_after_the_asked_delay() {
+    let app = spawn_app().await;
+    let token = phone_session(&app, "pd_handler").await;
+    register(
+        &app,
+        &token,
+        json!({ "platform": "ios", "provider": "apns", "token": IPHONE }),
+    )
+    .await;
+    let fault =
+        json!({ "status": 503, "reason": "ServiceUnavailable", "retry_after_secs": 1, "times": 1 });
+    app.post_json("/stand-in/apns/faults", fault).await;
+    let started = Instant::now();
+    let sent = until_settled(&app, "pd_handler").await;
+    assert_eq!(
+        (sent["status"].as_str(), sent["attempts"].as_i64()),
+        (Some("sent"), Some(2))
+    );
+    assert!(started.elapsed() >= Duration::from_secs(1));
+}
+
+#[tokio::test]
+async fn an_android_phone_gets_the_push_over_fcm() {
+    let app = spawn_app().await;
+    let token = phone_session(&app, "pd_handler").await;
+    register(
+        &app,
+        &token,
+        json!({ "platform": "android", "provider": "fcm", "token": "fcm-token-1" }),
+    )
+    .await;
+    let sent = until_settled(&app, "pd_handler").await;
+    assert_eq!(
+        (sent["status"].as_str(), sent["provider"].as_str()),
+        (Some("sent"), Some("fcm")),
+        "{sent}"
+    );
+    assert!(
+        sent["provider_message_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("projects/gov-sh-demo/messages/")
+    );
+    let delivered: Value = app
+        .get_as(None, "/stand-in/fcm/messages")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(delivered[0]["message"]["notification"]["title"], "测试通知");
+    assert_eq!(delivered[0]["message"]["data"]["outbox_id"], sent["id"]);
+}
+
+#[tokio::test]
+async fn fcm_unregistered_falls_back_and_quota_waits_a_minute() {
+    let app = spawn_app().await;
+    let token = phone_session(&app, "pd_handler").await;
+    register(
+        &app,
+        &token,
+        json!({ "platform": "android", "provider": "fcm", "token": "fcm-token-1" }),
+    )
+    .await;
+    let fault =
+        json!({ "status": 429, "error_code": "QUOTA_EXCEEDED", "retry_after_secs": 1, "times": 1 });
+    app.post_json("/stand-in/fcm/faults", fault).await;
+    let ids = test_notification(&app, "pd_handler").await;
+    let until = Instant::now() + Duration::from_secs(5);
+    let waiting = loop {
+        let s = app
+            .get_json(
+                "sysadmin",
+                &format!("/api/v1/notifications/{}", ids[0]),
+                200,
+            )
+            .await;
+        if s["attempts"] == 1 && s["status"] == "queued" {
+            break s;
+        }
+        assert!(Instant::now() < until, "{s}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        waiting["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("QUOTA_EXCEEDED")
+    );
+    let next: time::OffsetDateTime = time::OffsetDateTime::parse(
+        waiting["next_attempt_at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let wait = next - time::OffsetDateTime::now_utc();
+    assert!(
+        wait > time::Duration::seconds(50),
+        "QUOTA_EXCEEDED retried after only {wait}"
+    );
+
+    app.post_json("/stand-in/fcm/gone", json!({ "token": "fcm-token-1" }))
+        .await;
+    let other = phone_session(&app, "xjh_handler").await;
+    register(
+        &app,
+        &other,
+        json!({ "platform": "android", "provider": "fcm", "token": "fcm-token-1" }),
+    )
+    .await;
+    let failed = until_settled(&app, "xjh_handler").await;
+    assert!(
+        failed["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("UNREGISTERED"),
+        "{failed}"
+    );
+    let until = Instant::now() + Duration::from_secs(5);
+    while sms_to(&app, "19900000014").await.is_empty() {
+        assert!(Instant::now() < until, "no SMS fallback");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -1,0 +1,245 @@
+//! The APNs stand-in: speaks only HTTP/2 (as Apple does), checks the
+//! provider token (ES256, our key id, team id as `iss`, not older than an
+//! hour), the headers Apple requires (`apns-topic`, `apns-push-type`,
+//! `apns-priority`, `apns-expiration`, a UUID `apns-id`) and the device
+//! token's form, answers Apple's reasons, and records deliveries.
+//!
+//! `POST /stand-in/apns/gone {"token": "…"}` unregisters a device (410);
+//! `POST /stand-in/apns/faults {"status": 503, "reason": "ServiceUnavailable", "retry_after_secs": 1, "times": 2}`
+//! injects failures; `GET /stand-in/apns/messages` lists deliveries and
+//! `GET /stand-in/apns/stats` how many distinct provider tokens were used.
+
+use std::collections::{HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use axum::Json;
+use axum::Router;
+use axum::body::to_bytes;
+use axum::extract::{Path, Request, State};
+use axum::http::header::RETRY_AFTER;
+use axum::http::{StatusCode, Version};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+pub const PATH: &str = "/stand-in/apns";
+pub const DEMO_TOPIC: &str = "cn.gov.sh.govapp";
+pub const DEMO_TEAM_ID: &str = "DEMOTEAM01";
+pub const DEMO_KEY_ID: &str = "DEMOKEY001";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Delivered {
+    pub token: String,
+    pub apns_id: String,
+    pub collapse_id: Option<String>,
+    pub payload: Value,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct Fault {
+    status: u16,
+    reason: String,
+    #[serde(default)]
+    retry_after_secs: Option<u64>,
+    times: u32,
+}
+
+#[derive(Default)]
+struct Books {
+    delivered: Vec<Delivered>,
+    gone: HashSet<String>,
+    faults: VecDeque<Fault>,
+    provider_tokens: HashSet<String>,
+}
+
+pub struct StandIn {
+    topic: String,
+    team_id: String,
+    key_id: String,
+    key: DecodingKey,
+    books: Mutex<Books>,
+}
+
+impl StandIn {
+    /// `public_key_pem`: the public half of the provider's .p8 key.
+    pub fn new(
+        topic: &str,
+        team_id: &str,
+        key_id: &str,
+        public_key_pem: &str,
+    ) -> anyhow::Result<Arc<Self>> {
+        Ok(Arc::new(StandIn {
+            topic: topic.to_owned(),
+            team_id: team_id.to_owned(),
+            key_id: key_id.to_owned(),
+            key: DecodingKey::from_ec_pem(public_key_pem.as_bytes())?,
+            books: Mutex::new(Books::default()),
+        }))
+    }
+
+    fn books(&self) -> std::sync::MutexGuard<'_, Books> {
+        self.books.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+pub fn routes<S: Clone + Send + Sync + 'static>(standin: Arc<StandIn>) -> Router<S> {
+    Router::new()
+        .route(&format!("{PATH}/3/device/{{token}}"), post(push))
+        .route(&format!("{PATH}/messages"), get(messages))
+        .route(&format!("{PATH}/gone"), post(gone))
+        .route(&format!("{PATH}/faults"), post(add_fault))
+        .route(&format!("{PATH}/stats"), get(stats))
+        .with_state(standin)
+}
+
+fn reason(status: StatusCode, reason: &str) -> Response {
+    let mut body = json!({ "reason": reason });
+    if status == StatusCode::GONE {
+        body["timestamp"] = json!(api::clock::now().unix_timestamp() * 1000);
+    }
+    (status, Json(body)).into_response()
+}
+
+fn is_uuid(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.iter().map(|p| p.len()).eq([8, 4, 4, 4, 12])
+        && parts
+            .iter()
+            .all(|p| p.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+#[derive(Deserialize)]
+struct ProviderClaims {
+    iss: String,
+    iat: i64,
+}
+
+async fn push(State(s): State<Arc<StandIn>>, Path(token): Path<String>, req: Request) -> Response {
+    if req.version() != Version::HTTP_2 {
+        return reason(StatusCode::BAD_REQUEST, "HTTP/2 required");
+    }
+    if let Some(f) = {
+        let mut books = s.books();
+        let f = books.faults.front_mut().map(|f| {
+            f.times = f.times.saturating_sub(1);
+            f.clone()
+        });
+        if f.as_ref().is_some_and(|f| f.times == 0) {
+            books.faults.pop_front();
+        }
+        f
+    } {
+        let mut resp = reason(
+            StatusCode::from_u16(f.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
+            &f.reason,
+        );
+        if let Some(secs) = f.retry_after_secs {
+            resp.headers_mut().insert(RETRY_AFTER, secs.into());
+        }
+        return resp;
+    }
+    let h = req.headers().clone();
+    let header = |name: &str| h.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let Some(bearer) =
+        header("authorization").and_then(|a| a.strip_prefix("bearer ").map(str::to_owned))
+    else {
+        return reason(StatusCode::FORBIDDEN, "MissingProviderToken");
+    };
+    let kid_ok = jsonwebtoken::decode_header(&bearer)
+        .is_ok_and(|hd| hd.alg == Algorithm::ES256 && hd.kid.as_deref() == Some(&s.key_id));
+    let mut v = Validation::new(Algorithm::ES256);
+    v.required_spec_claims.clear();
+    v.validate_exp = false;
+    let claims = jsonwebtoken::decode::<ProviderClaims>(&bearer, &s.key, &v).map(|d| d.claims);
+    let Ok(claims) = claims.map_err(|_| ()).and_then(|c| {
+        if kid_ok && c.iss == s.team_id {
+            Ok(c)
+        } else {
+            Err(())
+        }
+    }) else {
+        return reason(StatusCode::FORBIDDEN, "InvalidProviderToken");
+    };
+    if api::clock::now().unix_timestamp() - claims.iat > 3600 {
+        return reason(StatusCode::FORBIDDEN, "ExpiredProviderToken");
+    }
+    if header("apns-topic").as_deref() != Some(s.topic.as_str()) {
+        return reason(
+            StatusCode::BAD_REQUEST,
+            if header("apns-topic").is_none() {
+                "MissingTopic"
+            } else {
+                "DeviceTokenNotForTopic"
+            },
+        );
+    }
+    if !matches!(
+        header("apns-push-type").as_deref(),
+        Some("alert" | "background" | "voip")
+    ) {
+        return reason(StatusCode::BAD_REQUEST, "InvalidPushType");
+    }
+    if !matches!(
+        header("apns-priority").as_deref(),
+        None | Some("5" | "10" | "1")
+    ) {
+        return reason(StatusCode::BAD_REQUEST, "BadPriority");
+    }
+    if header("apns-expiration").is_some_and(|e| e.parse::<i64>().is_err()) {
+        return reason(StatusCode::BAD_REQUEST, "BadExpirationDate");
+    }
+    let apns_id =
+        header("apns-id").unwrap_or_else(|| "00000000-0000-0000-0000-000000000000".into());
+    if !is_uuid(&apns_id) {
+        return reason(StatusCode::BAD_REQUEST, "BadMessageId");
+    }
+    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return reason(StatusCode::BAD_REQUEST, "BadDeviceToken");
+    }
+    let Ok(body) = to_bytes(req.into_body(), 5 * 1024).await else {
+        return reason(StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLarge");
+    };
+    let Ok(payload) = serde_json::from_slice::<Value>(&body) else {
+        return reason(StatusCode::BAD_REQUEST, "PayloadEmpty");
+    };
+    let mut books = s.books();
+    if books.gone.contains(&token) {
+        return reason(StatusCode::GONE, "Unregistered");
+    }
+    books.provider_tokens.insert(bearer);
+    books.delivered.push(Delivered {
+        token,
+        apns_id: apns_id.clone(),
+        collapse_id: header("apns-collapse-id"),
+        payload,
+    });
+    (StatusCode::OK, [("apns-id", apns_id)]).into_response()
+}
+
+async fn messages(State(s): State<Arc<StandIn>>) -> Json<Vec<Delivered>> {
+    Json(s.books().delivered.clone())
+}
+
+#[derive(Deserialize)]
+struct Gone {
+    token: String,
+}
+
+async fn gone(State(s): State<Arc<StandIn>>, Json(g): Json<Gone>) -> StatusCode {
+    s.books().gone.insert(g.token);
+    StatusCode::NO_CONTENT
+}
+
+async fn add_fault(State(s): State<Arc<StandIn>>, Json(f): Json<Fault>) -> StatusCode {
+    s.books().faults.push_back(f);
+    StatusCode::NO_CONTENT
+}
+
+async fn stats(State(s): State<Arc<StandIn>>) -> Json<Value> {
+    let books = s.books();
+    Json(
+        json!({ "provider_tokens_used": books.provider_tokens.len(), "delivered": books.delivered.len() }),
+    )
+}
