@@ -50,6 +50,11 @@ pub struct NotifyConfig {
     pub aliyun: AliyunSmsConfig,
     /// Aliyun template code per notification kind.
     pub sms_templates: std::collections::BTreeMap<String, String>,
+    /// Per notification kind: `push_then_sms` (the default for kinds not
+    /// listed), `push_only` or `sms_only`.
+    pub channel_policy: std::collections::BTreeMap<String, String>,
+    /// `providers` (deliver) or `log` (write pushes to the log only).
+    pub push_delivery: String,
     pub huawei: HuaweiPushConfig,
     pub apns: ApnsConfig,
     pub fcm: FcmConfig,
@@ -299,6 +304,18 @@ impl Config {
                 "http.body_limit_bytes and database.max_connections must be positive".into(),
             ));
         }
+        for (kind, policy) in &self.notify.channel_policy {
+            if !["push_then_sms", "push_only", "sms_only"].contains(&policy.as_str()) {
+                return Err(ConfigError::Invalid(format!(
+                    "notify.channel_policy.{kind} must be push_then_sms, push_only or sms_only"
+                )));
+            }
+        }
+        if !["providers", "log"].contains(&self.notify.push_delivery.as_str()) {
+            return Err(ConfigError::Invalid(
+                "notify.push_delivery must be providers or log".into(),
+            ));
+        }
         if self.auth.refresh_overlap_secs > 10 {
             return Err(ConfigError::Invalid(
                 "auth.refresh_overlap_secs may be at most 10".into(),
@@ -399,6 +416,8 @@ fn defaults() -> serde_json::Value {
                 "sign_name": "上海市政务服务",
                 "timeout_secs": 5,
             },
+            "channel_policy": {},
+            "push_delivery": "providers",
             "sms_templates": {
                 "verification_code": "SMS_480001",
                 "seal_approval_pending": "SMS_480002",

@@ -195,7 +195,7 @@ pub async fn test_notification(
         idempotency_key: None,
         ttl: Duration::from_secs(600),
     };
-    let ids = notify_user(&mut tx, &state.pii, &state.config.notify.sms_provider, n).await?;
+    let ids = notify_user(&mut tx, &state.pii, &state.config.notify, n).await?;
     let entry = Entry {
         actor: Actor::from(&principal),
         action: "notifications.test",

@@ -208,11 +208,15 @@ impl Dispatcher {
             Err(SendError::TokenGone { reason }) => {
                 metrics.failed(&row.channel, &row.provider);
                 tracing::info!(outbox_id = %row.id, provider = %row.provider, reason = %reason, "device token gone");
-                self.token_gone(&msg, &reason, row.expires_at).await?;
+                self.push_failed(&msg, Some(&reason), row.expires_at)
+                    .await?;
                 Finish::Failed(format!("device token gone: {reason}"))
             }
             Err(SendError::Permanent { reason }) => {
                 metrics.failed(&row.channel, &row.provider);
+                if row.channel == "push" {
+                    self.push_failed(&msg, None, row.expires_at).await?;
+                }
                 tracing::warn!(outbox_id = %row.id, provider = %row.provider, reason = %reason, "permanent failure");
                 Finish::Failed(reason)
             }
@@ -239,23 +243,26 @@ impl Dispatcher {
         finish(&self.app.db, &row.id, outcome).await
     }
 
-    /// Disables the device whose token the provider called gone and, when
-    /// the person has no other active device, queues the notification as
-    /// SMS instead (at most once per notification).
-    async fn token_gone(
+    /// A push failed for good. A gone token (`gone_reason`) disables its
+    /// device. When the person has no other active device, and the kind's
+    /// policy allows (the payload carries a fallback), the notification goes
+    /// out as SMS instead, at most once per notification.
+    async fn push_failed(
         &self,
         msg: &Outgoing,
-        reason: &str,
+        gone_reason: Option<&str>,
         expires_at: OffsetDateTime,
     ) -> anyhow::Result<()> {
         const DISABLE: &str = "UPDATE devices SET disabled_at = $2, disabled_reason = $3, updated_at = $2 WHERE id = $1";
         const OTHERS: &str =
-            "SELECT COUNT(*) FROM devices WHERE user_id = $1 AND disabled_at IS NULL";
+            "SELECT COUNT(*) FROM devices WHERE user_id = $1 AND disabled_at IS NULL AND id <> $2";
         let device = msg.payload["device"].as_str().unwrap_or_default();
         let fallback = &msg.payload["fallback"];
         let mut tx = self.app.db.begin().await?;
-        api::on_tx!(&mut tx, c => sqlx::query(DISABLE).bind(device).bind(clock::now()).bind(reason)
-            .execute(c).await.map(|_| ()))?;
+        if let Some(reason) = gone_reason {
+            api::on_tx!(&mut tx, c => sqlx::query(DISABLE).bind(device).bind(clock::now()).bind(reason)
+                .execute(c).await.map(|_| ()))?;
+        }
         let (Some(user_id), Some(kind), Some(group), Some(params)) = (
             fallback["user_id"].as_str(),
             fallback["kind"].as_str(),
@@ -265,8 +272,7 @@ impl Dispatcher {
             tx.commit().await?;
             return Ok(());
         };
-        let others: i64 =
-            api::on_tx!(&mut tx, c => sqlx::query_scalar(OTHERS).bind(user_id).fetch_one(c).await)?;
+        let others: i64 = api::on_tx!(&mut tx, c => sqlx::query_scalar(OTHERS).bind(user_id).bind(device).fetch_one(c).await)?;
         if others == 0 {
             let ttl = (expires_at - clock::now())
                 .max(time::Duration::ZERO)

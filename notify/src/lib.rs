@@ -34,6 +34,12 @@ pub fn providers(state: &AppState) -> anyhow::Result<Vec<Arc<dyn Provider>>> {
     if all[0].name() != "log" {
         all.push(Arc::new(sms::log::LogSms));
     }
+    if state.config.notify.push_delivery == "log" {
+        for name in ["apns", "fcm", "huawei"] {
+            all.push(Arc::new(push::log::LogPush { name }));
+        }
+        return Ok(all);
+    }
     let timeout = |secs| std::time::Duration::from_secs(secs);
     let a = &state.config.notify.apns;
     if !a.base_url.is_empty() {

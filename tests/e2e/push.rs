@@ -503,3 +503,139 @@ async fn fcm_unregistered_falls_back_and_quota_waits_a_minute() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+async fn app_with(env: Vec<(&'static str, String)>) -> TestApp {
+    crate::common::spawn_with(
+        crate::common::TestDb::new().await,
+        crate::common::Options { demo: true, env },
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_permanent_push_failure_falls_back_without_disabling_the_device() {
+    let app = spawn_app().await;
+    let token = phone_session(&app, "pd_handler").await;
+    register(
+        &app,
+        &token,
+        json!({ "platform": "android", "provider": "fcm", "token": "fcm-token-1" }),
+    )
+    .await;
+    let fault = json!({ "status": 403, "error_code": "SENDER_ID_MISMATCH", "times": 1 });
+    app.post_json("/stand-in/fcm/faults", fault).await;
+    let failed = until_settled(&app, "pd_handler").await;
+    assert_eq!(failed["status"], "failed");
+    assert!(
+        failed["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("SENDER_ID_MISMATCH")
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM devices WHERE disabled_at IS NULL")
+            .await,
+        1
+    );
+    let until = Instant::now() + Duration::from_secs(5);
+    while sms_to(&app, PD_HANDLER_PHONE).await.is_empty() {
+        assert!(Instant::now() < until, "no SMS fallback");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn channel_policies_choose_per_kind() {
+    let sms_only = app_with(vec![(
+        "GOV_NOTIFY__CHANNEL_POLICY__NOTIFICATION_TEST",
+        "sms_only".into(),
+    )])
+    .await;
+    let token = phone_session(&sms_only, "pd_handler").await;
+    register(
+        &sms_only,
+        &token,
+        json!({ "platform": "android", "provider": "huawei", "token": HUAWEI_PHONE }),
+    )
+    .await;
+    let sent = until_settled(&sms_only, "pd_handler").await;
+    assert_eq!(sent["channel"], "sms");
+    assert!(pushes_to(&sms_only, HUAWEI_PHONE).await.is_empty());
+
+    let push_only = app_with(vec![(
+        "GOV_NOTIFY__CHANNEL_POLICY__NOTIFICATION_TEST",
+        "push_only".into(),
+    )])
+    .await;
+    assert!(
+        test_notification(&push_only, "xh_admin").await.is_empty(),
+        "no device, no SMS"
+    );
+    let token = phone_session(&push_only, "pd_handler").await;
+    register(
+        &push_only,
+        &token,
+        json!({ "platform": "android", "provider": "huawei", "token": HUAWEI_PHONE }),
+    )
+    .await;
+    push_only
+        .post_json("/stand-in/huawei/gone", json!({ "token": HUAWEI_PHONE }))
+        .await;
+    assert_eq!(
+        until_settled(&push_only, "pd_handler").await["status"],
+        "failed"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        push_only
+            .count("SELECT COUNT(*) FROM outbox WHERE channel = 'sms'")
+            .await,
+        0
+    );
+
+    let bad = crate::common::run_cli(
+        &push_only.db.url,
+        &["migrate"],
+        &[(
+            "GOV_NOTIFY__CHANNEL_POLICY__NOTIFICATION_TEST",
+            "carrier_pigeon",
+        )],
+    )
+    .await;
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[tokio::test]
+async fn the_log_provider_for_push_delivers_nothing() {
+    let app = app_with(vec![("GOV_NOTIFY__PUSH_DELIVERY", "log".into())]).await;
+    let token = phone_session(&app, "pd_handler").await;
+    register(
+        &app,
+        &token,
+        json!({ "platform": "ios", "provider": "apns", "token": IPHONE }),
+    )
+    .await;
+    let sent = until_settled(&app, "pd_handler").await;
+    assert_eq!(
+        (sent["status"].as_str(), sent["provider"].as_str()),
+        (Some("sent"), Some("apns"))
+    );
+    assert!(
+        sent["provider_message_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("log-")
+    );
+    let delivered: Value = app
+        .get_as(None, "/stand-in/apns/messages")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(delivered.as_array().unwrap().is_empty());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        !app.logs().join("\n").contains(IPHONE),
+        "a device token reached the log"
+    );
+}

@@ -16,6 +16,26 @@ use crate::on_tx;
 use crate::org::users::PHONE_FIELD;
 use crate::pii::{Phone, PiiCipher};
 
+/// How a kind reaches people (`notify.channel_policy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelPolicy {
+    /// Push to active devices; SMS when there are none or every push fails
+    /// for good.
+    PushThenSms,
+    PushOnly,
+    SmsOnly,
+}
+
+impl ChannelPolicy {
+    pub fn for_kind(config: &crate::config::NotifyConfig, kind: &str) -> Self {
+        match config.channel_policy.get(kind).map(String::as_str) {
+            Some("push_only") => ChannelPolicy::PushOnly,
+            Some("sms_only") => ChannelPolicy::SmsOnly,
+            _ => ChannelPolicy::PushThenSms,
+        }
+    }
+}
+
 pub struct Notification<'a> {
     pub kind: &'static str,
     pub user_id: &'a str,
@@ -32,12 +52,13 @@ pub fn fallback_of(kind: &str, user_id: &str, group: &str, params: &Map<String, 
     json!({ "kind": kind, "user_id": user_id, "group": group, "params": params })
 }
 
-/// Queues `n` as push to every active device of the user, or as SMS when
-/// they have none. Answers the outbox ids queued.
+/// Queues `n` by the kind's channel policy: push to every active device of
+/// the user, SMS when they have none (unless push only) or when the policy
+/// says SMS. Answers the outbox ids queued.
 pub async fn notify_user(
     tx: &mut Tx,
     pii: &PiiCipher,
-    sms_provider: &str,
+    config: &crate::config::NotifyConfig,
     n: Notification<'_>,
 ) -> ApiResult<Vec<String>> {
     const DEVICES: &str = "SELECT id, provider, token_cipher FROM devices WHERE user_id = $1 AND disabled_at IS NULL ORDER BY id";
@@ -45,7 +66,9 @@ pub async fn notify_user(
          recipient_masked, status, attempts, next_attempt_at, expires_at, created_at, updated_at) \
          VALUES ($1, $2, $3, 'push', $4, $5, $6, 'queued', 0, $7, $8, $7, $7) \
          ON CONFLICT (idempotency_key) DO NOTHING";
-    let template = templates::push(n.kind);
+    let policy = ChannelPolicy::for_kind(config, n.kind);
+    let sms_provider = config.sms_provider.as_str();
+    let template = templates::push(n.kind).filter(|_| policy != ChannelPolicy::SmsOnly);
     let all: Map<String, Value> = n
         .params
         .iter()
@@ -59,6 +82,9 @@ pub async fn notify_user(
         .idempotency_key
         .map_or_else(|| ulid::Ulid::new().to_string(), str::to_owned);
     if devices.is_empty() {
+        if policy == ChannelPolicy::PushOnly {
+            return Ok(Vec::new());
+        }
         return Ok(sms_fallback(
             tx,
             pii,
@@ -85,7 +111,11 @@ pub async fn notify_user(
             .map_err(|e| ApiError::Internal(e.into()))?;
         let payload = json!({
             "device": device_row, "token": token, "title": title, "body": body, "link": link,
-            "fallback": fallback_of(n.kind, n.user_id, &group, &all),
+            "fallback": if policy == ChannelPolicy::PushOnly {
+                Value::Null
+            } else {
+                fallback_of(n.kind, n.user_id, &group, &all)
+            },
         });
         let id = ulid::Ulid::new().to_string();
         let key = format!("{group}:{device_row}");

@@ -6,3 +6,4 @@ pub mod fcm;
 pub mod fcm_standin;
 pub mod huawei;
 pub mod huawei_standin;
+pub mod log;
