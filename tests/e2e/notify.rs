@@ -392,3 +392,53 @@ async fn the_log_provider_delivers_nothing_and_logs_no_number() {
         "a full number reached the log"
     );
 }
+
+#[tokio::test]
+async fn a_send_in_flight_at_kill_9_is_delivered_after_restart() {
+    let env = || vec![("GOV_NOTIFY__DISPATCHER__LEASE_SECS", "2".to_owned())];
+    let a = spawn_with(
+        TestDb::new().await,
+        Options {
+            demo: true,
+            env: env(),
+        },
+    )
+    .await;
+    // The provider is slow, so the send is in flight when the server dies.
+    let slow = json!({ "delay_ms": 10_000, "times": 1 });
+    assert_eq!(
+        a.post_json("/stand-in/sms/faults", slow)
+            .await
+            .status()
+            .as_u16(),
+        204
+    );
+    let id = enqueue(&a, "19900000108", None, Duration::from_secs(300), true).await;
+    let until = Instant::now() + Duration::from_secs(5);
+    while a
+        .count("SELECT COUNT(*) FROM outbox WHERE status = 'sending'")
+        .await
+        == 0
+    {
+        assert!(Instant::now() < until, "never claimed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let db = a.stop().await; // SIGKILL
+    let b = spawn_with(
+        db,
+        Options {
+            demo: true,
+            env: env(),
+        },
+    )
+    .await;
+    let sent = wait_status(&b, &id, "sent", 10).await;
+    assert_eq!(sent["attempts"], 2, "claimed again after the lease ran out");
+    assert_eq!(received(&b, "19900000108").await.len(), 1);
+    assert_eq!(
+        b.count("SELECT COUNT(*) FROM outbox WHERE status <> 'sent'")
+            .await,
+        0,
+        "nothing lost"
+    );
+}

@@ -7,7 +7,8 @@
 //!
 //! `GET /stand-in/sms/messages?phone=…` shows what a phone received;
 //! `POST /stand-in/sms/faults {"status": 503, "retry_after_secs": 2, "times": 3}`
-//! makes the next requests fail that way (a provider outage).
+//! makes the next requests fail that way (a provider outage);
+//! `{"delay_ms": 5000, "times": 1}` makes the next one slow.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -44,9 +45,14 @@ pub struct Received {
 
 #[derive(Debug, Clone, Deserialize)]
 struct Fault {
-    status: u16,
+    /// Answer this status; without it the request is served normally, after
+    /// `delay_ms` (a slow provider).
+    #[serde(default)]
+    status: Option<u16>,
     #[serde(default)]
     retry_after_secs: Option<u64>,
+    #[serde(default)]
+    delay_ms: Option<u64>,
     /// How many requests fail this way.
     times: u32,
 }
@@ -117,14 +123,22 @@ async fn send_sms(
             None => None,
         }
     };
-    if let Some(f) = fault {
-        let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    if let Some(ms) = fault.as_ref().and_then(|f| f.delay_ms) {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+    if let Some(Fault {
+        status: Some(status),
+        retry_after_secs,
+        ..
+    }) = fault
+    {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
         let mut resp = answer(
             status,
             "ServiceUnavailable",
             "The request has failed due to a temporary failure of the server.",
         );
-        if let Some(secs) = f.retry_after_secs {
+        if let Some(secs) = retry_after_secs {
             resp.headers_mut().insert(RETRY_AFTER, secs.into());
         }
         return resp;
