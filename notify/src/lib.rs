@@ -7,6 +7,7 @@ pub mod dispatcher;
 pub mod provider;
 pub mod push;
 pub mod sms;
+pub mod standin_faults;
 
 use std::sync::Arc;
 

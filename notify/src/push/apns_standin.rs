@@ -9,9 +9,10 @@
 //! injects failures; `GET /stand-in/apns/messages` lists deliveries and
 //! `GET /stand-in/apns/stats` how many distinct provider tokens were used.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
+use crate::standin_faults::Faults;
 use axum::Json;
 use axum::Router;
 use axum::body::to_bytes;
@@ -50,7 +51,7 @@ struct Fault {
 struct Books {
     delivered: Vec<Delivered>,
     gone: HashSet<String>,
-    faults: VecDeque<Fault>,
+    faults: Faults<Fault>,
     provider_tokens: HashSet<String>,
 }
 
@@ -120,17 +121,8 @@ async fn push(State(s): State<Arc<StandIn>>, Path(token): Path<String>, req: Req
     if req.version() != Version::HTTP_2 {
         return reason(StatusCode::BAD_REQUEST, "HTTP/2 required");
     }
-    if let Some(f) = {
-        let mut books = s.books();
-        let f = books.faults.front_mut().map(|f| {
-            f.times = f.times.saturating_sub(1);
-            f.clone()
-        });
-        if f.as_ref().is_some_and(|f| f.times == 0) {
-            books.faults.pop_front();
-        }
-        f
-    } {
+    let fault = s.books().faults.take();
+    if let Some(f) = fault {
         let mut resp = reason(
             StatusCode::from_u16(f.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
             &f.reason,
@@ -233,7 +225,7 @@ async fn gone(State(s): State<Arc<StandIn>>, Json(g): Json<Gone>) -> StatusCode 
 }
 
 async fn add_fault(State(s): State<Arc<StandIn>>, Json(f): Json<Fault>) -> StatusCode {
-    s.books().faults.push_back(f);
+    s.books().faults.push(f.clone(), f.times);
     StatusCode::NO_CONTENT
 }
 

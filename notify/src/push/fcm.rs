@@ -12,14 +12,14 @@
 //! `SENDER_ID_MISMATCH`, other `INVALID_ARGUMENT`s and
 //! `THIRD_PARTY_AUTH_ERROR` are permanent.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tokio::sync::Mutex;
 
+use super::token_cache::TokenCache;
 use crate::provider::{Outgoing, Provider, SendError, SendFuture, retry_after};
 
 pub const SCOPE: &str = "https://www.googleapis.com/auth/firebase.messaging";
@@ -32,13 +32,7 @@ pub struct Fcm {
     client_email: String,
     token_uri: String,
     key: EncodingKey,
-    token: Mutex<Option<(String, Instant)>>,
-}
-
-#[derive(Deserialize)]
-struct TokenAnswer {
-    access_token: String,
-    expires_in: u64,
+    token: TokenCache,
 }
 
 #[derive(Deserialize)]
@@ -92,53 +86,20 @@ impl Fcm {
             client_email: client_email.to_owned(),
             token_uri: token_uri.to_owned(),
             key: EncodingKey::from_rsa_pem(private_key.expose_secret().as_bytes())?,
-            token: Mutex::new(None),
+            token: TokenCache::default(),
         })
     }
 
     async fn access_token(&self) -> Result<String, SendError> {
-        let mut cached = self.token.lock().await;
-        if let Some((token, until)) = cached.as_ref()
-            && Instant::now() < *until
-        {
-            return Ok(token.clone());
-        }
-        let now = api::clock::now().unix_timestamp();
-        let claims = json!({ "iss": self.client_email, "scope": SCOPE, "aud": self.token_uri, "iat": now, "exp": now + 3600 });
-        let assertion = jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims, &self.key)
-            .map_err(|e| SendError::Permanent {
-                reason: format!("signing the service-account JWT: {e}"),
-            })?;
-        let form = [
-            ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
-            ("assertion", assertion.as_str()),
-        ];
-        let resp = self
-            .http
-            .post(&self.token_uri)
-            .form(&form)
-            .send()
+        self.token
+            .get(&self.http, &self.token_uri, || {
+                let now = api::clock::now().unix_timestamp();
+                let claims = json!({ "iss": self.client_email, "scope": SCOPE, "aud": self.token_uri, "iat": now, "exp": now + 3600 });
+                let assertion = jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims, &self.key)
+                    .map_err(|e| SendError::Permanent { reason: format!("signing the service-account JWT: {e}") })?;
+                Ok(vec![("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer".to_owned()), ("assertion", assertion)])
+            })
             .await
-            .map_err(|e| {
-                transient(
-                    format!("token endpoint unreachable: {}", e.without_url()),
-                    None,
-                )
-            })?;
-        if !resp.status().is_success() {
-            return Err(transient(
-                format!("token endpoint HTTP {}", resp.status()),
-                retry_after(resp.headers()),
-            ));
-        }
-        let answer: TokenAnswer = resp
-            .json()
-            .await
-            .map_err(|e| transient(e.to_string(), None))?;
-        let until = Instant::now()
-            + Duration::from_secs(answer.expires_in).saturating_sub(Duration::from_secs(300));
-        *cached = Some((answer.access_token.clone(), until));
-        Ok(answer.access_token)
     }
 
     async fn attempt(&self, msg: &Outgoing) -> Result<Attempt, SendError> {
@@ -203,7 +164,7 @@ impl Provider for Fcm {
             for _ in 0..2 {
                 match self.attempt(msg).await? {
                     Attempt::Done(result) => return result,
-                    Attempt::Unauthenticated => *self.token.lock().await = None,
+                    Attempt::Unauthenticated => self.token.clear().await,
                 }
             }
             Err(transient("FCM refused our OAuth token twice".into(), None))

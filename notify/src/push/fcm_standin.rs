@@ -8,9 +8,10 @@
 //! UNREGISTERED); `POST /stand-in/fcm/faults {"status": 429, "error_code": "QUOTA_EXCEEDED", "retry_after_secs": 1, "times": 1}`
 //! injects failures; `GET /stand-in/fcm/messages` lists deliveries.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
+use crate::standin_faults::Faults;
 use axum::extract::{Path, State};
 use axum::http::header::{AUTHORIZATION, RETRY_AFTER};
 use axum::http::{HeaderMap, StatusCode};
@@ -51,7 +52,7 @@ struct Books {
     tokens_issued: u64,
     delivered: Vec<Delivered>,
     gone: HashSet<String>,
-    faults: VecDeque<Fault>,
+    faults: Faults<Fault>,
 }
 
 pub struct StandIn {
@@ -149,12 +150,7 @@ async fn send(
     Json(body): Json<Value>,
 ) -> Response {
     let mut books = s.books();
-    if let Some(f) = books.faults.front_mut() {
-        f.times = f.times.saturating_sub(1);
-        let f = f.clone();
-        if f.times == 0 {
-            books.faults.pop_front();
-        }
+    if let Some(f) = books.faults.take() {
         let mut resp = envelope(
             StatusCode::from_u16(f.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
             &f.error_code,
@@ -229,6 +225,6 @@ async fn gone(State(s): State<Arc<StandIn>>, Json(g): Json<Gone>) -> StatusCode 
 }
 
 async fn add_fault(State(s): State<Arc<StandIn>>, Json(f): Json<Fault>) -> StatusCode {
-    s.books().faults.push_back(f);
+    s.books().faults.push(f.clone(), f.times);
     StatusCode::NO_CONTENT
 }

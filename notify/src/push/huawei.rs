@@ -5,13 +5,13 @@
 //! fetch a new one and retry once); `80300008`/`80100003`-style request
 //! errors are permanent; `81000001` and HTTP 5xx/429 are transient.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
-use tokio::sync::Mutex;
 
+use super::token_cache::TokenCache;
 use crate::provider::{Outgoing, Provider, SendError, SendFuture, retry_after};
 
 pub struct HuaweiPush {
@@ -20,13 +20,7 @@ pub struct HuaweiPush {
     send_url: String,
     client_id: String,
     client_secret: SecretString,
-    token: Mutex<Option<(String, Instant)>>,
-}
-
-#[derive(Deserialize)]
-struct TokenAnswer {
-    access_token: String,
-    expires_in: u64,
+    token: TokenCache,
 }
 
 #[derive(Deserialize)]
@@ -68,50 +62,23 @@ impl HuaweiPush {
             ),
             client_id: client_id.to_owned(),
             client_secret,
-            token: Mutex::new(None),
+            token: TokenCache::default(),
         })
     }
 
-    /// The cached OAuth token, fetched by one caller at a time until five
-    /// minutes before it expires.
     async fn access_token(&self) -> Result<String, SendError> {
-        let mut cached = self.token.lock().await;
-        if let Some((token, until)) = cached.as_ref()
-            && Instant::now() < *until
-        {
-            return Ok(token.clone());
-        }
-        let form = [
-            ("grant_type", "client_credentials"),
-            ("client_id", self.client_id.as_str()),
-            ("client_secret", self.client_secret.expose_secret()),
-        ];
-        let resp = self
-            .http
-            .post(&self.token_url)
-            .form(&form)
-            .send()
+        self.token
+            .get(&self.http, &self.token_url, || {
+                Ok(vec![
+                    ("grant_type", "client_credentials".to_owned()),
+                    ("client_id", self.client_id.clone()),
+                    (
+                        "client_secret",
+                        self.client_secret.expose_secret().to_owned(),
+                    ),
+                ])
+            })
             .await
-            .map_err(|e| {
-                transient(
-                    format!("token endpoint unreachable: {}", e.without_url()),
-                    None,
-                )
-            })?;
-        if !resp.status().is_success() {
-            return Err(transient(
-                format!("token endpoint HTTP {}", resp.status()),
-                retry_after(resp.headers()),
-            ));
-        }
-        let answer: TokenAnswer = resp
-            .json()
-            .await
-            .map_err(|e| transient(e.to_string(), None))?;
-        let until = Instant::now()
-            + Duration::from_secs(answer.expires_in).saturating_sub(Duration::from_secs(300));
-        *cached = Some((answer.access_token.clone(), until));
-        Ok(answer.access_token)
     }
 
     async fn attempt(&self, msg: &Outgoing) -> Result<Attempt, SendError> {
@@ -175,7 +142,7 @@ impl Provider for HuaweiPush {
             for _ in 0..2 {
                 match self.attempt(msg).await? {
                     Attempt::Done(result) => return result,
-                    Attempt::TokenExpired => *self.token.lock().await = None,
+                    Attempt::TokenExpired => self.token.clear().await,
                 }
             }
             Err(transient("OAuth token refused twice".into(), None))

@@ -8,9 +8,10 @@
 //! simulates an outage; `POST /stand-in/huawei/expire-tokens` expires the
 //! OAuth tokens issued so far (80200003).
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
+use crate::standin_faults::Faults;
 use axum::extract::{Path, Query, State};
 use axum::http::header::{AUTHORIZATION, RETRY_AFTER};
 use axum::http::{HeaderMap, StatusCode};
@@ -46,7 +47,7 @@ struct Books {
     oauth_tokens: HashSet<String>,
     tokens_issued: u64,
     gone: HashSet<String>,
-    faults: VecDeque<Fault>,
+    faults: Faults<Fault>,
     delivered: Vec<Delivered>,
 }
 
@@ -120,12 +121,7 @@ async fn send(
     Json(body): Json<Value>,
 ) -> Response {
     let mut books = s.books();
-    if let Some(f) = books.faults.front_mut() {
-        f.times = f.times.saturating_sub(1);
-        let f = f.clone();
-        if f.times == 0 {
-            books.faults.pop_front();
-        }
+    if let Some(f) = books.faults.take() {
         let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
         let mut resp = code(status, "81000001", "System inner error");
         if let Some(secs) = f.retry_after_secs {
@@ -213,7 +209,7 @@ async fn gone(State(s): State<Arc<StandIn>>, Json(g): Json<Gone>) -> StatusCode 
 }
 
 async fn add_fault(State(s): State<Arc<StandIn>>, Json(f): Json<Fault>) -> StatusCode {
-    s.books().faults.push_back(f);
+    s.books().faults.push(f.clone(), f.times);
     StatusCode::NO_CONTENT
 }
 

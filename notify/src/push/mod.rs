@@ -7,3 +7,4 @@ pub mod fcm_standin;
 pub mod huawei;
 pub mod huawei_standin;
 pub mod log;
+pub mod token_cache;

@@ -14,6 +14,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::standin_faults::Faults;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::http::header::RETRY_AFTER;
@@ -62,7 +63,7 @@ struct Books {
     received: Vec<Received>,
     sent_at: HashMap<String, VecDeque<Instant>>,
     nonces: HashSet<String>,
-    faults: VecDeque<Fault>,
+    faults: Faults<Fault>,
     requests: u64,
 }
 
@@ -111,17 +112,7 @@ async fn send_sms(
     let fault = {
         let mut books = s.books();
         books.requests += 1;
-        match books.faults.front_mut() {
-            Some(f) => {
-                f.times = f.times.saturating_sub(1);
-                let f = f.clone();
-                if f.times == 0 {
-                    books.faults.pop_front();
-                }
-                Some(f)
-            }
-            None => None,
-        }
+        books.faults.take()
     };
     if let Some(ms) = fault.as_ref().and_then(|f| f.delay_ms) {
         tokio::time::sleep(Duration::from_millis(ms)).await;
@@ -282,7 +273,7 @@ async fn messages(
 }
 
 async fn add_fault(State(s): State<Arc<StandIn>>, Json(f): Json<Fault>) -> StatusCode {
-    s.books().faults.push_back(f);
+    s.books().faults.push(f.clone(), f.times);
     StatusCode::NO_CONTENT
 }
 
