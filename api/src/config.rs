@@ -40,6 +40,28 @@ pub struct Config {
     pub unified_platform: UnifiedPlatformConfig,
     pub org_sync: OrgSyncConfig,
     pub notify: NotifyConfig,
+    pub verification: VerificationConfig,
+}
+
+/// SMS verification codes for applicants (GK-15). The per-phone limits are
+/// Aliyun's defaults for one signature.
+#[derive(Debug, Clone, Deserialize)]
+pub struct VerificationConfig {
+    pub code_ttl_secs: u64,
+    /// Wrong codes before the code dies.
+    pub max_attempts: i32,
+    /// Lifetime of the verification token a correct code earns.
+    pub token_ttl_secs: u64,
+    pub phone_per_minute: i64,
+    pub phone_per_hour: i64,
+    pub phone_per_day: i64,
+    /// Codes one client address may request per hour.
+    pub ip_per_hour: i64,
+    /// Pumping guard: at most `prefix_max` codes per `prefix_window_secs` to
+    /// numbers sharing their first `prefix_len` digits.
+    pub prefix_len: usize,
+    pub prefix_window_secs: u64,
+    pub prefix_max: i64,
 }
 
 /// Delivery of SMS and push (the `notify` crate).
@@ -458,6 +480,18 @@ fn defaults() -> serde_json::Value {
                 "provider_concurrency": 16,
                 "max_rate_per_sec": 500,
             },
+        },
+        "verification": {
+            "code_ttl_secs": 300,
+            "max_attempts": 5,
+            "token_ttl_secs": 900,
+            "phone_per_minute": 1,
+            "phone_per_hour": 5,
+            "phone_per_day": 10,
+            "ip_per_hour": 30,
+            "prefix_len": 7,
+            "prefix_window_secs": 600,
+            "prefix_max": 50,
         },
         "crypto": {
             "pii_key": DEV_PII_KEY,

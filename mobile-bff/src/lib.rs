@@ -5,6 +5,7 @@
 mod devices;
 mod me;
 mod session;
+mod verification;
 
 use api::state::AppState;
 use axum::Router;
@@ -15,12 +16,13 @@ pub fn routes(sso: SsoState) -> Router<AppState> {
     me::routes()
         .merge(session::routes())
         .merge(devices::routes())
+        .merge(verification::routes())
         .with_state(sso)
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(me::me, session::sign_in, session::refresh, session::sign_out, session::step_up, devices::register, devices::remove),
+    paths(me::me, session::sign_in, session::refresh, session::sign_out, session::step_up, devices::register, devices::remove, verification::send, verification::verify),
     tags((name = "mobile", description = "Suishenban mobile channel (/m/v1)"))
 )]
 pub struct MobileDoc;

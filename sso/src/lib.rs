@@ -11,6 +11,7 @@ pub mod sessions;
 pub mod suishenban;
 pub mod sync;
 pub mod tokens;
+pub mod verification;
 
 use std::sync::Arc;
 

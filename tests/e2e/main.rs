@@ -19,3 +19,4 @@ mod push;
 mod roles;
 mod schema;
 mod sync;
+mod verification;

@@ -1,0 +1,279 @@
+//! SMS verification codes for applicants (GK-15).
+//!
+//! A code is 6 digits from the OS CSPRNG, sent through the outbox, stored
+//! only as a keyed HMAC-SM3 hash, compared in constant time, single use,
+//! dead after five wrong tries or five minutes. A correct code earns a
+//! verification token (256 bits, stored hashed, single use, bound to the
+//! phone and the purpose) that the request it was for consumes.
+//!
+//! Throttles live in the database, so every instance sees them: per phone
+//! (1 a minute, 5 an hour, 10 a day), per client address, and a pumping
+//! guard per number prefix. Requests for one phone are serialised (an
+//! advisory lock on PostgreSQL, the write lock on SQLite), so 20 parallel
+//! requests still send one code. Answers never say whether a number is
+//! known to the system.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use api::clock;
+use api::config::VerificationConfig;
+use api::db::Tx;
+use api::error::{ApiError, ApiResult};
+use api::on_tx;
+use api::outbox::SmsMessage;
+use api::pii::{Phone, PiiCipher};
+use api::state::AppState;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::{Rng, RngCore};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+const PHONE_FIELD: &str = "verification.phone";
+const CODE_FIELD: &str = "verification.code";
+const TOKEN_FIELD: &str = "verification.token";
+
+/// What a code is for; a token earned for one purpose is useless for another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Purpose {
+    DisclosureRequest,
+    ApplicantLogin,
+}
+
+impl Purpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::DisclosureRequest => "disclosure_request",
+            Purpose::ApplicantLogin => "applicant_login",
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CodeSent {
+    /// Seconds until a new code may be requested for this phone.
+    pub resend_after_secs: u64,
+    /// Seconds the code stays valid.
+    pub expires_in_secs: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Verified {
+    /// Single use; present it with the request it was earned for.
+    pub verification_token: String,
+    pub expires_in_secs: u64,
+}
+
+fn too_many(code: &'static str, detail: &str, retry_after: Duration) -> ApiError {
+    ApiError::TooManyRequests {
+        code,
+        detail: detail.to_owned(),
+        retry_after_secs: retry_after.as_secs().max(1),
+    }
+}
+
+/// Serialises work on one key across instances. SQLite transactions hold
+/// the database's write lock already.
+async fn lock(tx: &mut Tx, key: &str) -> ApiResult<()> {
+    if let Tx::Postgres(t) = tx {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(key)
+            .execute(&mut **t)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn count_since(
+    tx: &mut Tx,
+    sql: &'static str,
+    key: &str,
+    since: OffsetDateTime,
+) -> ApiResult<(i64, Option<OffsetDateTime>)> {
+    Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(key).bind(since).fetch_one(c).await)?)
+}
+
+/// The oldest send within a window: when it leaves the window, a slot opens.
+fn wait_until(oldest: Option<OffsetDateTime>, window: Duration, now: OffsetDateTime) -> Duration {
+    oldest.map_or(window, |t| {
+        (t + window - now).max(time::Duration::ZERO).unsigned_abs()
+    })
+}
+
+/// Sends a code to `phone` for `purpose`, unless a throttle says no.
+pub async fn send_code(
+    app: &AppState,
+    phone: &Phone,
+    purpose: Purpose,
+    ip: Option<IpAddr>,
+) -> ApiResult<CodeSent> {
+    const BY_PHONE: &str = "SELECT COUNT(*), MIN(sent_at) FROM verification_sends WHERE phone_index = $1 AND sent_at > $2";
+    const BY_PREFIX: &str =
+        "SELECT COUNT(*), MIN(sent_at) FROM verification_sends WHERE prefix = $1 AND sent_at > $2";
+    const BY_IP: &str = "SELECT COUNT(*), MIN(sent_at) FROM verification_sends WHERE source_ip = $1 AND sent_at > $2";
+    const UPSERT: &str = "INSERT INTO verification_codes (phone_index, purpose, code_mac, attempts, expires_at, created_at) \
+         VALUES ($1, $2, $3, 0, $4, $5) ON CONFLICT (phone_index, purpose) \
+         DO UPDATE SET code_mac = $3, attempts = 0, expires_at = $4, created_at = $5";
+    const SENT: &str = "INSERT INTO verification_sends (id, phone_index, prefix, source_ip, sent_at) VALUES ($1, $2, $3, $4, $5)";
+    let cfg: &VerificationConfig = &app.config.verification;
+    let index = app.pii.blind_index(PHONE_FIELD, phone.as_str());
+    let prefix: String = phone.as_str().chars().take(cfg.prefix_len).collect();
+    let now = clock::now();
+    let (minute, hour, day) = (
+        Duration::from_secs(60),
+        Duration::from_secs(3600),
+        Duration::from_secs(86_400),
+    );
+    let mut tx = app.db.begin().await?;
+    lock(&mut tx, &index).await?;
+    if let Some(ip) = ip {
+        let (n, oldest) = count_since(&mut tx, BY_IP, &ip.to_string(), now - hour).await?;
+        if n >= cfg.ip_per_hour {
+            return Err(too_many(
+                "too_many_codes",
+                "本网络请求验证码过于频繁，请稍后再试",
+                wait_until(oldest, hour, now),
+            ));
+        }
+    }
+    let window = Duration::from_secs(cfg.prefix_window_secs);
+    let (n, oldest) = count_since(&mut tx, BY_PREFIX, &prefix, now - window).await?;
+    if n >= cfg.prefix_max {
+        tracing::warn!(prefix = %api::pii::mask_phone(&format!("{prefix:0<11}")), "verification codes: prefix pumping guard tripped");
+        return Err(too_many(
+            "too_many_codes",
+            "验证码请求异常频繁，请稍后再试",
+            wait_until(oldest, window, now),
+        ));
+    }
+    for (limit, span, detail) in [
+        (
+            cfg.phone_per_minute,
+            minute,
+            "获取验证码过于频繁，请一分钟后再试",
+        ),
+        (
+            cfg.phone_per_hour,
+            hour,
+            "该号码本小时获取验证码次数已达上限",
+        ),
+        (cfg.phone_per_day, day, "该号码今日获取验证码次数已达上限"),
+    ] {
+        let (n, oldest) = count_since(&mut tx, BY_PHONE, &index, now - span).await?;
+        if n >= limit {
+            return Err(too_many(
+                "too_many_codes",
+                detail,
+                wait_until(oldest, span, now),
+            ));
+        }
+    }
+    let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32));
+    let mac = code_mac(&app.pii, &index, purpose, &code);
+    let ttl = Duration::from_secs(cfg.code_ttl_secs);
+    on_tx!(&mut tx, c => sqlx::query(UPSERT).bind(&index).bind(purpose.as_str()).bind(&mac).bind(now + ttl).bind(now)
+        .execute(c).await.map(|_| ()))?;
+    on_tx!(&mut tx, c => sqlx::query(SENT).bind(ulid::Ulid::new().to_string()).bind(&index).bind(&prefix)
+        .bind(ip.map(|i| i.to_string())).bind(now).execute(c).await.map(|_| ()))?;
+    let minutes = (cfg.code_ttl_secs / 60).max(1).to_string();
+    let msg = SmsMessage {
+        kind: "verification_code",
+        phone,
+        params: &[("code", &code), ("minutes", &minutes)],
+        idempotency_key: None,
+        ttl,
+    };
+    api::outbox::enqueue_sms(&mut tx, &app.pii, &app.config.notify.sms_provider, msg).await?;
+    tx.commit().await?;
+    app.outbox_wake.notify_one();
+    Ok(CodeSent {
+        resend_after_secs: 60 / cfg.phone_per_minute.max(1) as u64,
+        expires_in_secs: cfg.code_ttl_secs,
+    })
+}
+
+fn code_mac(pii: &PiiCipher, phone_index: &str, purpose: Purpose, code: &str) -> String {
+    pii.blind_index(
+        CODE_FIELD,
+        &format!("{phone_index}|{}|{code}", purpose.as_str()),
+    )
+}
+
+fn invalid_code() -> ApiError {
+    ApiError::invalid("code", "验证码错误或已失效，请重新获取")
+}
+
+/// Checks a code; a correct one is used up and earns a token.
+pub async fn verify_code(
+    app: &AppState,
+    phone: &Phone,
+    purpose: Purpose,
+    code: &str,
+) -> ApiResult<Verified> {
+    const FIND: &str = "SELECT code_mac, attempts, expires_at FROM verification_codes WHERE phone_index = $1 AND purpose = $2";
+    const MISS: &str = "UPDATE verification_codes SET attempts = attempts + 1 WHERE phone_index = $1 AND purpose = $2";
+    const BURN: &str = "DELETE FROM verification_codes WHERE phone_index = $1 AND purpose = $2";
+    const TOKEN: &str = "INSERT INTO verification_tokens (token_hash, phone_index, phone_cipher, purpose, expires_at) \
+         VALUES ($1, $2, $3, $4, $5)";
+    let cfg = &app.config.verification;
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::invalid("code", "验证码为 6 位数字"));
+    }
+    let index = app.pii.blind_index(PHONE_FIELD, phone.as_str());
+    let now = clock::now();
+    let mut tx = app.db.begin().await?;
+    lock(&mut tx, &index).await?;
+    let row: Option<(String, i32, OffsetDateTime)> = on_tx!(&mut tx, c => sqlx::query_as(FIND).bind(&index).bind(purpose.as_str()).fetch_optional(c).await)?;
+    let Some((stored, attempts, _)) = row.filter(|r| r.2 > now && r.1 < cfg.max_attempts) else {
+        return Err(invalid_code());
+    };
+    let given = code_mac(&app.pii, &index, purpose, code);
+    if !api::crypto::mac_eq_str(&given, &stored) {
+        let burned = attempts + 1 >= cfg.max_attempts;
+        let sql = if burned { BURN } else { MISS };
+        on_tx!(&mut tx, c => sqlx::query(sql).bind(&index).bind(purpose.as_str()).execute(c).await.map(|_| ()))?;
+        tx.commit().await?;
+        return Err(invalid_code());
+    }
+    on_tx!(&mut tx, c => sqlx::query(BURN).bind(&index).bind(purpose.as_str()).execute(c).await.map(|_| ()))?;
+    let mut raw = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut raw);
+    let token = URL_SAFE_NO_PAD.encode(raw);
+    let ttl = Duration::from_secs(cfg.token_ttl_secs);
+    let sealed = app.pii.encrypt(TOKEN_FIELD, phone.as_str());
+    on_tx!(&mut tx, c => sqlx::query(TOKEN).bind(app.pii.blind_index(TOKEN_FIELD, &token)).bind(&index).bind(&sealed)
+        .bind(purpose.as_str()).bind(now + ttl).execute(c).await.map(|_| ()))?;
+    tx.commit().await?;
+    Ok(Verified {
+        verification_token: token,
+        expires_in_secs: cfg.token_ttl_secs,
+    })
+}
+
+/// Uses up a verification token for `purpose` inside `tx`; answers the
+/// phone it verified. Unknown, used, expired or other-purpose tokens fail.
+pub async fn consume_token(
+    tx: &mut Tx,
+    pii: &PiiCipher,
+    token: &str,
+    purpose: Purpose,
+) -> ApiResult<Phone> {
+    const USE: &str = "UPDATE verification_tokens SET used_at = $3 WHERE token_hash = $1 AND purpose = $2 \
+         AND used_at IS NULL AND expires_at > $3 RETURNING phone_cipher";
+    let refused = || {
+        ApiError::invalid(
+            "verification_token",
+            "手机验证已失效或已使用，请重新验证手机号",
+        )
+    };
+    let sealed: Option<Vec<u8>> = on_tx!(tx, c => sqlx::query_scalar(USE)
+        .bind(pii.blind_index(TOKEN_FIELD, token)).bind(purpose.as_str()).bind(clock::now())
+        .fetch_optional(c).await)?;
+    let phone = sealed
+        .and_then(|s| pii.decrypt(TOKEN_FIELD, &s).ok())
+        .ok_or_else(refused)?;
+    Phone::parse(&phone).map_err(|_| refused())
+}
