@@ -22,7 +22,7 @@ pub fn routes(sso: SsoState) -> Router<AppState> {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(me::me, session::sign_in, session::refresh, session::sign_out, session::step_up, devices::register, devices::remove, verification::send, verification::verify),
+    paths(me::me, session::sign_in, session::refresh, session::sign_out, session::step_up, session::step_up_code, devices::register, devices::remove, verification::send, verification::verify),
     tags((name = "mobile", description = "Suishenban mobile channel (/m/v1)"))
 )]
 pub struct MobileDoc;

@@ -20,6 +20,7 @@ pub fn routes() -> Router<SsoState> {
         .route("/m/v1/session", post(sign_in).delete(sign_out))
         .route("/m/v1/session/refresh", post(refresh))
         .route("/m/v1/session/step-up", post(step_up))
+        .route("/m/v1/session/step-up/sms-code", post(step_up_code))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -91,16 +92,55 @@ pub async fn sign_out(State(sso): State<SsoState>, principal: Principal) -> ApiR
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepUp {
-    pub totp_code: String,
+    /// A code from the authenticator app, or…
+    pub totp_code: Option<String>,
+    /// …the code sent by `POST /m/v1/session/step-up/sms-code`.
+    pub sms_code: Option<String>,
 }
 
-/// Marks the session as freshly authenticated, for sensitive actions.
+/// Marks the session as freshly authenticated, for sensitive actions, with
+/// exactly one of a TOTP code or an SMS code.
 #[utoipa::path(post, path = "/m/v1/session/step-up", tag = "mobile", request_body = StepUp,
-    responses((status = 204), (status = 401, body = api::error::Problem), (status = 429, body = api::error::Problem)))]
+    responses(
+        (status = 204),
+        (status = 401, description = "wrong, used or expired code", body = api::error::Problem),
+        (status = 422, description = "neither or both codes", body = api::error::Problem),
+        (status = 429, body = api::error::Problem),
+    ))]
 pub async fn step_up(
     State(sso): State<SsoState>,
     principal: Principal,
     ApiJson(req): ApiJson<StepUp>,
 ) -> ApiResult<StatusCode> {
-    sso::local::routes::step_up_with_totp(&sso, &principal, &req.totp_code).await
+    match (req.totp_code, req.sms_code) {
+        (Some(totp), None) => sso::local::routes::step_up_with_totp(&sso, &principal, &totp).await,
+        (None, Some(sms)) => {
+            sso::verification::step_up_with_sms(&sso, &principal, sms.trim()).await?;
+            Ok(StatusCode::NO_CONTENT)
+        }
+        _ => Err(ApiError::invalid(
+            "totp_code",
+            "须提供 totp_code 或 sms_code 之一",
+        )),
+    }
+}
+
+/// Sends a step-up code by SMS to the signed-in official's phone on file.
+#[utoipa::path(post, path = "/m/v1/session/step-up/sms-code", tag = "mobile",
+    responses(
+        (status = 202, body = sso::verification::CodeSent),
+        (status = 401, body = api::error::Problem),
+        (status = 422, description = "no phone on file", body = api::error::Problem),
+        (status = 429, body = api::error::Problem),
+    ))]
+pub async fn step_up_code(
+    State(sso): State<SsoState>,
+    principal: Principal,
+) -> ApiResult<(StatusCode, Json<sso::verification::CodeSent>)> {
+    principal
+        .session
+        .as_ref()
+        .ok_or(ApiError::Unauthenticated)?;
+    let sent = sso::verification::send_step_up_code(&sso.app, &principal).await?;
+    Ok((StatusCode::ACCEPTED, Json(sent)))
 }

@@ -41,6 +41,8 @@ const TOKEN_FIELD: &str = "verification.token";
 pub enum Purpose {
     DisclosureRequest,
     ApplicantLogin,
+    /// An official re-authenticating a session for a sensitive action.
+    StepUp,
 }
 
 impl Purpose {
@@ -48,6 +50,7 @@ impl Purpose {
         match self {
             Purpose::DisclosureRequest => "disclosure_request",
             Purpose::ApplicantLogin => "applicant_login",
+            Purpose::StepUp => "step_up",
         }
     }
 }
@@ -213,11 +216,36 @@ pub async fn verify_code(
     purpose: Purpose,
     code: &str,
 ) -> ApiResult<Verified> {
+    const TOKEN: &str = "INSERT INTO verification_tokens (token_hash, phone_index, phone_cipher, purpose, expires_at) \
+         VALUES ($1, $2, $3, $4, $5)";
+    check_code(app, phone, purpose, code).await?;
+    let index = app.pii.blind_index(PHONE_FIELD, phone.as_str());
+    let mut raw = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut raw);
+    let token = URL_SAFE_NO_PAD.encode(raw);
+    let ttl = Duration::from_secs(app.config.verification.token_ttl_secs);
+    let sealed = app.pii.encrypt(TOKEN_FIELD, phone.as_str());
+    let hash = app.pii.blind_index(TOKEN_FIELD, &token);
+    let expires = clock::now() + ttl;
+    api::on_db!(&app.db, p => sqlx::query(TOKEN).bind(&hash).bind(&index).bind(&sealed)
+        .bind(purpose.as_str()).bind(expires).execute(p).await.map(|_| ()))?;
+    Ok(Verified {
+        verification_token: token,
+        expires_in_secs: ttl.as_secs(),
+    })
+}
+
+/// Checks a code and uses it up; wrong codes count against it, and it dies
+/// after `max_attempts`.
+pub async fn check_code(
+    app: &AppState,
+    phone: &Phone,
+    purpose: Purpose,
+    code: &str,
+) -> ApiResult<()> {
     const FIND: &str = "SELECT code_mac, attempts, expires_at FROM verification_codes WHERE phone_index = $1 AND purpose = $2";
     const MISS: &str = "UPDATE verification_codes SET attempts = attempts + 1 WHERE phone_index = $1 AND purpose = $2";
     const BURN: &str = "DELETE FROM verification_codes WHERE phone_index = $1 AND purpose = $2";
-    const TOKEN: &str = "INSERT INTO verification_tokens (token_hash, phone_index, phone_cipher, purpose, expires_at) \
-         VALUES ($1, $2, $3, $4, $5)";
     let cfg = &app.config.verification;
     if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ApiError::invalid("code", "验证码为 6 位数字"));
@@ -230,27 +258,15 @@ pub async fn verify_code(
     let Some((stored, attempts, _)) = row.filter(|r| r.2 > now && r.1 < cfg.max_attempts) else {
         return Err(invalid_code());
     };
-    let given = code_mac(&app.pii, &index, purpose, code);
-    if !api::crypto::mac_eq_str(&given, &stored) {
-        let burned = attempts + 1 >= cfg.max_attempts;
-        let sql = if burned { BURN } else { MISS };
-        on_tx!(&mut tx, c => sqlx::query(sql).bind(&index).bind(purpose.as_str()).execute(c).await.map(|_| ()))?;
-        tx.commit().await?;
-        return Err(invalid_code());
-    }
-    on_tx!(&mut tx, c => sqlx::query(BURN).bind(&index).bind(purpose.as_str()).execute(c).await.map(|_| ()))?;
-    let mut raw = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut raw);
-    let token = URL_SAFE_NO_PAD.encode(raw);
-    let ttl = Duration::from_secs(cfg.token_ttl_secs);
-    let sealed = app.pii.encrypt(TOKEN_FIELD, phone.as_str());
-    on_tx!(&mut tx, c => sqlx::query(TOKEN).bind(app.pii.blind_index(TOKEN_FIELD, &token)).bind(&index).bind(&sealed)
-        .bind(purpose.as_str()).bind(now + ttl).execute(c).await.map(|_| ()))?;
+    let right = api::crypto::mac_eq_str(&code_mac(&app.pii, &index, purpose, code), &stored);
+    let sql = if right || attempts + 1 >= cfg.max_attempts {
+        BURN
+    } else {
+        MISS
+    };
+    on_tx!(&mut tx, c => sqlx::query(sql).bind(&index).bind(purpose.as_str()).execute(c).await.map(|_| ()))?;
     tx.commit().await?;
-    Ok(Verified {
-        verification_token: token,
-        expires_in_secs: cfg.token_ttl_secs,
-    })
+    if right { Ok(()) } else { Err(invalid_code()) }
 }
 
 /// Uses up a verification token for `purpose` inside `tx`; answers the
@@ -276,4 +292,66 @@ pub async fn consume_token(
         .and_then(|s| pii.decrypt(TOKEN_FIELD, &s).ok())
         .ok_or_else(refused)?;
     Phone::parse(&phone).map_err(|_| refused())
+}
+
+/// The official's phone on file, for step-up codes.
+async fn phone_of(app: &AppState, principal: &api::authz::Principal) -> ApiResult<Phone> {
+    const SQL: &str = "SELECT phone_cipher FROM users WHERE id = $1";
+    let sealed: Option<Option<Vec<u8>>> = api::on_db!(&app.db, p => sqlx::query_scalar(SQL).bind(&principal.user_id).fetch_optional(p).await)?;
+    let phone = sealed
+        .flatten()
+        .and_then(|s| app.pii.decrypt(api::org::users::PHONE_FIELD, &s).ok())
+        .and_then(|p| Phone::parse(&p).ok());
+    phone.ok_or_else(|| ApiError::invalid("phone", "账号未登记手机号，无法以短信验证"))
+}
+
+/// Sends a step-up code to the signed-in official's phone on file.
+pub async fn send_step_up_code(
+    app: &AppState,
+    principal: &api::authz::Principal,
+) -> ApiResult<CodeSent> {
+    let phone = phone_of(app, principal).await?;
+    send_code(
+        app,
+        &phone,
+        Purpose::StepUp,
+        api::http::context::current().source_ip,
+    )
+    .await
+}
+
+/// Steps the session up with an SMS code sent by [`send_step_up_code`].
+pub async fn step_up_with_sms(
+    sso: &crate::SsoState,
+    principal: &api::authz::Principal,
+    code: &str,
+) -> ApiResult<()> {
+    let app = &sso.app;
+    let session = principal
+        .session
+        .as_ref()
+        .ok_or(ApiError::Unauthenticated)?;
+    let phone = phone_of(app, principal).await?;
+    let checked = check_code(app, &phone, Purpose::StepUp, code).await;
+    let mut tx = app.db.begin().await?;
+    let outcome = if checked.is_ok() {
+        crate::sessions::mark_stepped_up(&mut tx, &session.id).await?;
+        api::audit::Outcome::Success
+    } else {
+        api::audit::Outcome::Failure
+    };
+    let entry = api::audit::Entry {
+        actor: api::audit::Actor::from(principal),
+        action: "session.step_up",
+        target_type: Some("session"),
+        target_id: Some(session.id.clone()),
+        outcome,
+        detail: serde_json::json!({ "method": "sms" }),
+    };
+    api::audit::append(&mut tx, app.audit_key(), entry).await?;
+    tx.commit().await?;
+    checked.map_err(|_| ApiError::AuthFailed {
+        code: "invalid_sms_code",
+        detail: "短信验证码错误或已失效".into(),
+    })
 }

@@ -202,3 +202,71 @@ async fn refresh_and_logout_on_the_phone() {
         .await;
     problem(resp, 401, "session_ended").await;
 }
+
+#[tokio::test]
+async fn an_official_steps_up_with_an_sms_code() {
+    let app = spawn_app().await;
+    let code = auth_code(&app, "pd_handler", None).await;
+    let body: serde_json::Value = sign_in(&app, &code).await.json().await.unwrap();
+    let token = body["access_token"].as_str().unwrap();
+    let resp = app
+        .call(
+            reqwest::Method::POST,
+            "/m/v1/session/step-up/sms-code",
+            token,
+            None,
+        )
+        .await;
+    assert_eq!(resp.status().as_u16(), 202);
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let sms = loop {
+        let msgs: serde_json::Value = app
+            .get_as(None, "/stand-in/sms/messages?phone=19900000018")
+            .await
+            .json()
+            .await
+            .unwrap();
+        if let Some(m) = msgs.as_array().unwrap().first() {
+            break m["params"]["code"].as_str().unwrap().to_owned();
+        }
+        assert!(std::time::Instant::now() < until, "no SMS");
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    };
+    let step_up = |body: serde_json::Value| {
+        app.call(
+            reqwest::Method::POST,
+            "/m/v1/session/step-up",
+            token,
+            Some(body),
+        )
+    };
+    let wrong = if sms == "000000" { "111111" } else { "000000" };
+    problem(
+        step_up(json!({ "sms_code": wrong })).await,
+        401,
+        "invalid_sms_code",
+    )
+    .await;
+    for bad in [json!({}), json!({ "sms_code": sms, "totp_code": "123456" })] {
+        problem(step_up(bad).await, 422, "invalid_field").await;
+    }
+    assert_eq!(
+        step_up(json!({ "sms_code": sms })).await.status().as_u16(),
+        204
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM sessions WHERE step_up_at IS NOT NULL")
+            .await,
+        1
+    );
+    problem(
+        step_up(json!({ "sms_code": sms })).await,
+        401,
+        "invalid_sms_code",
+    )
+    .await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'session.step_up' AND detail LIKE '%sms%'").await,
+        3
+    );
+}

@@ -240,7 +240,6 @@ pub async fn step_up_with_totp(
         "SELECT totp_secret, totp_last_step FROM local_credentials WHERE user_id = $1";
     const USE: &str = "UPDATE local_credentials SET totp_last_step = $2 \
          WHERE user_id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)";
-    const MARK: &str = "UPDATE sessions SET step_up_at = $2 WHERE id = $1";
     let app = &sso.app;
     let session = principal
         .session
@@ -270,7 +269,7 @@ pub async fn step_up_with_totp(
         let won = on_tx!(&mut tx, c => sqlx::query(USE).bind(&principal.user_id).bind(step)
             .execute(c).await.map(|r| r.rows_affected()))?;
         if won == 1 {
-            on_tx!(&mut tx, c => sqlx::query(MARK).bind(&session.id).bind(now).execute(c).await.map(|_| ()))?;
+            sessions::mark_stepped_up(&mut tx, &session.id).await?;
             audit::append(&mut tx, app.audit_key(), entry(Outcome::Success)).await?;
             tx.commit().await?;
             return Ok(StatusCode::NO_CONTENT);

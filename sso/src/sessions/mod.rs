@@ -309,6 +309,13 @@ pub async fn end_all_for_user(tx: &mut Tx, user_id: &str, reason: &str) -> ApiRe
     )
 }
 
+/// Marks a session as just authenticated (a step-up succeeded).
+pub async fn mark_stepped_up(tx: &mut Tx, session_id: &str) -> ApiResult<()> {
+    const SQL: &str = "UPDATE sessions SET step_up_at = $2 WHERE id = $1";
+    on_tx!(tx, c => sqlx::query(SQL).bind(session_id).bind(clock::now()).execute(c).await.map(|_| ()))?;
+    Ok(())
+}
+
 /// The session behind an access token, if it is still open.
 pub async fn active(db: &Db, session_id: &str, user_id: &str) -> ApiResult<Option<SessionInfo>> {
     const SQL: &str = "SELECT channel, auth_time, step_up_at FROM sessions \
