@@ -362,6 +362,26 @@ impl TestApp {
         req.send().await.unwrap()
     }
 
+    /// What the SMS stand-in recorded for `phone`, oldest first.
+    pub async fn sms_to(&self, phone: &str) -> Vec<serde_json::Value> {
+        let path = format!("/stand-in/sms/messages?phone={phone}");
+        let v: serde_json::Value = self.get_as(None, &path).await.json().await.unwrap();
+        v.as_array().unwrap().clone()
+    }
+
+    /// Waits up to 5 s for `phone` to receive an SMS; answers all it got.
+    pub async fn wait_for_sms(&self, phone: &str) -> Vec<serde_json::Value> {
+        let until = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let got = self.sms_to(phone).await;
+            if !got.is_empty() {
+                return got;
+            }
+            assert!(std::time::Instant::now() < until, "no SMS reached {phone}");
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
+    }
+
     pub async fn get_bearer(&self, token: &str, path: &str) -> reqwest::Response {
         self.client
             .get(self.url(path))

@@ -218,20 +218,10 @@ async fn an_official_steps_up_with_an_sms_code() {
         )
         .await;
     assert_eq!(resp.status().as_u16(), 202);
-    let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    let sms = loop {
-        let msgs: serde_json::Value = app
-            .get_as(None, "/stand-in/sms/messages?phone=19900000018")
-            .await
-            .json()
-            .await
-            .unwrap();
-        if let Some(m) = msgs.as_array().unwrap().first() {
-            break m["params"]["code"].as_str().unwrap().to_owned();
-        }
-        assert!(std::time::Instant::now() < until, "no SMS");
-        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
-    };
+    let sms = app.wait_for_sms("19900000018").await[0]["params"]["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let step_up = |body: serde_json::Value| {
         app.call(
             reqwest::Method::POST,

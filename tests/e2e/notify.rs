@@ -46,16 +46,6 @@ async fn enqueue(
     id
 }
 
-async fn received(app: &TestApp, phone: &str) -> Vec<Value> {
-    let v: Value = app
-        .get_as(None, &format!("/stand-in/sms/messages?phone={phone}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    v.as_array().unwrap().clone()
-}
-
 async fn status(app: &TestApp, id: &str) -> Value {
     app.get_json("sysadmin", &format!("/api/v1/notifications/{id}"), 200)
         .await
@@ -106,7 +96,7 @@ async fn a_test_sms_reaches_the_phone_within_moments_of_commit() {
         "took {:?}",
         started.elapsed()
     );
-    let phone = received(&app, "19900000099").await;
+    let phone = app.sms_to("19900000099").await;
     assert_eq!(phone.len(), 1);
     assert_eq!(
         phone[0]["out_id"],
@@ -202,8 +192,8 @@ async fn a_rolled_back_enqueue_sends_nothing_and_a_key_sends_once() {
         "not_found",
     )
     .await;
-    assert!(received(&app, "19900000101").await.is_empty());
-    assert_eq!(received(&app, "19900000102").await.len(), 1);
+    assert!(app.sms_to("19900000101").await.is_empty());
+    assert_eq!(app.sms_to("19900000102").await.len(), 1);
 }
 
 #[tokio::test]
@@ -226,7 +216,7 @@ async fn an_outage_is_waited_out_as_the_provider_asks() {
         "retried before Retry-After: {took:?}"
     );
     assert_eq!(sent["attempts"], 2);
-    assert_eq!(received(&app, "19900000103").await.len(), 1);
+    assert_eq!(app.sms_to("19900000103").await.len(), 1);
 }
 
 #[tokio::test]
@@ -262,7 +252,7 @@ async fn flow_control_is_retried_later_and_expiry_dead_letters() {
         dead["last_error"].as_str().unwrap().contains("expired"),
         "{dead}"
     );
-    assert!(received(&app, "19900000105").await.is_empty());
+    assert!(app.sms_to("19900000105").await.is_empty());
 }
 
 #[tokio::test]
@@ -291,7 +281,7 @@ async fn a_message_claimed_by_a_crashed_dispatcher_is_sent_after_its_lease() {
     db.close().await;
     let sent = wait_status(&app, &id, "sent", 5).await;
     assert_eq!(sent["attempts"], 2);
-    assert_eq!(received(&app, "19900000106").await.len(), 1);
+    assert_eq!(app.sms_to("19900000106").await.len(), 1);
 }
 
 #[tokio::test]
@@ -434,7 +424,7 @@ async fn a_send_in_flight_at_kill_9_is_delivered_after_restart() {
     .await;
     let sent = wait_status(&b, &id, "sent", 10).await;
     assert_eq!(sent["attempts"], 2, "claimed again after the lease ran out");
-    assert_eq!(received(&b, "19900000108").await.len(), 1);
+    assert_eq!(b.sms_to("19900000108").await.len(), 1);
     assert_eq!(
         b.count("SELECT COUNT(*) FROM outbox WHERE status <> 'sent'")
             .await,

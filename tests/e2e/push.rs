@@ -74,16 +74,6 @@ async fn settle(app: &TestApp, id: &str) -> Value {
     }
 }
 
-async fn sms_to(app: &TestApp, phone: &str) -> Vec<Value> {
-    let v: Value = app
-        .get_as(None, &format!("/stand-in/sms/messages?phone={phone}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    v.as_array().unwrap().clone()
-}
-
 async fn pushes_to(app: &TestApp, token: &str) -> Vec<Value> {
     let v: Value = app
         .get_as(None, &format!("/stand-in/huawei/messages?token={token}"))
@@ -119,7 +109,7 @@ async fn a_registered_phone_gets_the_push_and_no_sms() {
     assert_eq!(pushes.len(), 1);
     assert_eq!(pushes[0]["title"], "测试通知");
     assert_eq!(pushes[0]["link"], "govapp://home");
-    assert!(sms_to(&app, PD_HANDLER_PHONE).await.is_empty());
+    assert!(app.sms_to(PD_HANDLER_PHONE).await.is_empty());
 }
 
 #[tokio::test]
@@ -146,13 +136,9 @@ async fn a_gone_token_disables_the_device_and_the_person_gets_an_sms() {
             .await,
         1
     );
-    let until = Instant::now() + Duration::from_secs(5);
-    while sms_to(&app, PD_HANDLER_PHONE).await.is_empty() {
-        assert!(Instant::now() < until, "no SMS fallback");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    app.wait_for_sms(PD_HANDLER_PHONE).await;
     assert!(
-        sms_to(&app, PD_HANDLER_PHONE).await[0]["text"]
+        app.sms_to(PD_HANDLER_PHONE).await[0]["text"]
             .as_str()
             .unwrap()
             .contains("测试短信")
@@ -178,7 +164,7 @@ async fn without_a_device_the_notification_is_an_sms() {
         (sent["channel"].as_str(), sent["status"].as_str()),
         (Some("sms"), Some("sent"))
     );
-    assert_eq!(sms_to(&app, "19900000010").await.len(), 1);
+    assert_eq!(app.sms_to("19900000010").await.len(), 1);
 }
 
 #[tokio::test]
@@ -497,11 +483,7 @@ async fn fcm_unregistered_falls_back_and_quota_waits_a_minute() {
             .contains("UNREGISTERED"),
         "{failed}"
     );
-    let until = Instant::now() + Duration::from_secs(5);
-    while sms_to(&app, "19900000014").await.is_empty() {
-        assert!(Instant::now() < until, "no SMS fallback");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    app.wait_for_sms("19900000014").await;
 }
 
 async fn app_with(env: Vec<(&'static str, String)>) -> TestApp {
@@ -537,11 +519,7 @@ async fn a_permanent_push_failure_falls_back_without_disabling_the_device() {
             .await,
         1
     );
-    let until = Instant::now() + Duration::from_secs(5);
-    while sms_to(&app, PD_HANDLER_PHONE).await.is_empty() {
-        assert!(Instant::now() < until, "no SMS fallback");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    app.wait_for_sms(PD_HANDLER_PHONE).await;
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! SMS verification codes for applicants (GK-15), read from the SMS stand-in.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -24,22 +24,13 @@ async fn verify(app: &TestApp, phone: &str, code: &str) -> reqwest::Response {
     app.post_json("/m/v1/verification-codes/verify", body).await
 }
 
-/// The code the phone received, as the applicant reads it.
+/// The code the phone received last, as the applicant reads it.
 async fn code_on_phone(app: &TestApp, phone: &str) -> String {
-    let until = Instant::now() + Duration::from_secs(5);
-    loop {
-        let msgs: Value = app
-            .get_as(None, &format!("/stand-in/sms/messages?phone={phone}"))
-            .await
-            .json()
-            .await
-            .unwrap();
-        if let Some(last) = msgs.as_array().unwrap().last() {
-            return last["params"]["code"].as_str().unwrap().to_owned();
-        }
-        assert!(Instant::now() < until, "no SMS reached {phone}");
-        tokio::time::sleep(Duration::from_millis(30)).await;
-    }
+    let got = app.wait_for_sms(phone).await;
+    got.last().unwrap()["params"]["code"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 #[tokio::test]
