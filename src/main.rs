@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use api::calendar::WorkCalendar;
 use api::config::Config;
 use api::db::Db;
 use api::http::metrics::Metrics;
@@ -18,6 +19,8 @@ use notify::push::{apns_standin, fcm_standin, huawei_standin};
 use notify::sms::standin as sms_standin;
 use sso::SsoState;
 use sso::keys::KeyRing;
+use sso::onenet::OneNetClient;
+use sso::onenet::standin as onenet_standin;
 use sso::pc::client::{OidcClient, OidcSettings};
 use sso::pc::standin as pc_standin;
 use sso::suishenban::client::SuishenbanClient;
@@ -222,7 +225,8 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
                 .ok_or_else(|| anyhow::anyhow!("org_sync.base_url is not set"))?;
             let pii = pii_cipher(&config)?;
             let keys = key_ring(&config, &db, pii.clone()).await?;
-            let state = app_state(config, db.clone(), pii, keys);
+            let calendar = work_calendar(&config)?;
+            let state = app_state(config, db.clone(), pii, keys, calendar);
             let s = sso::sync::pull::pull(&state, &client, full)
                 .await
                 .map_err(|e| anyhow::anyhow!("org sync: {e}"))?;
@@ -294,8 +298,15 @@ async fn enrol_admin(
     Ok(uri)
 }
 
-fn app_state(config: Config, db: Db, pii: Arc<PiiCipher>, keys: Arc<KeyRing>) -> AppState {
+fn app_state(
+    config: Config,
+    db: Db,
+    pii: Arc<PiiCipher>,
+    keys: Arc<KeyRing>,
+    calendar: WorkCalendar,
+) -> AppState {
     AppState {
+        calendar: Arc::new(calendar),
         db,
         authn: sso::authenticator(keys, config.auth.issuer.clone()),
         config: Arc::new(config),
@@ -401,14 +412,17 @@ async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
     let keys = key_ring(&config, &db, pii.clone()).await?;
     let feed = feed_client(&config)?;
     let interval = Duration::from_secs(config.org_sync.interval_secs);
-    let state = app_state(config, db.clone(), pii, keys.clone());
+    let calendar = work_calendar(&config)?;
+    let state = app_state(config, db.clone(), pii, keys.clone(), calendar);
     let suishenban = suishenban_client(&state.config, &addr, demo)?;
     let platform = platform_client(&state.config, &addr, demo)?;
+    let onenet = onenet_client(&state.config, &addr, demo)?;
     let sso_state = SsoState {
         app: state.clone(),
         keys,
         suishenban,
         platform,
+        onenet,
     };
     if demo {
         let n = sso::local::load_demo_credentials(&sso_state)
@@ -492,6 +506,42 @@ fn suishenban_client(
     Ok(Some(Arc::new(client)))
 }
 
+/// The working-day calendar: the configured file, or the built-in data.
+fn work_calendar(config: &Config) -> anyhow::Result<WorkCalendar> {
+    let file = &config.disclosure.calendar_file;
+    if file.is_empty() {
+        return Ok(WorkCalendar::built_in());
+    }
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {file}"))?;
+    WorkCalendar::parse(&text).with_context(|| format!("calendar file {file}"))
+}
+
+/// The one-net connector: as configured, or in demo mode (when not
+/// configured) pointed at the in-process stand-in.
+fn onenet_client(
+    config: &Config,
+    addr: &std::net::SocketAddr,
+    demo: bool,
+) -> anyhow::Result<Option<Arc<OneNetClient>>> {
+    let c = &config.onenet;
+    let timeout = Duration::from_secs(c.timeout_secs);
+    let client = if !c.base_url.is_empty() {
+        OneNetClient::new(&c.base_url, &c.app_id, c.app_secret.clone(), timeout)?
+    } else if demo {
+        let base = format!("http://{addr}{}", onenet_standin::PATH);
+        OneNetClient::new(
+            &base,
+            onenet_standin::DEMO_APP_ID,
+            onenet_standin::DEMO_APP_SECRET.into(),
+            timeout,
+        )?
+    } else {
+        tracing::warn!("onenet.base_url is not set: one-net sign-in answers 503");
+        return Ok(None);
+    };
+    Ok(Some(Arc::new(client)))
+}
+
 /// The unified office platform's OIDC client: as configured, or in demo
 /// mode (when not configured) registered at the in-process stand-in.
 fn platform_client(
@@ -567,17 +617,29 @@ async fn stand_ins(
         .iter()
         .filter_map(|t| Some((templates.get(t.kind)?.clone(), t.text.to_owned())))
         .collect();
+    let code_templates = templates
+        .get("verification_code")
+        .cloned()
+        .into_iter()
+        .collect();
     let sms = sms_standin::StandIn::new(
         sms_standin::DEMO_ACCESS_KEY_ID,
         sms_standin::DEMO_ACCESS_KEY_SECRET,
         texts,
+        code_templates,
     );
     let org = sync_standin::StandIn::new(
         sync_standin::DEMO_APP_KEY,
         sync_standin::DEMO_SECRET,
         format!("http://{addr}/api/v1/sync/org-changes"),
     )?;
+    let onenet = onenet_standin::StandIn::new(
+        onenet_standin::DEMO_APP_ID,
+        onenet_standin::DEMO_APP_SECRET,
+        onenet_standin::demo_people(),
+    );
     Ok(standin::routes(suishenban)
+        .merge(onenet_standin::routes(onenet))
         .merge(pc_standin::routes(platform))
         .merge(sync_standin::routes(org))
         .merge(sms_standin::routes(sms))

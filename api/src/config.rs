@@ -41,6 +41,35 @@ pub struct Config {
     pub org_sync: OrgSyncConfig,
     pub notify: NotifyConfig,
     pub verification: VerificationConfig,
+    pub onenet: OneNetConfig,
+    pub applicants: ApplicantsConfig,
+    pub disclosure: DisclosureConfig,
+}
+
+/// The one-net service (一网通办) connector: applicant identity and profile
+/// by login ticket (GK-14).
+#[derive(Debug, Clone, Deserialize)]
+pub struct OneNetConfig {
+    /// Base URL of its open API. Empty: one-net autofill is not configured
+    /// (demo mode points it at the in-process stand-in).
+    pub base_url: String,
+    pub app_id: String,
+    pub app_secret: SecretString,
+    pub timeout_secs: u64,
+}
+
+/// Applicant (public) sessions.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApplicantsConfig {
+    pub session_ttl_secs: u64,
+}
+
+/// Disclosure on application (依申请公开).
+#[derive(Debug, Clone, Deserialize)]
+pub struct DisclosureConfig {
+    /// A working-day calendar file to use instead of the built-in one
+    /// (format: api/src/calendar/cn_shanghai.txt). Empty: built-in.
+    pub calendar_file: String,
 }
 
 /// SMS verification codes for applicants (GK-15). The per-phone limits are
@@ -412,6 +441,9 @@ fn defaults() -> serde_json::Value {
             },
         },
         "suishenban": { "base_url": "", "app_key": "", "app_secret": "", "timeout_secs": 5 },
+        "onenet": { "base_url": "", "app_id": "", "app_secret": "", "timeout_secs": 5 },
+        "applicants": { "session_ttl_secs": 7200 },
+        "disclosure": { "calendar_file": "" },
         "unified_platform": {
             "issuer": "",
             "client_id": "",
@@ -445,6 +477,7 @@ fn defaults() -> serde_json::Value {
                 "seal_approval_pending": "SMS_480002",
                 "case_assigned": "SMS_480003",
                 "notification_test": "SMS_480004",
+                "disclosure_received": "SMS_480005",
             },
             "huawei": {
                 "token_url": "",

@@ -6,14 +6,17 @@
 
 pub mod audit;
 pub mod authz;
+pub mod calendar;
 pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod demo;
 pub mod devices;
+pub mod disclosure;
 pub mod error;
 pub mod http;
+pub mod idempotency;
 pub mod openapi;
 pub mod org;
 pub mod outbox;

@@ -17,10 +17,12 @@ use utoipa::OpenApi;
         crate::org::units::get_unit,
         crate::org::users::me,
         crate::org::roles::grant_role,
+        crate::disclosure::cases::list_cases,
     ),
     components(schemas(crate::error::Problem)),
     tags(
         (name = "org", description = "Org units, users and roles"),
+        (name = "disclosure", description = "Disclosure on application (依申请公开): cases"),
         (name = "ops", description = "Health, readiness, metrics"),
     )
 )]

@@ -23,6 +23,17 @@ pub fn page_limit(limit: Option<i64>) -> ApiResult<i64> {
     }
 }
 
+/// Trims a page fetched with `limit + 1` rows; answers the next cursor (the
+/// key of the page's last row) when there is a next page.
+pub fn trim_page<T>(rows: &mut Vec<T>, limit: i64, key: impl Fn(&T) -> String) -> Option<String> {
+    if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(key)
+    } else {
+        None
+    }
+}
+
 /// A `(sort_order, id)` key: the ordering of org-tree children.
 pub fn encode_cursor(sort_order: i64, id: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!("{sort_order}:{id}"))

@@ -21,6 +21,8 @@ pub struct AppState {
     /// Wakes this process's outbox dispatcher after a commit that queued
     /// messages (other instances hear PostgreSQL's NOTIFY, or poll).
     pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// The Shanghai working-day calendar for statutory deadlines.
+    pub calendar: Arc<crate::calendar::WorkCalendar>,
 }
 
 impl AppState {

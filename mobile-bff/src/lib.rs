@@ -2,7 +2,9 @@
 //! Phone-shaped endpoints for the Suishenban channel, under `/m/v1`: compact
 //! payloads, one call per screen, on top of the shared core.
 
+mod applicant;
 mod devices;
+mod disclosure;
 mod me;
 mod session;
 mod verification;
@@ -17,13 +19,20 @@ pub fn routes(sso: SsoState) -> Router<AppState> {
         .merge(session::routes())
         .merge(devices::routes())
         .merge(verification::routes())
+        .merge(applicant::routes())
+        .merge(disclosure::routes())
         .with_state(sso)
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(me::me, session::sign_in, session::refresh, session::sign_out, session::step_up, session::step_up_code, devices::register, devices::remove, verification::send, verification::verify),
-    tags((name = "mobile", description = "Suishenban mobile channel (/m/v1)"))
+    paths(me::me, session::sign_in, session::refresh, session::sign_out, session::step_up, session::step_up_code, devices::register, devices::remove, verification::send, verification::verify,
+        applicant::sign_in, applicant::sign_out, applicant::profile,
+        disclosure::agencies, disclosure::submit, disclosure::list, disclosure::detail),
+    tags(
+        (name = "mobile", description = "Suishenban mobile channel (/m/v1)"),
+        (name = "applicant", description = "Applicants (the public): sign-in, one-net prefill, disclosure requests"),
+    )
 )]
 pub struct MobileDoc;
 

@@ -3,9 +3,11 @@
 //! login, access tokens (ES256 JWTs) and rotating refresh tokens, sessions,
 //! logout.
 
+pub mod applicants;
 pub mod bearer;
 pub mod keys;
 pub mod local;
+pub mod onenet;
 pub mod pc;
 pub mod sessions;
 pub mod suishenban;
@@ -32,6 +34,8 @@ pub struct SsoState {
     pub suishenban: Option<Arc<suishenban::client::SuishenbanClient>>,
     /// None when PC sign-in is not configured.
     pub platform: Option<Arc<pc::client::OidcClient>>,
+    /// None when one-net autofill is not configured.
+    pub onenet: Option<Arc<onenet::OneNetClient>>,
 }
 
 impl FromRef<SsoState> for AppState {

@@ -8,6 +8,7 @@ mod common;
 mod audit;
 mod cli;
 mod demo;
+mod disclosure;
 mod errors;
 mod identity;
 mod mobile;

@@ -22,13 +22,28 @@ async fn enqueue(
     ttl: Duration,
     commit: bool,
 ) -> String {
+    let params = [("time", "12:00")];
+    enqueue_as(app, "notification_test", &params, phone, key, ttl, commit).await
+}
+
+/// Queues an SMS of `kind` straight into the outbox, as a business
+/// transaction would.
+async fn enqueue_as(
+    app: &TestApp,
+    kind: &'static str,
+    params: &[(&str, &str)],
+    phone: &str,
+    key: Option<&str>,
+    ttl: Duration,
+    commit: bool,
+) -> String {
     let db = app.db.connect().await;
     let pii = dev_cipher();
     let phone = Phone::parse(phone).unwrap();
     let msg = SmsMessage {
-        kind: "notification_test",
+        kind,
         phone: &phone,
-        params: &[("time", "12:00")],
+        params,
         idempotency_key: key,
         ttl,
     };
@@ -222,10 +237,33 @@ async fn an_outage_is_waited_out_as_the_provider_asks() {
 #[tokio::test]
 async fn flow_control_is_retried_later_and_expiry_dead_letters() {
     let app = spawn_app().await;
-    // Aliyun allows one code a minute per number: the second waits.
-    let a = enqueue(&app, "19900000104", None, Duration::from_secs(300), true).await;
+    // Aliyun allows one code a minute per number: the second waits, while a
+    // notification to the same number goes through.
+    let code = [("code", "123456"), ("minutes", "5")];
+    let ttl = Duration::from_secs(300);
+    let a = enqueue_as(
+        &app,
+        "verification_code",
+        &code,
+        "19900000104",
+        None,
+        ttl,
+        true,
+    )
+    .await;
     wait_status(&app, &a, "sent", 5).await;
-    let b = enqueue(&app, "19900000104", None, Duration::from_secs(300), true).await;
+    let b = enqueue_as(
+        &app,
+        "verification_code",
+        &code,
+        "19900000104",
+        None,
+        ttl,
+        true,
+    )
+    .await;
+    let n = enqueue(&app, "19900000104", None, ttl, true).await;
+    wait_status(&app, &n, "sent", 5).await;
     let until = Instant::now() + Duration::from_secs(5);
     let waiting = loop {
         let s = status(&app, &b).await;

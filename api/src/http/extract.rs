@@ -19,14 +19,53 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(match rejection {
-                JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType,
-                r if r.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
-                JsonRejection::JsonDataError(e) => ApiError::MalformedBody(e.body_text()),
-                JsonRejection::JsonSyntaxError(e) => ApiError::MalformedBody(e.body_text()),
-                other => ApiError::MalformedBody(other.body_text()),
-            }),
+            Err(rejection) => Err(json_problem(rejection)),
         }
+    }
+}
+
+fn json_problem(rejection: JsonRejection) -> ApiError {
+    match rejection {
+        JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType,
+        r if r.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+        JsonRejection::JsonDataError(e) => ApiError::MalformedBody(e.body_text()),
+        JsonRejection::JsonSyntaxError(e) => ApiError::MalformedBody(e.body_text()),
+        other => ApiError::MalformedBody(other.body_text()),
+    }
+}
+
+/// Like [`ApiJson`], and also the SM3 hash of the raw body, for
+/// `Idempotency-Key` checks (a retry must send the same bytes).
+pub struct HashedJson<T>(pub T, pub String);
+
+impl<S, T> FromRequest<S> for HashedJson<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        if !is_json {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|r| {
+                if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge
+                } else {
+                    ApiError::MalformedBody(r.body_text())
+                }
+            })?;
+        let hash = crate::idempotency::request_hash(&bytes);
+        let axum::Json(value) = axum::Json::<T>::from_bytes(&bytes).map_err(json_problem)?;
+        Ok(HashedJson(value, hash))
     }
 }
 

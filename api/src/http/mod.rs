@@ -33,6 +33,7 @@ pub fn app(state: AppState, extra: Router<AppState>) -> Router {
         .merge(crate::org::units::routes())
         .merge(crate::org::users::routes())
         .merge(crate::org::roles::routes())
+        .merge(crate::disclosure::cases::routes())
         .merge(extra)
         .fallback(|| async { ApiError::NoRoute })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })

@@ -31,6 +31,11 @@ pub const SMS: &[SmsTemplate] = &[
         params: &["case_no", "due_date"],
     },
     SmsTemplate {
+        kind: "disclosure_received",
+        text: "您的政府信息公开申请已登记，编号${case_no}，收到申请日期${received_on}，答复期限${due_on}。",
+        params: &["case_no", "received_on", "due_on"],
+    },
+    SmsTemplate {
         kind: "notification_test",
         text: "这是政务信息资源应用系统的测试短信，发送时间${time}。",
         params: &["time"],

@@ -1,8 +1,9 @@
 //! The Aliyun SMS stand-in: a local Dysmsapi `SendSms` that checks what
 //! Aliyun checks — the access key, the V1 signature against the secret,
 //! the timestamp (±15 min) and a nonce never seen before — applies Aliyun's
-//! default per-number flow control for one signature (1 a minute, 5 an
-//! hour, 10 a day: `isv.BUSINESS_LIMIT_CONTROL`), answers with Aliyun's
+//! default per-number flow control for one signature (verification-code
+//! templates: 1 a minute, 5 an hour, 10 a day; notification templates: 50 a
+//! day per template: `isv.BUSINESS_LIMIT_CONTROL`), answers with Aliyun's
 //! JSON, and records every accepted message.
 //!
 //! `GET /stand-in/sms/messages?phone=…` shows what a phone received;
@@ -72,15 +73,24 @@ pub struct StandIn {
     secret: String,
     /// Template code → text, to show what the phone displays.
     texts: HashMap<String, String>,
+    /// Codes of verification-code templates (Aliyun's 验证码 type), which
+    /// have the strict per-number limits.
+    code_templates: HashSet<String>,
     books: Mutex<Books>,
 }
 
 impl StandIn {
-    pub fn new(access_key_id: &str, secret: &str, texts: HashMap<String, String>) -> Arc<Self> {
+    pub fn new(
+        access_key_id: &str,
+        secret: &str,
+        texts: HashMap<String, String>,
+        code_templates: HashSet<String>,
+    ) -> Arc<Self> {
         Arc::new(StandIn {
             access_key_id: access_key_id.to_owned(),
             secret: secret.to_owned(),
             texts,
+            code_templates,
             books: Mutex::new(Books::default()),
         })
     }
@@ -202,7 +212,15 @@ async fn send_sms(
     let template_code = get("TemplateCode").unwrap_or_default().to_owned();
     let now = Instant::now();
     let mut books = s.books();
-    let history = books.sent_at.entry(phone.clone()).or_default();
+    let is_code = s.code_templates.contains(&template_code);
+    // Verification codes share one budget per number; notifications have
+    // one per number and template.
+    let budget = if is_code {
+        phone.clone()
+    } else {
+        format!("{phone}|{template_code}")
+    };
+    let history = books.sent_at.entry(budget).or_default();
     history.retain(|t| now.duration_since(*t) < Duration::from_secs(86_400));
     let within = |d: u64| {
         history
@@ -210,7 +228,9 @@ async fn send_sms(
             .filter(|t| now.duration_since(**t) < Duration::from_secs(d))
             .count()
     };
-    let limit = if within(60) >= 1 {
+    let limit = if !is_code {
+        (history.len() >= 50).then_some("触发天级流控Permits:50")
+    } else if within(60) >= 1 {
         Some("触发分钟级流控Permits:1")
     } else if within(3600) >= 5 {
         Some("触发小时级流控Permits:5")

@@ -1,5 +1,6 @@
-//! Request signing for org sync, both directions: `X-Sync-Timestamp` (unix
-//! seconds) and `X-Sync-Signature`, the hex HMAC-SM3 with the shared secret
+//! Request signing for org sync (both directions), also used by the one-net
+//! connector under its own header names: `X-Sync-Timestamp` (unix seconds)
+//! and `X-Sync-Signature`, the hex HMAC-SM3 with the shared secret
 //! over `timestamp ‖ "\n" ‖ payload`, where the payload is the raw body of a
 //! push, or `METHOD ␠ path?query` of a pull. A timestamp more than five
 //! minutes off is refused, so a captured request cannot be replayed later.

@@ -1,0 +1,156 @@
+//! Cases as the receiving agency's handlers and dispatchers see them on PC,
+//! scoped to the units where they hold a role (another unit's cases are not
+//! listed).
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use sqlx::FromRow;
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+
+use super::{Agency, ApplicantKind, CaseStatus};
+use crate::authz::{Principal, Role};
+use crate::calendar::shanghai_date;
+use crate::error::ApiResult;
+use crate::http::extract::ApiQuery;
+use crate::pagination::page_limit;
+use crate::state::AppState;
+use crate::{on_db, visible_unit_sql};
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/v1/disclosure/cases", get(list_cases))
+}
+
+/// Roles that work on disclosure cases.
+pub const CASE_ROLES: [Role; 2] = [Role::Handler, Role::Dispatcher];
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListCasesQuery {
+    /// Only cases in this status.
+    pub status: Option<CaseStatus>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1–200 (default 50).
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseSummary {
+    pub id: String,
+    pub case_no: String,
+    pub status: CaseStatus,
+    pub status_label: String,
+    pub agency: Agency,
+    pub applicant_kind: ApplicantKind,
+    /// Masked for citizens (周*), in full for companies.
+    pub applicant: String,
+    pub excerpt: String,
+    pub channel: String,
+    pub submitted_at: String,
+    pub received_on: String,
+    pub due_on: String,
+    pub due_provisional: bool,
+    /// Working days left until `due_on`; negative once overdue.
+    pub remaining_working_days: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CasePage {
+    pub items: Vec<CaseSummary>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(FromRow)]
+struct Row {
+    id: String,
+    case_no: String,
+    status: String,
+    unit_id: String,
+    unit_name: String,
+    applicant_kind: String,
+    applicant_label: String,
+    description: String,
+    channel: String,
+    submitted_at: OffsetDateTime,
+    received_on: String,
+    due_on: String,
+    due_provisional: bool,
+}
+
+/// New and open cases of the caller's units, newest first.
+#[utoipa::path(get, path = "/api/v1/disclosure/cases", tag = "disclosure", params(ListCasesQuery),
+    responses(
+        (status = 200, body = CasePage),
+        (status = 401, body = crate::error::Problem),
+        (status = 403, description = "not a handler or dispatcher", body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem),
+    ))]
+pub async fn list_cases(
+    State(app): State<AppState>,
+    principal: Principal,
+    ApiQuery(q): ApiQuery<ListCasesQuery>,
+) -> ApiResult<Json<CasePage>> {
+    const SQL: &str = concat!(
+        "SELECT c.id, c.case_no, c.status, c.unit_id, u.name AS unit_name, c.applicant_kind, \
+         c.applicant_label, substr(c.description, 1, 60) AS description, c.channel, c.submitted_at, \
+         c.received_on, c.due_on, c.due_provisional \
+         FROM disclosure_cases c JOIN org_units u ON u.id = c.unit_id WHERE ",
+        visible_unit_sql!(),
+        " AND ($2 = '' OR c.status = $2) AND c.id < $3 ORDER BY c.id DESC LIMIT $4"
+    );
+    if let Err(denied) = principal.require_any(&CASE_ROLES) {
+        crate::audit::record_denied(
+            &app,
+            &principal,
+            "disclosure.case.list",
+            "disclosure_case",
+            "*",
+        )
+        .await;
+        return Err(denied);
+    }
+    let limit = page_limit(q.limit)?;
+    let before = super::before_id(q.cursor.as_deref())?;
+    let status = q.status.map(CaseStatus::as_str).unwrap_or_default();
+    let mut rows: Vec<Row> = on_db!(&app.db, p => sqlx::query_as(SQL)
+        .bind(&principal.user_id).bind(status).bind(&before).bind(limit + 1)
+        .fetch_all(p).await)?;
+    let next_cursor = crate::pagination::trim_page(&mut rows, limit, |r| r.id.clone());
+    let today = shanghai_date(crate::clock::now());
+    let items = rows
+        .into_iter()
+        .map(|r| {
+            let status = CaseStatus::parse(&r.status).unwrap_or(CaseStatus::Registered);
+            let remaining = super::parse_ymd(&r.due_on)
+                .map(|due| app.calendar.working_days_left(today, due))
+                .unwrap_or_default();
+            CaseSummary {
+                id: r.id,
+                case_no: r.case_no,
+                status,
+                status_label: status.label_zh().to_owned(),
+                agency: Agency {
+                    id: r.unit_id,
+                    name: r.unit_name,
+                },
+                applicant_kind: if r.applicant_kind == "company" {
+                    ApplicantKind::Company
+                } else {
+                    ApplicantKind::Citizen
+                },
+                applicant: r.applicant_label,
+                excerpt: r.description,
+                channel: r.channel,
+                submitted_at: crate::clock::rfc3339(r.submitted_at),
+                received_on: r.received_on,
+                due_on: r.due_on,
+                due_provisional: r.due_provisional,
+                remaining_working_days: remaining,
+            }
+        })
+        .collect();
+    Ok(Json(CasePage { items, next_cursor }))
+}

@@ -1,0 +1,224 @@
+//! What applicants see of their own requests: by the phone they verified or
+//! by their one-net identity, never anyone else's (another's case answers
+//! 404, as if it did not exist).
+
+use serde::Serialize;
+use sqlx::FromRow;
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+use super::applicant::{Identity, mask_id_number, mask_name};
+use super::intake::APPLICANT_FIELD;
+use super::{Agency, CaseStatus, TimelineEvent, timeline};
+use crate::error::{ApiError, ApiResult};
+use crate::on_db;
+use crate::state::AppState;
+
+/// Whose requests: blind indexes of a verified phone and a one-net id.
+pub struct ApplicantScope {
+    pub phone_index: Option<String>,
+    pub onenet_index: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyRequestSummary {
+    pub id: String,
+    pub case_no: String,
+    pub status: CaseStatus,
+    pub status_label: String,
+    pub agency: Agency,
+    /// The first 60 characters of the description.
+    pub excerpt: String,
+    pub received_on: String,
+    pub due_on: String,
+    pub submitted_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyRequestPage {
+    pub items: Vec<MyRequestSummary>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttachmentInfo {
+    pub id: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    /// SM3 of the content, hex.
+    pub sm3: String,
+}
+
+/// The applicant as the detail screen shows them: masked.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApplicantShown {
+    pub kind: super::ApplicantKind,
+    pub name: String,
+    /// Masked ID number (citizens) or the credit code (companies).
+    pub id_number: Option<String>,
+    pub phone: String,
+    pub from_onenet: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyRequestDetail {
+    #[serde(flatten)]
+    pub summary: MyRequestSummary,
+    pub description: String,
+    pub purpose: String,
+    pub delivery_method: super::DeliveryMethod,
+    pub due_provisional: bool,
+    pub applicant: ApplicantShown,
+    pub attachments: Vec<AttachmentInfo>,
+    /// Every step, oldest first.
+    pub timeline: Vec<TimelineEvent>,
+}
+
+#[derive(FromRow)]
+struct Row {
+    id: String,
+    case_no: String,
+    status: String,
+    unit_id: String,
+    unit_name: String,
+    description: String,
+    received_on: String,
+    due_on: String,
+    submitted_at: OffsetDateTime,
+}
+
+#[derive(FromRow)]
+struct DetailRow {
+    #[sqlx(flatten)]
+    row: Row,
+    purpose: String,
+    delivery_method: String,
+    due_provisional: bool,
+    identity_source: String,
+    applicant_sealed: Vec<u8>,
+}
+
+impl Row {
+    fn summary(self) -> MyRequestSummary {
+        let status = CaseStatus::parse(&self.status).unwrap_or(CaseStatus::Registered);
+        MyRequestSummary {
+            excerpt: self.description.chars().take(60).collect(),
+            id: self.id,
+            case_no: self.case_no,
+            status,
+            status_label: status.label_zh().to_owned(),
+            agency: Agency {
+                id: self.unit_id,
+                name: self.unit_name,
+            },
+            received_on: self.received_on,
+            due_on: self.due_on,
+            submitted_at: crate::clock::rfc3339(self.submitted_at),
+        }
+    }
+}
+
+macro_rules! select_mine {
+    ($extra:literal) => {
+        concat!(
+            "SELECT c.id, c.case_no, c.status, c.unit_id, u.name AS unit_name, c.description, \
+             c.received_on, c.due_on, c.submitted_at",
+            $extra,
+            " FROM disclosure_cases c JOIN org_units u ON u.id = c.unit_id \
+             WHERE (c.phone_index = $1 OR c.onenet_index = $2) "
+        )
+    };
+}
+
+/// The applicant's requests, newest first.
+pub async fn list(
+    app: &AppState,
+    scope: &ApplicantScope,
+    cursor: Option<&str>,
+    limit: i64,
+) -> ApiResult<MyRequestPage> {
+    const SQL: &str = concat!(
+        select_mine!(""),
+        "AND c.id < $3 ORDER BY c.id DESC LIMIT $4"
+    );
+    let before = super::before_id(cursor)?;
+    let mut rows: Vec<Row> = on_db!(&app.db, p => sqlx::query_as(SQL)
+        .bind(&scope.phone_index).bind(&scope.onenet_index).bind(&before).bind(limit + 1)
+        .fetch_all(p).await)?;
+    let next_cursor = crate::pagination::trim_page(&mut rows, limit, |r| r.id.clone());
+    Ok(MyRequestPage {
+        items: rows.into_iter().map(Row::summary).collect(),
+        next_cursor,
+    })
+}
+
+/// One of the applicant's requests, with its timeline.
+pub async fn detail(
+    app: &AppState,
+    scope: &ApplicantScope,
+    id: &str,
+) -> ApiResult<MyRequestDetail> {
+    const SQL: &str = concat!(
+        select_mine!(
+            ", c.purpose, c.delivery_method, c.due_provisional, c.identity_source, c.applicant_sealed"
+        ),
+        "AND c.id = $3"
+    );
+    const FILES: &str = "SELECT id, file_name, content_type, size_bytes, sm3 FROM disclosure_attachments \
+         WHERE case_id = $1 ORDER BY id";
+    let row: Option<DetailRow> = on_db!(&app.db, p => sqlx::query_as(SQL)
+        .bind(&scope.phone_index).bind(&scope.onenet_index).bind(id).fetch_optional(p).await)?;
+    let row = row.ok_or(ApiError::NotFound)?;
+    let files: Vec<(String, String, String, i64, String)> =
+        on_db!(&app.db, p => sqlx::query_as(FILES).bind(id).fetch_all(p).await)?;
+    let applicant = shown(app, &row.applicant_sealed, row.identity_source == "onenet")?;
+    Ok(MyRequestDetail {
+        purpose: row.purpose,
+        delivery_method: super::DeliveryMethod::parse(&row.delivery_method)
+            .unwrap_or(super::DeliveryMethod::Online),
+        due_provisional: row.due_provisional,
+        description: row.row.description.clone(),
+        timeline: timeline(&app.db, id).await?,
+        summary: row.row.summary(),
+        applicant,
+        attachments: files
+            .into_iter()
+            .map(
+                |(id, file_name, content_type, size_bytes, sm3)| AttachmentInfo {
+                    id,
+                    file_name,
+                    content_type,
+                    size_bytes,
+                    sm3,
+                },
+            )
+            .collect(),
+    })
+}
+
+fn shown(app: &AppState, sealed: &[u8], from_onenet: bool) -> ApiResult<ApplicantShown> {
+    #[derive(serde::Deserialize)]
+    struct Sealed {
+        identity: Identity,
+        phone: String,
+    }
+    let plain = app
+        .pii
+        .decrypt(APPLICANT_FIELD, sealed)
+        .map_err(|e| anyhow::anyhow!("applicant record: {e}"))?;
+    let s: Sealed = serde_json::from_str(&plain).map_err(anyhow::Error::from)?;
+    let (name, id_number) = match &s.identity {
+        Identity::Citizen {
+            name, id_number, ..
+        } => (mask_name(name), Some(mask_id_number(id_number))),
+        Identity::Company { name, uscc, .. } => (name.clone(), Some(uscc.clone())),
+    };
+    Ok(ApplicantShown {
+        kind: s.identity.kind(),
+        name,
+        id_number,
+        phone: crate::pii::mask_phone(&s.phone),
+        from_onenet,
+    })
+}

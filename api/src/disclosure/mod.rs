@@ -1,0 +1,157 @@
+//! Disclosure on application (依申请公开, 政府信息公开条例 ch. 4): cases
+//! received from applicants, their statutory dates on the Shanghai working-day
+//! calendar, and what applicants and handlers see of them.
+
+pub mod agencies;
+pub mod applicant;
+pub mod cases;
+pub mod intake;
+pub mod mine;
+
+use serde::{Deserialize, Serialize};
+use sqlx::FromRow;
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+/// Sorts after every ULID (in any collation: letters and digits only), so
+/// a first page is `id < LAST_ID`.
+pub(crate) const LAST_ID: &str = "ZZZZZZZZZZZZZZZZZZZZZZZZZZ";
+
+/// Where a page of cases (newest first) starts: before the cursor's id, or
+/// at the top.
+fn before_id(cursor: Option<&str>) -> crate::error::ApiResult<String> {
+    match cursor {
+        Some(c) if ulid::Ulid::from_string(c).is_ok() => Ok(c.to_owned()),
+        Some(_) => Err(crate::error::ApiError::invalid("cursor", "分页游标无效")),
+        None => Ok(LAST_ID.to_owned()),
+    }
+}
+
+/// `YYYY-MM-DD`, as dates are stored and shown.
+pub fn ymd(d: time::Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+pub fn parse_ymd(s: &str) -> Option<time::Date> {
+    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()
+}
+
+/// Statutory reply period (art. 33): 20 working days from receipt.
+pub const REPLY_WORKING_DAYS: u32 = 20;
+
+pub use applicant::{ApplicantKind, Identity, VerifiedProfile};
+
+/// Where a case stands. The intake registers cases; the handling flow moves
+/// them on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStatus {
+    Registered,
+}
+
+impl CaseStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseStatus::Registered => "registered",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "registered" => Some(CaseStatus::Registered),
+            _ => None,
+        }
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            CaseStatus::Registered => "已登记",
+        }
+    }
+}
+
+/// How the applicant wants the information (申请获取政府信息的方式).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryMethod {
+    /// 在线获取: through this channel, as a download.
+    Online,
+    /// 邮寄: needs a postal address.
+    Post,
+    /// 当面领取
+    Pickup,
+}
+
+impl DeliveryMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryMethod::Online => "online",
+            DeliveryMethod::Post => "post",
+            DeliveryMethod::Pickup => "pickup",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "online" => Some(DeliveryMethod::Online),
+            "post" => Some(DeliveryMethod::Post),
+            "pickup" => Some(DeliveryMethod::Pickup),
+            _ => None,
+        }
+    }
+}
+
+/// One step of a case's timeline.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimelineEvent {
+    pub kind: String,
+    /// The step as people read it, e.g. 收到申请.
+    pub label: String,
+    pub actor: String,
+    pub at: String,
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+}
+
+#[derive(FromRow)]
+struct EventRow {
+    kind: String,
+    actor_label: String,
+    occurred_at: OffsetDateTime,
+    detail: String,
+}
+
+fn event_label(kind: &str) -> &'static str {
+    match kind {
+        "received" => "收到申请",
+        _ => "办理",
+    }
+}
+
+/// A case's timeline, oldest first.
+async fn timeline(
+    db: &crate::db::Db,
+    case_id: &str,
+) -> crate::error::ApiResult<Vec<TimelineEvent>> {
+    const SQL: &str = "SELECT kind, actor_label, occurred_at, detail FROM disclosure_events \
+         WHERE case_id = $1 ORDER BY id";
+    let rows: Vec<EventRow> =
+        crate::on_db!(db, p => sqlx::query_as(SQL).bind(case_id).fetch_all(p).await)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| TimelineEvent {
+            label: event_label(&r.kind).to_owned(),
+            kind: r.kind,
+            actor: r.actor_label,
+            at: crate::clock::rfc3339(r.occurred_at),
+            detail: serde_json::from_str(&r.detail).unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// The receiving agency, as shown with a case.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Agency {
+    pub id: String,
+    pub name: String,
+}

@@ -1,0 +1,115 @@
+//! `Idempotency-Key` for POSTs from phones, whose networks drop answers: a
+//! retry with the same key and the same body gets the first answer and
+//! causes no second side effect.
+//!
+//! The key is claimed inside the transaction that does the work, before the
+//! work: a concurrent retry waits on the claim (the row lock on PostgreSQL,
+//! the write lock on SQLite) and then reads the stored answer. A request that
+//! fails rolls back its claim with everything else, so fixing the request and
+//! sending it again with the same key works. Keys are kept for a day.
+
+use axum::http::{HeaderMap, StatusCode};
+use serde_json::Value;
+
+use crate::clock;
+use crate::db::Tx;
+use crate::error::{ApiError, ApiResult};
+use crate::on_tx;
+
+pub const HEADER: &str = "idempotency-key";
+const KEEP: time::Duration = time::Duration::days(1);
+
+/// A client's key: 8 to 128 characters of `A-Z a-z 0-9 - _ . :` (UUIDs and
+/// ULIDs fit).
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    /// The key a request carries; requests that must have one are refused
+    /// without it.
+    pub fn required(headers: &HeaderMap) -> ApiResult<Self> {
+        let bad = |why: &str| ApiError::BadRequest {
+            code: "idempotency_key",
+            detail: format!("请求头 Idempotency-Key {why}"),
+        };
+        let raw = headers
+            .get(HEADER)
+            .ok_or_else(|| bad("缺失"))?
+            .to_str()
+            .map_err(|_| bad("含有非法字符"))?;
+        let ok = (8..=128).contains(&raw.len())
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(bad("须为 8–128 位字母、数字或 -_.:"))
+        }
+    }
+}
+
+/// What claiming a key found.
+pub enum Claim {
+    /// First use: do the work, then [`finish`].
+    Fresh,
+    /// A retry: answer this and do nothing else.
+    Replay(StatusCode, Value),
+}
+
+/// Claims `key` within `scope` (a route, and the caller where there is one)
+/// for a request whose body hashes to `request_hash`.
+pub async fn claim(
+    tx: &mut Tx,
+    scope: &str,
+    key: &IdempotencyKey,
+    request_hash: &str,
+) -> ApiResult<Claim> {
+    const SWEEP: &str =
+        "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND created_at < $3";
+    const CLAIM: &str = "INSERT INTO idempotency_keys (scope, key, request_hash, status, body, created_at) \
+         VALUES ($1, $2, $3, 0, '', $4) ON CONFLICT (scope, key) DO NOTHING";
+    const FIND: &str =
+        "SELECT request_hash, status, body FROM idempotency_keys WHERE scope = $1 AND key = $2";
+    let now = clock::now();
+    on_tx!(tx, c => sqlx::query(SWEEP).bind(scope).bind(&key.0).bind(now - KEEP).execute(c).await.map(|_| ()))?;
+    let claimed = on_tx!(tx, c => sqlx::query(CLAIM).bind(scope).bind(&key.0).bind(request_hash).bind(now)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    if claimed == 1 {
+        return Ok(Claim::Fresh);
+    }
+    let (hash, status, body): (String, i32, String) =
+        on_tx!(tx, c => sqlx::query_as(FIND).bind(scope).bind(&key.0).fetch_one(c).await)?;
+    if !crate::crypto::mac_eq_str(&hash, request_hash) {
+        return Err(ApiError::Conflict {
+            code: "idempotency_key_reused",
+            detail: "该 Idempotency-Key 已用于另一个请求".into(),
+        });
+    }
+    let status = u16::try_from(status)
+        .ok()
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .ok_or_else(|| anyhow::anyhow!("idempotency record with status {status}"))?;
+    let body = serde_json::from_str(&body).map_err(anyhow::Error::from)?;
+    Ok(Claim::Replay(status, body))
+}
+
+/// Stores the answer to a fresh claim, in the same transaction as the work.
+pub async fn finish(
+    tx: &mut Tx,
+    scope: &str,
+    key: &IdempotencyKey,
+    status: StatusCode,
+    body: &Value,
+) -> ApiResult<()> {
+    const SQL: &str =
+        "UPDATE idempotency_keys SET status = $3, body = $4 WHERE scope = $1 AND key = $2";
+    on_tx!(tx, c => sqlx::query(SQL).bind(scope).bind(&key.0).bind(i32::from(status.as_u16()))
+        .bind(body.to_string()).execute(c).await.map(|_| ()))?;
+    Ok(())
+}
+
+/// The hash a claim compares: SM3 over the request's canonical bytes.
+pub fn request_hash(bytes: &[u8]) -> String {
+    hex::encode(crate::crypto::sm3(bytes))
+}
