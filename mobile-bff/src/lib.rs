@@ -3,6 +3,7 @@
 //! payloads, one call per screen, on top of the shared core.
 
 mod applicant;
+mod cases;
 mod devices;
 mod disclosure;
 mod me;
@@ -21,6 +22,7 @@ pub fn routes(sso: SsoState) -> Router<AppState> {
         .merge(verification::routes())
         .merge(applicant::routes())
         .merge(disclosure::routes())
+        .merge(cases::routes())
         .with_state(sso)
 }
 
@@ -28,7 +30,8 @@ pub fn routes(sso: SsoState) -> Router<AppState> {
 #[openapi(
     paths(me::me, session::sign_in, session::refresh, session::sign_out, session::step_up, session::step_up_code, devices::register, devices::remove, verification::send, verification::verify,
         applicant::sign_in, applicant::sign_out, applicant::profile,
-        disclosure::agencies, disclosure::submit, disclosure::list, disclosure::detail),
+        disclosure::agencies, disclosure::submit, disclosure::list, disclosure::detail,
+        cases::list, cases::detail, cases::handling, cases::dispatch, cases::reply),
     tags(
         (name = "mobile", description = "Suishenban mobile channel (/m/v1)"),
         (name = "applicant", description = "Applicants (the public): sign-in, one-net prefill, disclosure requests"),

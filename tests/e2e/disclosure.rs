@@ -15,7 +15,7 @@ const PDF: &[u8] = b"%PDF-1.4\n% test attachment\n";
 
 /// A verification token for `phone`, earned the way an applicant earns it:
 /// ask for a code, read it off the phone (the SMS stand-in), verify it.
-async fn verified(app: &TestApp, phone: &str, purpose: &str) -> String {
+pub(crate) async fn verified(app: &TestApp, phone: &str, purpose: &str) -> String {
     let before = app.sms_to(phone).await.len();
     let resp = app
         .post_json(
@@ -51,7 +51,7 @@ async fn verified(app: &TestApp, phone: &str, purpose: &str) -> String {
 
 /// Signs in at the one-net stand-in as `uid` and trades the ticket for an
 /// applicant session.
-async fn onenet_session(app: &TestApp, uid: &str) -> String {
+pub(crate) async fn onenet_session(app: &TestApp, uid: &str) -> String {
     let resp = app
         .post_json("/stand-in/onenet/tickets", json!({ "uid": uid }))
         .await;
@@ -96,7 +96,7 @@ async fn phone_session(app: &TestApp, phone: &str) -> String {
         .to_owned()
 }
 
-async fn submit(
+pub(crate) async fn submit(
     app: &TestApp,
     session: Option<&str>,
     key: Option<&str>,
@@ -115,7 +115,7 @@ async fn submit(
     req.send().await.unwrap()
 }
 
-fn typed_citizen(agency: &str, token: &str) -> Value {
+pub(crate) fn typed_citizen(agency: &str, token: &str) -> Value {
     json!({
         "agency_id": agency,
         "applicant": {
@@ -139,7 +139,7 @@ async fn cases_of(app: &TestApp, user: &str) -> Vec<Value> {
         .clone()
 }
 
-fn shanghai_today() -> Date {
+pub(crate) fn shanghai_today() -> Date {
     OffsetDateTime::now_utc()
         .to_offset(UtcOffset::from_hms(8, 0, 0).unwrap())
         .date()

@@ -6,6 +6,7 @@
 mod common;
 
 mod audit;
+mod cases;
 mod cli;
 mod demo;
 mod disclosure;

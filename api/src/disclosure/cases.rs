@@ -15,9 +15,9 @@ use crate::authz::{Principal, Role};
 use crate::calendar::shanghai_date;
 use crate::error::ApiResult;
 use crate::http::extract::ApiQuery;
+use crate::on_db;
 use crate::pagination::page_limit;
 use crate::state::AppState;
-use crate::{on_db, visible_unit_sql};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/disclosure/cases", get(list_cases))
@@ -31,6 +31,8 @@ pub const CASE_ROLES: [Role; 2] = [Role::Handler, Role::Dispatcher];
 pub struct ListCasesQuery {
     /// Only cases in this status.
     pub status: Option<CaseStatus>,
+    /// Case numbers containing this, e.g. `2026-000`.
+    pub case_no: Option<String>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Page size, 1–200 (default 50).
@@ -80,7 +82,23 @@ struct Row {
     due_provisional: bool,
 }
 
-/// New and open cases of the caller's units, newest first.
+/// A SQL condition, true when the user bound to `$1` may see the case
+/// aliased `c` (receiving unit aliased `u`): a handler or dispatcher of the
+/// receiving unit or above, or a handler of a unit the case was assigned or
+/// dispatched to (or above). The same rule as `case::load`.
+#[macro_export]
+macro_rules! case_visible_sql {
+    () => {
+        "EXISTS (SELECT 1 FROM role_assignments ra JOIN org_units su ON su.id = ra.unit_id \
+         WHERE ra.user_id = $1 AND ra.role IN ('handler', 'dispatcher') \
+         AND (substr(u.path, 1, length(su.path)) = su.path \
+              OR (ra.role = 'handler' AND EXISTS (SELECT 1 FROM disclosure_assignments a \
+                  JOIN org_units au ON au.id = a.unit_id WHERE a.case_id = c.id AND a.status <> 'withdrawn' \
+                  AND substr(au.path, 1, length(su.path)) = su.path))))"
+    };
+}
+
+/// Cases of the caller's units, newest first, by status and case number.
 #[utoipa::path(get, path = "/api/v1/disclosure/cases", tag = "disclosure", params(ListCasesQuery),
     responses(
         (status = 200, body = CasePage),
@@ -98,8 +116,9 @@ pub async fn list_cases(
          c.applicant_label, substr(c.description, 1, 60) AS description, c.channel, c.submitted_at, \
          c.received_on, c.due_on, c.due_provisional \
          FROM disclosure_cases c JOIN org_units u ON u.id = c.unit_id WHERE ",
-        visible_unit_sql!(),
-        " AND ($2 = '' OR c.status = $2) AND c.id < $3 ORDER BY c.id DESC LIMIT $4"
+        case_visible_sql!(),
+        " AND ($2 = '' OR c.status = $2) AND ($5 = '' OR c.case_no LIKE $5) \
+         AND c.id < $3 ORDER BY c.id DESC LIMIT $4"
     );
     if let Err(denied) = principal.require_any(&CASE_ROLES) {
         crate::audit::record_denied(
@@ -115,8 +134,20 @@ pub async fn list_cases(
     let limit = page_limit(q.limit)?;
     let before = super::before_id(q.cursor.as_deref())?;
     let status = q.status.map(CaseStatus::as_str).unwrap_or_default();
+    let case_no = match q.case_no.as_deref().map(str::trim) {
+        None | Some("") => String::new(),
+        Some(n) if n.len() <= 40 && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') => {
+            format!("%{n}%")
+        }
+        Some(_) => {
+            return Err(crate::error::ApiError::invalid(
+                "case_no",
+                "案件编号只含字母、数字和 -",
+            ));
+        }
+    };
     let mut rows: Vec<Row> = on_db!(&app.db, p => sqlx::query_as(SQL)
-        .bind(&principal.user_id).bind(status).bind(&before).bind(limit + 1)
+        .bind(&principal.user_id).bind(status).bind(&before).bind(limit + 1).bind(&case_no)
         .fetch_all(p).await)?;
     let next_cursor = crate::pagination::trim_page(&mut rows, limit, |r| r.id.clone());
     let today = shanghai_date(crate::clock::now());

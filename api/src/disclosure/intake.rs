@@ -32,6 +32,23 @@ pub const POSTAL_FIELD: &str = "disclosure.postal_address";
 pub const ONENET_FIELD: &str = "applicants.onenet_uid";
 pub const PHONE_FIELD: &str = "applicants.phone";
 
+/// What is sealed with a case about its applicant.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) struct SealedApplicant {
+    pub identity: Identity,
+    pub phone: String,
+}
+
+impl SealedApplicant {
+    pub(crate) fn open(app: &AppState, sealed: &[u8]) -> ApiResult<Self> {
+        let plain = app
+            .pii
+            .decrypt(APPLICANT_FIELD, sealed)
+            .map_err(|e| anyhow::anyhow!("applicant record: {e}"))?;
+        Ok(serde_json::from_str(&plain).map_err(anyhow::Error::from)?)
+    }
+}
+
 /// A checked attachment.
 pub struct Attachment {
     pub file_name: String,
@@ -104,11 +121,11 @@ pub async fn register(
     let case_no = format!("{code}-{year}-{seq:05}");
     let id = ulid::Ulid::new().to_string();
     let pii = &app.pii;
-    let identity_json = serde_json::to_string(&json!({
-        "identity": req.identity,
-        "phone": phone.as_str(),
-    }))
-    .map_err(anyhow::Error::from)?;
+    let applicant = SealedApplicant {
+        identity: req.identity.clone(),
+        phone: phone.as_str().to_owned(),
+    };
+    let identity_json = serde_json::to_string(&applicant).map_err(anyhow::Error::from)?;
     let sealed = pii.encrypt(APPLICANT_FIELD, &identity_json);
     let postal = req
         .postal_address

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use super::applicant::{Identity, mask_id_number, mask_name};
-use super::intake::APPLICANT_FIELD;
+use super::intake::SealedApplicant;
 use super::{Agency, CaseStatus, TimelineEvent, timeline};
 use crate::error::{ApiError, ApiResult};
 use crate::on_db;
@@ -179,7 +179,7 @@ pub async fn detail(
             .unwrap_or(super::DeliveryMethod::Online),
         due_provisional: row.due_provisional,
         description: row.row.description.clone(),
-        timeline: timeline(&app.db, id).await?,
+        timeline: timeline(&app.db, id, true).await?,
         summary: row.row.summary(),
         applicant,
         attachments: files
@@ -197,17 +197,8 @@ pub async fn detail(
     })
 }
 
-fn shown(app: &AppState, sealed: &[u8], from_onenet: bool) -> ApiResult<ApplicantShown> {
-    #[derive(serde::Deserialize)]
-    struct Sealed {
-        identity: Identity,
-        phone: String,
-    }
-    let plain = app
-        .pii
-        .decrypt(APPLICANT_FIELD, sealed)
-        .map_err(|e| anyhow::anyhow!("applicant record: {e}"))?;
-    let s: Sealed = serde_json::from_str(&plain).map_err(anyhow::Error::from)?;
+pub(crate) fn shown(app: &AppState, sealed: &[u8], from_onenet: bool) -> ApiResult<ApplicantShown> {
+    let s = SealedApplicant::open(app, sealed)?;
     let (name, id_number) = match &s.identity {
         Identity::Citizen {
             name, id_number, ..

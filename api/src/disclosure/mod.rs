@@ -2,11 +2,18 @@
 //! received from applicants, their statutory dates on the Shanghai working-day
 //! calendar, and what applicants and handlers see of them.
 
+pub mod actions;
 pub mod agencies;
 pub mod applicant;
+pub mod case;
 pub mod cases;
+pub mod flow;
+pub mod handling;
+pub mod inbox;
 pub mod intake;
 pub mod mine;
+pub mod notices;
+pub mod result;
 
 use serde::{Deserialize, Serialize};
 use sqlx::FromRow;
@@ -41,31 +48,49 @@ pub const REPLY_WORKING_DAYS: u32 = 20;
 
 pub use applicant::{ApplicantKind, Identity, VerifiedProfile};
 
-/// Where a case stands. The intake registers cases; the handling flow moves
-/// them on.
+/// Where a case stands (see `flow` for the steps between them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CaseStatus {
     Registered,
+    Handling,
+    /// Waiting for the applicant's correction; the clock is stopped.
+    Correction,
+    /// Waiting for a third party's opinion; the clock is paused.
+    Consultation,
+    Concluded,
 }
 
 impl CaseStatus {
+    pub const ALL: [CaseStatus; 5] = [
+        CaseStatus::Registered,
+        CaseStatus::Handling,
+        CaseStatus::Correction,
+        CaseStatus::Consultation,
+        CaseStatus::Concluded,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             CaseStatus::Registered => "registered",
+            CaseStatus::Handling => "handling",
+            CaseStatus::Correction => "correction",
+            CaseStatus::Consultation => "consultation",
+            CaseStatus::Concluded => "concluded",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "registered" => Some(CaseStatus::Registered),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
     }
 
     pub fn label_zh(self) -> &'static str {
         match self {
             CaseStatus::Registered => "已登记",
+            CaseStatus::Handling => "办理中",
+            CaseStatus::Correction => "待补正",
+            CaseStatus::Consultation => "征求意见中",
+            CaseStatus::Concluded => "已办结",
         }
     }
 }
@@ -122,21 +147,26 @@ struct EventRow {
 }
 
 fn event_label(kind: &str) -> &'static str {
-    match kind {
-        "received" => "收到申请",
-        _ => "办理",
+    if kind == "received" {
+        return "收到申请";
     }
+    flow::Step::ALL
+        .into_iter()
+        .find(|s| s.as_str() == kind)
+        .map_or("办理", flow::Step::label_zh)
 }
 
-/// A case's timeline, oldest first.
+/// A case's timeline, oldest first: the applicant's milestones only when
+/// `public_only`, every step for officials.
 async fn timeline(
     db: &crate::db::Db,
     case_id: &str,
+    public_only: bool,
 ) -> crate::error::ApiResult<Vec<TimelineEvent>> {
     const SQL: &str = "SELECT kind, actor_label, occurred_at, detail FROM disclosure_events \
-         WHERE case_id = $1 ORDER BY id";
-    let rows: Vec<EventRow> =
-        crate::on_db!(db, p => sqlx::query_as(SQL).bind(case_id).fetch_all(p).await)?;
+         WHERE case_id = $1 AND (public OR $2) ORDER BY occurred_at, id";
+    let rows: Vec<EventRow> = crate::on_db!(db, p => sqlx::query_as(SQL)
+        .bind(case_id).bind(!public_only).fetch_all(p).await)?;
     Ok(rows
         .into_iter()
         .map(|r| TimelineEvent {

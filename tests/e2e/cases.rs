@@ -1,0 +1,551 @@
+//! Case handling (GK-05): the statutory flow through every branch, dispatch
+//! to several units, who may see and act, idempotent retries, notices.
+
+use serde_json::{Value, json};
+
+use crate::common::{TestApp, problem, spawn_app};
+use crate::disclosure::{onenet_session, submit, typed_citizen, verified};
+
+/// Files a request to the unit with `code` as an applicant with `phone`;
+/// answers the case id.
+async fn file_case(app: &TestApp, code: &str, phone: &str) -> String {
+    let agency = app.unit_id(code).await;
+    let token = verified(app, phone, "disclosure_request").await;
+    let key = format!("file-{phone}");
+    let resp = submit(app, None, Some(&key), &typed_citizen(&agency, &token)).await;
+    assert_eq!(resp.status().as_u16(), 201);
+    resp.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn user_id(app: &TestApp, login: &str) -> String {
+    app.get_json(login, "/api/v1/me", 200).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// POSTs a step as `user` with an idempotency key.
+async fn step(app: &TestApp, user: &str, path: &str, key: &str, body: Value) -> reqwest::Response {
+    app.client
+        .post(app.url(path))
+        .header("x-test-user", user)
+        .header("Idempotency-Key", format!("case-step-{key}"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn ok(app: &TestApp, user: &str, path: &str, key: &str, body: Value) -> Value {
+    let resp = step(app, user, path, key, body).await;
+    let status = resp.status().as_u16();
+    let answer: Value = resp.json().await.unwrap();
+    assert_eq!(status, 200, "{path}: {answer}");
+    answer
+}
+
+async fn case(app: &TestApp, user: &str, id: &str) -> Value {
+    app.get_json(user, &format!("/api/v1/disclosure/cases/{id}"), 200)
+        .await
+}
+
+fn actions(case: &Value) -> Vec<&str> {
+    case["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_case_goes_through_every_step_of_the_statutory_flow() {
+    let app = spawn_app().await;
+    let id = file_case(&app, "310104", "19912350001").await;
+    let base = format!("/api/v1/disclosure/cases/{id}");
+    let handler = user_id(&app, "xh_handler").await;
+
+    // New: the district's dispatcher sees it to dispatch; handlers of the
+    // district's office do not yet, nor anyone in Pudong.
+    let inbox = app
+        .get_json("xh_dispatcher", "/m/v1/cases?tab=dispatch", 200)
+        .await;
+    assert_eq!(inbox["tabs"][0]["count"], 1);
+    assert_eq!(inbox["items"][0]["id"], id.as_str());
+    let left = inbox["items"][0]["remaining_working_days"]
+        .as_i64()
+        .unwrap();
+    assert!(left >= 20, "{left}");
+    for outsider in ["xh_handler", "pd_handler", "pd_dispatcher"] {
+        problem(app.get_as(Some(outsider), &base).await, 404, "not_found").await;
+        let p = step(
+            &app,
+            outsider,
+            &format!("{base}/conclusion"),
+            "k-outsider",
+            json!({
+            "result": {"category": "disclosed"}, "reply": "x"}),
+        )
+        .await;
+        problem(p, 404, "not_found").await;
+    }
+    let c = case(&app, "xh_dispatcher", &id).await;
+    assert_eq!(c["status"], "registered");
+    assert_eq!(actions(&c), ["assign", "dispatch", "request_correction"]);
+    // Illegal from here: nothing changes.
+    problem(
+        step(
+            &app,
+            "xh_dispatcher",
+            &format!("{base}/conclusion"),
+            "k-early",
+            json!({
+        "result": {"category": "disclosed"}, "reply": "予以公开"}),
+        )
+        .await,
+        409,
+        "illegal_transition",
+    )
+    .await;
+
+    // Send for handling to the district office's handler.
+    let bgs = app.unit_id("310104-BGS").await;
+    let assign = json!({ "unit_id": bgs, "assignee_id": handler, "note": "请于一周内拟办" });
+    let done = ok(
+        &app,
+        "xh_dispatcher",
+        &format!("{base}/handling"),
+        "k-assign",
+        assign.clone(),
+    )
+    .await;
+    assert_eq!(done["status"], "handling");
+    // A retry answers the same and assigns nothing more.
+    let again = ok(
+        &app,
+        "xh_dispatcher",
+        &format!("{base}/handling"),
+        "k-assign",
+        assign,
+    )
+    .await;
+    assert_eq!(again, done);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM disclosure_assignments")
+            .await,
+        1
+    );
+    // The handler hears of it (no device: by SMS).
+    let sms = app.wait_for_sms("19900000013").await;
+    assert!(
+        sms.iter()
+            .any(|m| m["text"].as_str().unwrap_or_default().contains("待办理")),
+        "{sms:?}"
+    );
+
+    // Now the handler sees it in their to-do and may act, but not dispatch.
+    let inbox = app.get_json("xh_handler", "/m/v1/cases", 200).await;
+    assert_eq!(inbox["tab"], "handle");
+    assert_eq!(inbox["items"][0]["id"], id.as_str());
+    let c = app
+        .get_json("xh_handler", &format!("/m/v1/cases/{id}"), 200)
+        .await;
+    assert_eq!(
+        actions(&c),
+        [
+            "request_correction",
+            "start_consultation",
+            "extend",
+            "conclude"
+        ]
+    );
+    assert_eq!(c["applicant"]["name"], "吴*");
+    problem(
+        step(
+            &app,
+            "xh_handler",
+            &format!("/m/v1/cases/{id}/dispatch"),
+            "k-h-dispatch",
+            json!({ "unit_ids": [bgs] }),
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'disclosure.case.step' AND outcome = 'denied'").await, 1);
+
+    // Correction: the clock stops, a notice waits for its seal.
+    let done = ok(
+        &app,
+        "xh_handler",
+        &format!("{base}/correction"),
+        "k-corr",
+        json!({ "items": "请写明所需信息的文件名称或文号" }),
+    )
+    .await;
+    assert_eq!(done["status"], "correction");
+    assert_eq!(done["due_on"], Value::Null);
+    let c = case(&app, "xh_handler", &id).await;
+    assert_eq!(c["notices"][0]["kind"], "correction");
+    assert_eq!(c["notices"][0]["seal_status"], "awaiting_seal");
+    assert_eq!(c["notices"][0]["sm3"].as_str().unwrap().len(), 64);
+    assert!(c["correction_due_on"].is_string());
+    for (path, body) in [
+        (
+            "conclusion",
+            json!({"result": {"category": "disclosed"}, "reply": "x"}),
+        ),
+        (
+            "extension",
+            json!({"working_days": 5, "reason": "x", "approver_id": handler}),
+        ),
+        ("correction", json!({"items": "again"})),
+        ("abandonment", json!({})),
+    ] {
+        let code = if path == "abandonment" {
+            "correction_not_overdue"
+        } else {
+            "illegal_transition"
+        };
+        problem(
+            step(
+                &app,
+                "xh_handler",
+                &format!("{base}/{path}"),
+                &format!("k-bad-{path}"),
+                body,
+            )
+            .await,
+            409,
+            code,
+        )
+        .await;
+    }
+
+    // The corrected request arrives: the clock restarts from it.
+    let done = ok(
+        &app,
+        "xh_handler",
+        &format!("{base}/correction-received"),
+        "k-corrected",
+        json!({}),
+    )
+    .await;
+    assert_eq!(done["status"], "handling");
+    let restarted = done["remaining_working_days"].as_i64().unwrap();
+    assert!((20..=21).contains(&restarted), "{done}");
+    // A second correction is refused (once only).
+    problem(
+        step(
+            &app,
+            "xh_handler",
+            &format!("{base}/correction"),
+            "k-corr-2",
+            json!({ "items": "再补正" }),
+        )
+        .await,
+        409,
+        "correction_once",
+    )
+    .await;
+
+    // Consultation pauses the clock; ended the same day it moves nothing.
+    let due = done["due_on"].clone();
+    let paused = ok(&app, "xh_handler", &format!("{base}/consultation"), "k-consult",
+        json!({ "third_party": "上海某某物业有限公司", "matter": "拟公开的合同中涉及贵公司的报价" })).await;
+    assert_eq!(paused["status"], "consultation");
+    assert_eq!(paused["remaining_working_days"], Value::Null);
+    let resumed = ok(
+        &app,
+        "xh_handler",
+        &format!("{base}/consultation-end"),
+        "k-consult-end",
+        json!({ "outcome": "no_answer" }),
+    )
+    .await;
+    assert_eq!(resumed["due_on"], due);
+
+    // Extension: approved by the head of the disclosure office, once.
+    problem(step(&app, "xh_handler", &format!("{base}/extension"), "k-ext-bad",
+        json!({ "working_days": 5, "reason": "需要调取档案", "approver_id": user_id(&app, "pd_admin").await })).await,
+        422, "invalid_field").await;
+    problem(step(&app, "xh_handler", &format!("{base}/extension"), "k-ext-long",
+        json!({ "working_days": 21, "reason": "需要调取档案", "approver_id": user_id(&app, "xh_admin").await })).await,
+        422, "invalid_field").await;
+    let extended = ok(&app, "xh_handler", &format!("{base}/extension"), "k-ext",
+        json!({ "working_days": 5, "reason": "需要调取档案", "approver_id": user_id(&app, "xh_admin").await })).await;
+    assert_eq!(
+        extended["remaining_working_days"].as_i64().unwrap(),
+        resumed["remaining_working_days"].as_i64().unwrap() + 5
+    );
+    problem(step(&app, "xh_handler", &format!("{base}/extension"), "k-ext-2",
+        json!({ "working_days": 1, "reason": "再延", "approver_id": user_id(&app, "xh_admin").await })).await,
+        409, "extension_once").await;
+
+    // Conclusion: one Table 3 row, checked.
+    problem(
+        step(
+            &app,
+            "xh_handler",
+            &format!("{base}/conclusion"),
+            "k-end-bad",
+            json!({ "result": {"category": "withheld"}, "reply": "不予公开" }),
+        )
+        .await,
+        422,
+        "invalid_field",
+    )
+    .await;
+    let done = ok(&app, "xh_handler", &format!("{base}/conclusion"), "k-end",
+        json!({ "result": {"category": "withheld", "reason": "third_party_rights"}, "reply": "经征求第三方意见，不予公开。" })).await;
+    assert_eq!(done["status"], "concluded");
+    let c = case(&app, "xh_handler", &id).await;
+    assert_eq!(
+        c["result"],
+        json!({"category": "withheld", "reason": "third_party_rights"})
+    );
+    assert_eq!(c["actions"], json!([]));
+    let kinds: Vec<&str> = c["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["correction", "consultation", "extension", "conclusion"]
+    );
+    let steps: Vec<&str> = c["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "received",
+            "assign",
+            "request_correction",
+            "corrected",
+            "start_consultation",
+            "end_consultation",
+            "extend",
+            "conclude"
+        ]
+    );
+    // Every event says how many working days were left.
+    assert!(c["timeline"][3]["detail"]["remaining_working_days"].is_i64());
+    problem(
+        step(
+            &app,
+            "xh_handler",
+            &format!("{base}/consultation"),
+            "k-after",
+            json!({ "third_party": "x", "matter": "y" }),
+        )
+        .await,
+        409,
+        "illegal_transition",
+    )
+    .await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'disclosure.case.step' AND outcome = 'success'").await, 7);
+}
+
+#[tokio::test]
+async fn the_applicant_sees_the_milestones_but_not_the_internal_steps() {
+    let app = spawn_app().await;
+    let session = onenet_session(&app, "onenet-citizen-li").await;
+    let token = verified(&app, "19900001002", "disclosure_request").await;
+    let xjh = app.unit_id("310104-XJH").await;
+    let mut body = typed_citizen(&xjh, &token);
+    body["applicant"] = json!({ "from_onenet": true });
+    let resp = submit(&app, Some(&session), Some("milestones-1"), &body).await;
+    assert_eq!(resp.status().as_u16(), 201);
+    let id = resp.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let base = format!("/api/v1/disclosure/cases/{id}");
+    ok(
+        &app,
+        "xh_dispatcher",
+        &format!("{base}/handling"),
+        "a-1",
+        json!({ "unit_id": xjh, "note": "内部备注" }),
+    )
+    .await;
+    ok(
+        &app,
+        "xjh_handler",
+        &format!("{base}/conclusion"),
+        "a-2",
+        json!({ "result": {"category": "disclosed"}, "reply": "予以公开，见附件。" }),
+    )
+    .await;
+    let detail: Value = app
+        .get_bearer(&session, &format!("/m/v1/disclosure-requests/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let steps: Vec<&str> = detail["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["received", "conclude"]);
+    assert_eq!(detail["status"], "concluded");
+    assert_eq!(detail["status_label"], "已办结");
+    assert_eq!(detail["timeline"][1]["actor"], "徐家汇街道办事处");
+    assert_eq!(detail["timeline"][1]["label"], "办结");
+    assert!(!detail.to_string().contains("内部备注"));
+}
+
+#[tokio::test]
+async fn a_case_dispatched_to_three_units_shows_who_answered_and_who_is_late() {
+    let app = spawn_app().await;
+    let id = file_case(&app, "310104", "19912350003").await;
+    let base = format!("/api/v1/disclosure/cases/{id}");
+    let (bgs, xjh, jyj) = (
+        app.unit_id("310104-BGS").await,
+        app.unit_id("310104-XJH").await,
+        app.unit_id("310104-JYJ").await,
+    );
+    problem(
+        app.get_as(Some("xjh_handler"), &base).await,
+        404,
+        "not_found",
+    )
+    .await;
+    // Units outside the dispatcher's district, or named twice, are refused
+    // and nothing is stored.
+    for (units, field) in [
+        (json!([bgs, app.unit_id("310115").await]), "unit_ids[1]"),
+        (json!([bgs, bgs]), "unit_ids[1]"),
+        (json!([]), "unit_ids"),
+    ] {
+        let p = problem(
+            step(
+                &app,
+                "xh_dispatcher",
+                &format!("/m/v1/cases/{id}/dispatch"),
+                "d-bad",
+                json!({ "unit_ids": units }),
+            )
+            .await,
+            422,
+            "invalid_field",
+        )
+        .await;
+        assert_eq!(p["field"], field);
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM disclosure_assignments")
+            .await,
+        0
+    );
+    let done = ok(
+        &app,
+        "xh_dispatcher",
+        &format!("/m/v1/cases/{id}/dispatch"),
+        "d-1",
+        json!({ "unit_ids": [bgs, xjh, jyj], "note": "请各自提供本单位掌握的部分" }),
+    )
+    .await;
+    assert_eq!(done["status"], "handling");
+
+    // Each unit's handler owes a part and now sees the case.
+    let inbox = app
+        .get_json("xjh_handler", "/m/v1/cases?tab=reply", 200)
+        .await;
+    assert_eq!(inbox["items"][0]["id"], id.as_str());
+    assert_eq!(
+        inbox["tabs"][2],
+        json!({ "tab": "reply", "label": "待答复", "count": 1 })
+    );
+    ok(
+        &app,
+        "xh_handler",
+        &format!("/m/v1/cases/{id}/reply"),
+        "r-bgs",
+        json!({ "answer": "区府办未掌握相关信息" }),
+    )
+    .await;
+    ok(
+        &app,
+        "xjh_handler",
+        &format!("/m/v1/cases/{id}/reply"),
+        "r-xjh",
+        json!({ "answer": "见附件清单" }),
+    )
+    .await;
+    // A part answered is not answered again.
+    problem(
+        step(
+            &app,
+            "xjh_handler",
+            &format!("/m/v1/cases/{id}/reply"),
+            "r-xjh-2",
+            json!({ "answer": "补充" }),
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    // The education bureau lets its due date pass (as if a day went by).
+    let db = app.db.connect().await;
+    let sql = "UPDATE disclosure_assignments SET due_on = '2000-01-03' WHERE unit_id = $1";
+    api::on_db!(&db, p => sqlx::query(sql).bind(&jyj).execute(p).await.map(|_| ())).unwrap();
+    let c = case(&app, "xh_dispatcher", &id).await;
+    let parts: Vec<(String, String, bool)> = c["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["unit"]["name"].as_str().unwrap().to_owned(),
+                a["status"].as_str().unwrap().to_owned(),
+                a["late"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        parts,
+        [
+            (
+                "徐汇区人民政府办公室".to_owned(),
+                "answered".to_owned(),
+                false
+            ),
+            ("徐家汇街道办事处".to_owned(), "answered".to_owned(), false),
+            ("徐汇区教育局".to_owned(), "open".to_owned(), true),
+        ]
+    );
+    // Someone in Pudong sees none of it.
+    problem(
+        app.get_as(Some("pd_handler"), &base).await,
+        404,
+        "not_found",
+    )
+    .await;
+    let listed = app
+        .get_json("pd_dispatcher", "/api/v1/disclosure/cases", 200)
+        .await;
+    assert_eq!(listed["items"], json!([]));
+    // The units' handlers find it in their case list too.
+    let listed = app
+        .get_json(
+            "xjh_handler",
+            "/api/v1/disclosure/cases?case_no=310104-",
+            200,
+        )
+        .await;
+    assert_eq!(listed["items"][0]["id"], id.as_str());
+}
