@@ -305,7 +305,15 @@ fn app_state(
     keys: Arc<KeyRing>,
     calendar: WorkCalendar,
 ) -> AppState {
+    let d = &config.disclosure;
+    let notice_font = api::disclosure::pdf::NoticeFont::load(&d.notice_font, d.notice_font_index);
+    if notice_font.is_none() {
+        tracing::warn!(
+            "no CJK font for PDF notices (install fonts-wqy-microhei or set disclosure.notice_font): notice downloads answer 503"
+        );
+    }
     AppState {
+        notice_font,
         calendar: Arc::new(calendar),
         db,
         authn: sso::authenticator(keys, config.auth.issuer.clone()),

@@ -70,6 +70,11 @@ pub struct DisclosureConfig {
     /// A working-day calendar file to use instead of the built-in one
     /// (format: api/src/calendar/cn_shanghai.txt). Empty: built-in.
     pub calendar_file: String,
+    /// A TrueType/OpenType font (or collection) with Chinese glyphs for PDF
+    /// notices. Empty: the first of the usual Debian CJK fonts found.
+    pub notice_font: String,
+    /// The face's index in a font collection.
+    pub notice_font_index: u32,
 }
 
 /// SMS verification codes for applicants (GK-15). The per-phone limits are
@@ -443,7 +448,7 @@ fn defaults() -> serde_json::Value {
         "suishenban": { "base_url": "", "app_key": "", "app_secret": "", "timeout_secs": 5 },
         "onenet": { "base_url": "", "app_id": "", "app_secret": "", "timeout_secs": 5 },
         "applicants": { "session_ttl_secs": 7200 },
-        "disclosure": { "calendar_file": "" },
+        "disclosure": { "calendar_file": "", "notice_font": "", "notice_font_index": 0 },
         "unified_platform": {
             "issuer": "",
             "client_id": "",

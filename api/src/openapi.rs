@@ -19,6 +19,7 @@ use utoipa::OpenApi;
         crate::org::roles::grant_role,
         crate::disclosure::cases::list_cases,
         crate::disclosure::actions::get_case,
+        crate::disclosure::actions::notice_pdf,
         crate::disclosure::actions::handling,
         crate::disclosure::actions::dispatch,
         crate::disclosure::actions::reply,

@@ -23,6 +23,9 @@ pub struct AppState {
     pub outbox_wake: Arc<tokio::sync::Notify>,
     /// The Shanghai working-day calendar for statutory deadlines.
     pub calendar: Arc<crate::calendar::WorkCalendar>,
+    /// The CJK font notices are set in; None when the machine has none
+    /// (PDF downloads then answer 503).
+    pub notice_font: Option<crate::disclosure::pdf::NoticeFont>,
 }
 
 impl AppState {

@@ -39,6 +39,10 @@ pub fn routes() -> Router<SsoState> {
                 .layer(DefaultBodyLimit::max(BODY_LIMIT)),
         )
         .route("/m/v1/disclosure-requests/{id}", get(detail))
+        .route(
+            "/m/v1/disclosure-requests/{id}/notices/{notice_id}/pdf",
+            get(notice_pdf),
+        )
         .route("/m/v1/disclosure/agencies", get(agencies))
 }
 
@@ -264,6 +268,24 @@ pub async fn detail(
     Path(id): Path<String>,
 ) -> ApiResult<Json<MyRequestDetail>> {
     Ok(Json(mine::detail(&sso.app, &session.scope(), &id).await?))
+}
+
+/// A notice addressed to the applicant, as PDF.
+#[utoipa::path(get, path = "/m/v1/disclosure-requests/{id}/notices/{notice_id}/pdf", tag = "applicant",
+    params(("id" = String, Path), ("notice_id" = String, Path)),
+    responses(
+        (status = 200, content_type = "application/pdf", description = "the notice"),
+        (status = 401, body = api::error::Problem),
+        (status = 404, body = api::error::Problem),
+        (status = 503, description = "no CJK font on this server", body = api::error::Problem),
+    ))]
+pub async fn notice_pdf(
+    State(sso): State<SsoState>,
+    session: ApplicantSession,
+    Path((id, notice_id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    mine::owns(&sso.app, &session.scope(), &id).await?;
+    api::disclosure::notices::download(&sso.app, &id, &notice_id, true).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -30,7 +30,7 @@ pub fn routes(sso: SsoState) -> Router<AppState> {
 #[openapi(
     paths(me::me, session::sign_in, session::refresh, session::sign_out, session::step_up, session::step_up_code, devices::register, devices::remove, verification::send, verification::verify,
         applicant::sign_in, applicant::sign_out, applicant::profile,
-        disclosure::agencies, disclosure::submit, disclosure::list, disclosure::detail,
+        disclosure::agencies, disclosure::submit, disclosure::list, disclosure::detail, disclosure::notice_pdf,
         cases::list, cases::detail, cases::handling, cases::dispatch, cases::reply),
     tags(
         (name = "mobile", description = "Suishenban mobile channel (/m/v1)"),

@@ -52,6 +52,45 @@ async fn case(app: &TestApp, user: &str, id: &str) -> Value {
         .await
 }
 
+/// The text of a PDF, as `pdftotext` (poppler-utils) extracts it. Without
+/// pdftotext the check is skipped, except in CI, which installs it.
+fn pdf_text(pdf: &[u8]) -> Option<String> {
+    let file = std::env::temp_dir().join(format!("notice-{}.pdf", ulid::Ulid::new()));
+    std::fs::write(&file, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(&file)
+        .arg("-")
+        .output();
+    let _ = std::fs::remove_file(&file);
+    match out {
+        Ok(out) if out.status.success() => Some(String::from_utf8(out.stdout).unwrap()),
+        other => {
+            assert!(
+                std::env::var("CI").is_err(),
+                "pdftotext failed in CI: {other:?}"
+            );
+            eprintln!("pdftotext unavailable: PDF text not checked");
+            None
+        }
+    }
+}
+
+/// Downloads a PDF (as `user`, or with an applicant's bearer token).
+async fn download(app: &TestApp, user: Option<&str>, bearer: Option<&str>, path: &str) -> Vec<u8> {
+    let mut req = app.client.get(app.url(path));
+    if let Some(u) = user {
+        req = req.header("x-test-user", u);
+    }
+    if let Some(b) = bearer {
+        req = req.bearer_auth(b);
+    }
+    let resp = req.send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 200, "{path}");
+    assert_eq!(resp.headers()["content-type"], "application/pdf");
+    resp.bytes().await.unwrap().to_vec()
+}
+
 fn actions(case: &Value) -> Vec<&str> {
     case["actions"]
         .as_array()
@@ -194,6 +233,34 @@ async fn a_case_goes_through_every_step_of_the_statutory_flow() {
     assert_eq!(c["notices"][0]["seal_status"], "awaiting_seal");
     assert_eq!(c["notices"][0]["sm3"].as_str().unwrap().len(), 64);
     assert!(c["correction_due_on"].is_string());
+    // The notice, as PDF, holds the case number and its Chinese text.
+    let notice = c["notices"][0]["id"].as_str().unwrap();
+    let pdf = download(
+        &app,
+        Some("xh_handler"),
+        None,
+        &format!("{base}/notices/{notice}/pdf"),
+    )
+    .await;
+    assert!(pdf.starts_with(b"%PDF-"));
+    if let Some(text) = pdf_text(&pdf) {
+        let flat: String = text.split_whitespace().collect();
+        assert!(flat.contains("政府信息公开申请补正告知书"), "{text}");
+        assert!(flat.contains(c["case_no"].as_str().unwrap()), "{text}");
+        assert!(flat.contains("请写明所需信息的文件名称或文号"), "{text}");
+        assert!(
+            flat.contains("吴晓："),
+            "addressed to the applicant by name: {text}"
+        );
+        assert!(flat.contains("待加盖印章"), "{text}");
+    }
+    problem(
+        app.get_as(Some("pd_handler"), &format!("{base}/notices/{notice}/pdf"))
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
     for (path, body) in [
         (
             "conclusion",
@@ -405,6 +472,18 @@ async fn the_applicant_sees_the_milestones_but_not_the_internal_steps() {
     assert_eq!(detail["timeline"][1]["actor"], "徐家汇街道办事处");
     assert_eq!(detail["timeline"][1]["label"], "办结");
     assert!(!detail.to_string().contains("内部备注"));
+    // The reply notice is the applicant's to download.
+    assert_eq!(detail["notices"].as_array().unwrap().len(), 1);
+    let pdf_path = detail["notices"][0]["pdf"].as_str().unwrap();
+    let pdf = download(&app, None, Some(&session), pdf_path).await;
+    if let Some(text) = pdf_text(&pdf) {
+        let flat: String = text.split_whitespace().collect();
+        assert!(
+            flat.contains("政府信息公开申请答复书") && flat.contains("李娜："),
+            "{text}"
+        );
+        assert!(flat.contains("予以公开"), "{text}");
+    }
 }
 
 #[tokio::test]

@@ -24,6 +24,10 @@ pub fn routes() -> Router<AppState> {
     const BASE: &str = "/api/v1/disclosure/cases/{id}";
     Router::new()
         .route(BASE, get(get_case))
+        .route(
+            &format!("{BASE}/notices/{{notice_id}}/pdf"),
+            get(notice_pdf),
+        )
         .route(&format!("{BASE}/handling"), post(handling))
         .route(&format!("{BASE}/dispatch"), post(dispatch))
         .route(&format!("{BASE}/reply"), post(reply))
@@ -85,6 +89,23 @@ pub async fn get_case(
     Path(id): Path<String>,
 ) -> ApiResult<Json<CaseView>> {
     Ok(Json(case::screen(&app, &p, &id).await?))
+}
+
+/// A notice of the case as PDF (Chinese text in an embedded font).
+#[utoipa::path(get, path = "/api/v1/disclosure/cases/{id}/notices/{notice_id}/pdf", tag = "disclosure",
+    params(("id" = String, Path), ("notice_id" = String, Path)),
+    responses(
+        (status = 200, content_type = "application/pdf", description = "the notice"),
+        (status = 404, body = crate::error::Problem),
+        (status = 503, description = "no CJK font on this server", body = crate::error::Problem),
+    ))]
+pub async fn notice_pdf(
+    State(app): State<AppState>,
+    p: Principal,
+    Path((id, notice_id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    case::load(&app, &p, &id).await?;
+    super::notices::download(&app, &id, &notice_id, false).await
 }
 
 /// Defines a handler for one step at `$path`, for the PC API here and the

@@ -71,8 +71,22 @@ pub struct MyRequestDetail {
     pub due_provisional: bool,
     pub applicant: ApplicantShown,
     pub attachments: Vec<AttachmentInfo>,
+    /// Notices addressed to the applicant; download each at `pdf`.
+    pub notices: Vec<MyNotice>,
     /// Every step, oldest first.
     pub timeline: Vec<TimelineEvent>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyNotice {
+    pub id: String,
+    pub kind: String,
+    pub title: String,
+    /// SM3 of the notice's text, hex.
+    pub sm3: String,
+    pub issued_at: String,
+    /// The download path.
+    pub pdf: String,
 }
 
 #[derive(FromRow)]
@@ -173,6 +187,10 @@ pub async fn detail(
     let files: Vec<(String, String, String, i64, String)> =
         on_db!(&app.db, p => sqlx::query_as(FILES).bind(id).fetch_all(p).await)?;
     let applicant = shown(app, &row.applicant_sealed, row.identity_source == "onenet")?;
+    const NOTICES: &str = "SELECT id, kind, title, sm3, created_at FROM disclosure_notices \
+         WHERE case_id = $1 AND kind IN ('correction', 'extension', 'conclusion') ORDER BY created_at, id";
+    let notices: Vec<(String, String, String, String, OffsetDateTime)> =
+        on_db!(&app.db, p => sqlx::query_as(NOTICES).bind(id).fetch_all(p).await)?;
     Ok(MyRequestDetail {
         purpose: row.purpose,
         delivery_method: super::DeliveryMethod::parse(&row.delivery_method)
@@ -182,6 +200,17 @@ pub async fn detail(
         timeline: timeline(&app.db, id, true).await?,
         summary: row.row.summary(),
         applicant,
+        notices: notices
+            .into_iter()
+            .map(|(nid, kind, title, sm3, at)| MyNotice {
+                pdf: format!("/m/v1/disclosure-requests/{id}/notices/{nid}/pdf"),
+                id: nid,
+                kind,
+                title,
+                sm3,
+                issued_at: crate::clock::rfc3339(at),
+            })
+            .collect(),
         attachments: files
             .into_iter()
             .map(
@@ -195,6 +224,18 @@ pub async fn detail(
             )
             .collect(),
     })
+}
+
+/// Refuses (404) unless case `id` is the applicant's.
+pub async fn owns(app: &AppState, scope: &ApplicantScope, id: &str) -> ApiResult<()> {
+    const SQL: &str = "SELECT COUNT(*) FROM disclosure_cases c WHERE (c.phone_index = $1 OR c.onenet_index = $2) AND c.id = $3";
+    let n: i64 = on_db!(&app.db, p => sqlx::query_scalar(SQL)
+        .bind(&scope.phone_index).bind(&scope.onenet_index).bind(id).fetch_one(p).await)?;
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound)
+    }
 }
 
 pub(crate) fn shown(app: &AppState, sealed: &[u8], from_onenet: bool) -> ApiResult<ApplicantShown> {

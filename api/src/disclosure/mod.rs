@@ -13,6 +13,7 @@ pub mod inbox;
 pub mod intake;
 pub mod mine;
 pub mod notices;
+pub mod pdf;
 pub mod result;
 
 use serde::{Deserialize, Serialize};

@@ -114,6 +114,52 @@ pub fn render(kind: NoticeKind, f: &NoticeFacts<'_>) -> String {
     )
 }
 
+/// Kinds addressed to the applicant (a consultation letter goes to the
+/// third party, and is not the applicant's to read).
+pub const TO_APPLICANT: [&str; 3] = ["correction", "extension", "conclusion"];
+
+/// A notice of case `case_id` as a PDF download; `applicant` limits it to
+/// the kinds addressed to the applicant. Another case's notice is 404.
+pub async fn download(
+    app: &AppState,
+    case_id: &str,
+    notice_id: &str,
+    applicant: bool,
+) -> ApiResult<axum::response::Response> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    const SQL: &str = "SELECT kind, body_sealed, seal_status, created_at FROM disclosure_notices \
+         WHERE id = $1 AND case_id = $2";
+    let row: Option<(String, Vec<u8>, String, time::OffsetDateTime)> = crate::on_db!(&app.db, c => sqlx::query_as(SQL)
+        .bind(notice_id).bind(case_id).fetch_optional(c).await)?;
+    let (kind, sealed, seal_status, _) = row
+        .filter(|r| !applicant || TO_APPLICANT.contains(&r.0.as_str()))
+        .ok_or(crate::error::ApiError::NotFound)?;
+    let font = app
+        .notice_font
+        .clone()
+        .ok_or(crate::error::ApiError::Unavailable)?;
+    let text = app
+        .pii
+        .decrypt(BODY_FIELD, &sealed)
+        .map_err(|e| anyhow::anyhow!("notice {notice_id}: {e}"))?;
+    let awaiting = seal_status == "awaiting_seal";
+    let pdf = tokio::task::spawn_blocking(move || super::pdf::render(&font, &text, awaiting))
+        .await
+        .map_err(anyhow::Error::from)?
+        .map_err(|e| anyhow::anyhow!("rendering notice {notice_id}: {e}"))?;
+    let disposition = format!("attachment; filename=\"{kind}-{notice_id}.pdf\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        pdf,
+    )
+        .into_response())
+}
+
 /// Stores a notice inside `tx`; answers its id.
 pub async fn issue(
     app: &AppState,
