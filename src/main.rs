@@ -17,6 +17,7 @@ use api::state::AppState;
 use clap::{Parser, Subcommand};
 use notify::push::{apns_standin, fcm_standin, huawei_standin};
 use notify::sms::standin as sms_standin;
+use notify::two_pages::standin as two_pages_standin;
 use sso::SsoState;
 use sso::keys::KeyRing;
 use sso::onenet::OneNetClient;
@@ -360,6 +361,25 @@ fn schedule_org_sync(state: AppState, client: FeedClient, interval: Duration) {
     });
 }
 
+/// The deadline watch, every `disclosure.watch_interval_secs`, on whichever
+/// instance holds its lease (held for two intervals, renewed each round).
+fn schedule_deadline_watch(state: AppState) {
+    let every = Duration::from_secs(state.config.disclosure.watch_interval_secs);
+    if every.is_zero() {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = api::disclosure::watch::run(&state, every * 2).await {
+                tracing::warn!(error = %e, "deadline watch failed; retrying at the next interval");
+            }
+        }
+    });
+}
+
 async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
     let db = open_db(&config).await?;
     let pii = pii_cipher(&config)?;
@@ -410,6 +430,11 @@ async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
         f.client_email = fcm_standin::DEMO_CLIENT_EMAIL.into();
         f.private_key = fcm_standin::DEMO_PRIVATE_KEY.into();
         f.token_uri = format!("http://{addr}{}/token", fcm_standin::PATH);
+    }
+    if demo && config.two_pages.base_url.is_empty() {
+        config.two_pages.base_url = format!("http://{addr}{}", two_pages_standin::PATH);
+        config.two_pages.app_id = two_pages_standin::DEMO_APP_ID.into();
+        config.two_pages.secret = two_pages_standin::DEMO_SECRET.into();
     }
     if demo && config.org_sync.base_url.is_empty() {
         config.org_sync.base_url = format!("http://{addr}{}", sync_standin::PATH);
@@ -464,6 +489,7 @@ async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
     if let Some(client) = feed.filter(|_| !interval.is_zero()) {
         schedule_org_sync(state.clone(), client, interval);
     }
+    schedule_deadline_watch(state.clone());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let dispatcher = if state.config.notify.dispatcher.enabled {
         let d = notify::dispatcher::Dispatcher::new(state.clone(), notify::providers(&state)?);
@@ -648,6 +674,10 @@ async fn stand_ins(
     );
     Ok(standin::routes(suishenban)
         .merge(onenet_standin::routes(onenet))
+        .merge(two_pages_standin::routes(two_pages_standin::StandIn::new(
+            two_pages_standin::DEMO_APP_ID,
+            two_pages_standin::DEMO_SECRET,
+        )))
         .merge(pc_standin::routes(platform))
         .merge(sync_standin::routes(org))
         .merge(sms_standin::routes(sms))

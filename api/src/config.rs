@@ -44,6 +44,18 @@ pub struct Config {
     pub onenet: OneNetConfig,
     pub applicants: ApplicantsConfig,
     pub disclosure: DisclosureConfig,
+    pub two_pages: TwoPagesConfig,
+}
+
+/// The "two pages" (citizen homepage, company page) connector (XT-01).
+#[derive(Debug, Clone, Deserialize)]
+pub struct TwoPagesConfig {
+    /// Base URL of its API. Empty: milestones wait in the outbox until it is
+    /// configured (demo mode points it at the in-process stand-in).
+    pub base_url: String,
+    pub app_id: String,
+    pub secret: SecretString,
+    pub timeout_secs: u64,
 }
 
 /// The one-net service (一网通办) connector: applicant identity and profile
@@ -75,6 +87,10 @@ pub struct DisclosureConfig {
     pub notice_font: String,
     /// The face's index in a font collection.
     pub notice_font_index: u32,
+    /// The deadline watch warns this many working days before a deadline.
+    pub warn_working_days: u32,
+    /// How often the deadline watch runs; 0 turns it off.
+    pub watch_interval_secs: u64,
 }
 
 /// SMS verification codes for applicants (GK-15). The per-phone limits are
@@ -448,7 +464,14 @@ fn defaults() -> serde_json::Value {
         "suishenban": { "base_url": "", "app_key": "", "app_secret": "", "timeout_secs": 5 },
         "onenet": { "base_url": "", "app_id": "", "app_secret": "", "timeout_secs": 5 },
         "applicants": { "session_ttl_secs": 7200 },
-        "disclosure": { "calendar_file": "", "notice_font": "", "notice_font_index": 0 },
+        "disclosure": {
+            "calendar_file": "",
+            "notice_font": "",
+            "notice_font_index": 0,
+            "warn_working_days": 3,
+            "watch_interval_secs": 900,
+        },
+        "two_pages": { "base_url": "", "app_id": "", "secret": "", "timeout_secs": 5 },
         "unified_platform": {
             "issuer": "",
             "client_id": "",
@@ -483,6 +506,8 @@ fn defaults() -> serde_json::Value {
                 "case_assigned": "SMS_480003",
                 "notification_test": "SMS_480004",
                 "disclosure_received": "SMS_480005",
+                "case_deadline": "SMS_480006",
+                "case_overdue": "SMS_480007",
             },
             "huawei": {
                 "token_url": "",

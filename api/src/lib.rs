@@ -17,6 +17,7 @@ pub mod disclosure;
 pub mod error;
 pub mod http;
 pub mod idempotency;
+pub mod jobs;
 pub mod openapi;
 pub mod org;
 pub mod outbox;

@@ -1,6 +1,7 @@
 #![forbid(unsafe_code)]
-//! Delivery of SMS (and, next, push) from the transactional outbox: the
-//! dispatcher, the providers, their stand-ins, and the admin view.
+//! Delivery from the transactional outbox: the dispatcher, the SMS and push
+//! providers, the outbound platform connectors (the two pages), their
+//! stand-ins, and the admin view.
 
 pub mod admin;
 pub mod dispatcher;
@@ -8,6 +9,7 @@ pub mod provider;
 pub mod push;
 pub mod sms;
 pub mod standin_faults;
+pub mod two_pages;
 
 use std::sync::Arc;
 
@@ -35,13 +37,22 @@ pub fn providers(state: &AppState) -> anyhow::Result<Vec<Arc<dyn Provider>>> {
     if all[0].name() != "log" {
         all.push(Arc::new(sms::log::LogSms));
     }
+    let timeout = |secs| std::time::Duration::from_secs(secs);
+    let t = &state.config.two_pages;
+    if !t.base_url.is_empty() {
+        all.push(Arc::new(two_pages::TwoPages::new(
+            &t.base_url,
+            &t.app_id,
+            t.secret.clone(),
+            timeout(t.timeout_secs),
+        )?));
+    }
     if state.config.notify.push_delivery == "log" {
         for name in ["apns", "fcm", "huawei"] {
             all.push(Arc::new(push::log::LogPush { name }));
         }
         return Ok(all);
     }
-    let timeout = |secs| std::time::Duration::from_secs(secs);
     let a = &state.config.notify.apns;
     if !a.base_url.is_empty() {
         all.push(Arc::new(push::apns::Apns::new(

@@ -628,3 +628,301 @@ async fn a_case_dispatched_to_three_units_shows_who_answered_and_who_is_late() {
         .await;
     assert_eq!(listed["items"][0]["id"], id.as_str());
 }
+
+/// What the two-pages stand-in holds for `uid`, waiting until it holds `n`.
+async fn page_of(app: &TestApp, uid: &str, n: usize) -> Vec<Value> {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let v: Value = app
+            .get_as(
+                None,
+                &format!("/stand-in/two-pages/milestones?onenet_uid={uid}"),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let got = v["milestones"].as_array().unwrap().clone();
+        if got.len() >= n {
+            return got;
+        }
+        assert!(std::time::Instant::now() < until, "{uid} got {got:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn milestones_reach_the_applicants_page_retried_after_the_platform_fails() {
+    let app = spawn_app().await;
+    // The platform is down for the first two attempts.
+    let fault = json!({ "status": 503, "retry_after_secs": 1, "times": 2 });
+    let resp = app.post_json("/stand-in/two-pages/faults", fault).await;
+    assert_eq!(resp.status().as_u16(), 204);
+    let session = onenet_session(&app, "onenet-company-pujiang").await;
+    let token = verified(&app, "19900001003", "disclosure_request").await;
+    let xjh = app.unit_id("310104-XJH").await;
+    let mut body = typed_citizen(&xjh, &token);
+    body["applicant"] = json!({ "from_onenet": true });
+    let resp = submit(&app, Some(&session), Some("two-pages-1"), &body).await;
+    assert_eq!(resp.status().as_u16(), 201);
+    let receipt: Value = resp.json().await.unwrap();
+    let id = receipt["id"].as_str().unwrap();
+    let base = format!("/api/v1/disclosure/cases/{id}");
+    let started = std::time::Instant::now();
+    let page = page_of(&app, "onenet-company-pujiang", 1).await;
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(1),
+        "retried before Retry-After"
+    );
+    assert_eq!(page[0]["milestone"], "received");
+    assert_eq!(page[0]["page"], "company");
+    assert_eq!(page[0]["case_no"], receipt["case_no"]);
+    assert_eq!(page[0]["due_on"], receipt["due_on"]);
+
+    // Internal steps are not pushed; milestones and notices are.
+    ok(
+        &app,
+        "xh_dispatcher",
+        &format!("{base}/handling"),
+        "tp-1",
+        json!({ "unit_id": xjh }),
+    )
+    .await;
+    ok(
+        &app,
+        "xjh_handler",
+        &format!("{base}/correction"),
+        "tp-2",
+        json!({ "items": "请补充文件名称" }),
+    )
+    .await;
+    let page = page_of(&app, "onenet-company-pujiang", 2).await;
+    assert_eq!(page.len(), 2, "{page:?}");
+    let m = &page[1];
+    assert_eq!(m["milestone"], "request_correction");
+    assert_eq!(m["title"], "告知补正");
+    assert_eq!(m["status"], "correction");
+    let link = m["notice"]["download_url"].as_str().unwrap();
+    assert!(
+        link.ends_with("/pdf")
+            && link.contains(&format!("/m/v1/disclosure-requests/{id}/notices/")),
+        "{link}"
+    );
+    assert_eq!(m["notice"]["title"], "政府信息公开申请补正告知书");
+    assert_eq!(m["notice"]["sm3"].as_str().unwrap().len(), 64);
+    // The link works for the applicant.
+    let path = &link[link.find("/m/v1/").unwrap()..];
+    let pdf = download(&app, None, Some(&session), path).await;
+    assert!(pdf.starts_with(b"%PDF-"));
+    // Every message was delivered once, after the failures.
+    let sent = app
+        .count("SELECT COUNT(*) FROM outbox WHERE provider = 'two_pages' AND status = 'sent'")
+        .await;
+    assert_eq!(sent, 2);
+}
+
+#[tokio::test]
+async fn the_deadline_watch_warns_once_and_marks_overdue_cases() {
+    let env = vec![("GOV_DISCLOSURE__WATCH_INTERVAL_SECS", "1".to_owned())];
+    let db = crate::common::TestDb::new().await;
+    let app = crate::common::spawn_with(
+        db,
+        crate::common::Options {
+            demo: true,
+            env: env.clone(),
+        },
+    )
+    .await;
+    // A second instance on the same database (its dispatcher off: it has no
+    // stand-ins to deliver to): only one of the two runs the watch.
+    let mut env = env;
+    env.push(("GOV_NOTIFY__DISPATCHER__ENABLED", "false".to_owned()));
+    let other =
+        crate::common::spawn_with(app.db.shared(), crate::common::Options { demo: false, env })
+            .await;
+    let id = file_case(&app, "310104", "19912350004").await;
+    let base = format!("/api/v1/disclosure/cases/{id}");
+    let handler = user_id(&app, "xjh_handler").await;
+    let xjh = app.unit_id("310104-XJH").await;
+    ok(
+        &app,
+        "xh_dispatcher",
+        &format!("{base}/handling"),
+        "w-1",
+        json!({ "unit_id": xjh, "assignee_id": handler }),
+    )
+    .await;
+    // Due today: within the warning horizon.
+    let today = crate::disclosure::shanghai_today();
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    let db = app.db.connect().await;
+    let set_due = |due: String| {
+        let db = db.clone();
+        let id = id.clone();
+        async move {
+            let sql = "UPDATE disclosure_cases SET due_on = $1 WHERE id = $2";
+            api::on_db!(&db, p => sqlx::query(sql).bind(&due).bind(&id).execute(p).await.map(|_| ())).unwrap();
+        }
+    };
+    set_due(today.format(fmt).unwrap()).await;
+    let texts = |app: &TestApp| {
+        let app_base = app.base.clone();
+        let client = app.client.clone();
+        async move {
+            let v: Value = client
+                .get(format!(
+                    "{app_base}/stand-in/sms/messages?phone=19900000014"
+                ))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["text"].as_str().unwrap_or_default().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let got = texts(&app).await;
+        if got
+            .iter()
+            .any(|t| t.contains("将于") && t.contains("剩余0个工作日"))
+        {
+            break;
+        }
+        assert!(std::time::Instant::now() < until, "{got:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // Past due: marked overdue, told once more; later rounds repeat nothing.
+    set_due("2000-01-03".to_owned()).await;
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let got = texts(&app).await;
+        if got.iter().any(|t| t.contains("已超过答复期限")) {
+            break;
+        }
+        assert!(std::time::Instant::now() < until, "{got:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let got = texts(&app).await;
+    assert_eq!(
+        got.iter().filter(|t| t.contains("将于")).count(),
+        1,
+        "{got:?}"
+    );
+    assert_eq!(
+        got.iter().filter(|t| t.contains("已超过")).count(),
+        1,
+        "{got:?}"
+    );
+    let overdue = app
+        .count("SELECT COUNT(*) FROM disclosure_cases WHERE overdue_since IS NOT NULL")
+        .await;
+    assert_eq!(overdue, 1);
+    let c = case(&app, "xh_dispatcher", &id).await;
+    assert!(
+        c["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "overdue")
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM job_leases").await, 1);
+
+    // A correction not made by its deadline: the watch closes the request
+    // as abandoned.
+    let id2 = file_case(&app, "310104", "19912350006").await;
+    ok(
+        &app,
+        "xh_dispatcher",
+        &format!("/api/v1/disclosure/cases/{id2}/correction"),
+        "w-2",
+        json!({ "items": "请说明所需信息的年份" }),
+    )
+    .await;
+    let sql = "UPDATE disclosure_cases SET correction_due_on = '2000-01-03' WHERE id = $1";
+    api::on_db!(&db, p => sqlx::query(sql).bind(&id2).execute(p).await.map(|_| ())).unwrap();
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let closed = loop {
+        let c = case(&app, "xh_dispatcher", &id2).await;
+        if c["status"] == "concluded" {
+            break c;
+        }
+        assert!(std::time::Instant::now() < until, "{c}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        closed["result"],
+        json!({ "category": "other", "reason": "correction_overdue" })
+    );
+    let last = closed["timeline"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["kind"], "abandon");
+    assert_eq!(last["actor"], "上海市徐汇区人民政府");
+    drop(other);
+}
+
+#[tokio::test]
+async fn an_uncorrected_request_is_closed_as_abandoned_after_its_deadline() {
+    let app = spawn_app().await;
+    let id = file_case(&app, "310104-XJH", "19912350005").await;
+    let base = format!("/api/v1/disclosure/cases/{id}");
+    // A dispatcher may ask for the correction before sending the case on.
+    ok(
+        &app,
+        "xh_dispatcher",
+        &format!("{base}/correction"),
+        "ab-1",
+        json!({ "items": "请说明所需信息的年份" }),
+    )
+    .await;
+    problem(
+        step(
+            &app,
+            "xh_dispatcher",
+            &format!("{base}/abandonment"),
+            "ab-2",
+            json!({}),
+        )
+        .await,
+        409,
+        "correction_not_overdue",
+    )
+    .await;
+    // The correction deadline passes without an answer.
+    let db = app.db.connect().await;
+    let sql = "UPDATE disclosure_cases SET correction_due_on = '2000-01-03' WHERE id = $1";
+    api::on_db!(&db, p => sqlx::query(sql).bind(&id).execute(p).await.map(|_| ())).unwrap();
+    let done = ok(
+        &app,
+        "xh_dispatcher",
+        &format!("{base}/abandonment"),
+        "ab-3",
+        json!({ "note": "逾期未补正" }),
+    )
+    .await;
+    assert_eq!(done["status"], "concluded");
+    let c = case(&app, "xh_dispatcher", &id).await;
+    assert_eq!(
+        c["result"],
+        json!({ "category": "other", "reason": "correction_overdue" })
+    );
+    let kinds: Vec<&str> = c["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["correction", "conclusion"]);
+    assert_eq!(c["actions"], json!([]));
+}

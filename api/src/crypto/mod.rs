@@ -7,6 +7,7 @@
 //! in development and tests.
 
 pub mod sign;
+pub mod signed_request;
 pub mod sm4gcm;
 
 use hmac::{Hmac, Mac};

@@ -26,7 +26,9 @@ pub struct CaseRow {
     pub unit_path: String,
     pub status: String,
     pub identity_source: String,
+    pub applicant_kind: String,
     pub applicant_sealed: Vec<u8>,
+    pub onenet_uid_sealed: Option<Vec<u8>>,
     pub description: String,
     pub purpose: String,
     pub delivery_method: String,
@@ -67,7 +69,7 @@ pub struct AssignmentRow {
 }
 
 const SELECT_CASE: &str = "SELECT c.id, c.case_no, c.unit_id, u.name AS unit_name, u.path AS unit_path, c.status, \
-     c.identity_source, c.applicant_sealed, c.description, c.purpose, c.delivery_method, c.channel, c.submitted_at, \
+     c.identity_source, c.applicant_kind, c.applicant_sealed, c.onenet_uid_sealed, c.description, c.purpose, c.delivery_method, c.channel, c.submitted_at, \
      c.received_on, c.due_on, c.due_provisional, c.handling_unit_id, hu.name AS handling_unit_name, \
      hu.path AS handling_unit_path, c.assignee_id, au.display_name AS assignee_name, c.extended_days, c.corrections, \
      c.correction_due_on, c.paused_on, c.consultation_due_on, c.result_category, c.result_reason, c.version \
@@ -201,6 +203,23 @@ pub async fn reload(tx: &mut Tx, p: &Principal, id: &str) -> ApiResult<LoadedCas
     let assignments: Vec<AssignmentRow> =
         on_tx!(tx, c => sqlx::query_as(SELECT_ASSIGNMENTS).bind(id).fetch_all(c).await)?;
     for_principal(p, row, assignments)
+}
+
+/// Loads a case inside `tx` for the system's own steps: no caller, so no
+/// scope, and the access of the receiving unit's dispatcher.
+pub async fn reload_unscoped(tx: &mut Tx, id: &str) -> ApiResult<LoadedCase> {
+    let row: Option<CaseRow> =
+        on_tx!(tx, c => sqlx::query_as(SELECT_CASE).bind(id).fetch_optional(c).await)?;
+    let assignments: Vec<AssignmentRow> =
+        on_tx!(tx, c => sqlx::query_as(SELECT_ASSIGNMENTS).bind(id).fetch_all(c).await)?;
+    Ok(LoadedCase {
+        row: row.ok_or(ApiError::NotFound)?,
+        assignments,
+        access: Access {
+            dispatcher: true,
+            ..Access::default()
+        },
+    })
 }
 
 /// One case's screen for `p`.

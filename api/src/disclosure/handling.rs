@@ -240,7 +240,8 @@ impl Ctx<'_> {
             issued_on: &ymd(self.today),
         };
         let body = notices::render(kind, &facts);
-        notices::issue(self.app, tx, &r.id, kind, &body, &self.p.user_id).await
+        let by = Some(self.p.user_id.as_str()).filter(|u| !u.is_empty());
+        notices::issue(self.app, tx, &r.id, kind, &body, by).await
     }
 }
 
@@ -303,10 +304,51 @@ pub async fn perform(
     id: &str,
     cmd: Command,
 ) -> ApiResult<StepDone> {
-    let step = cmd.step();
     let case = reload(tx, p, id).await?;
     // A refusal is audited by the caller, after this transaction is gone.
-    authorise(&case, step)?;
+    authorise(&case, cmd.step())?;
+    execute(app, tx, p, &case, cmd).await
+}
+
+/// The acting "person" of steps the system takes itself.
+fn system() -> Principal {
+    Principal {
+        session: None,
+        user_id: String::new(),
+        login_name: "system:deadline-watch".into(),
+        display_name: "系统（期限监控）".into(),
+        unit_id: None,
+        unit_name: None,
+        grants: Vec::new(),
+    }
+}
+
+/// Closes a case whose correction deadline passed without a correction
+/// (art. 30: the request counts as abandoned), as the system, inside `tx`.
+/// Answers false, changing nothing, when the case is not such a case.
+pub async fn close_abandoned(app: &AppState, tx: &mut Tx, id: &str) -> ApiResult<bool> {
+    let case = super::case::reload_unscoped(tx, id).await?;
+    let today = shanghai_date(crate::clock::now());
+    let facts = case.row.facts()?;
+    let overdue = facts.status == super::CaseStatus::Correction
+        && facts.correction_due_on.is_some_and(|d| d < today);
+    if !overdue {
+        return Ok(false);
+    }
+    let cmd = Command::Abandon(NoteInput { note: None });
+    execute(app, tx, &system(), &case, cmd).await?;
+    Ok(true)
+}
+
+/// Takes `cmd` on a case the caller may act on.
+async fn execute(
+    app: &AppState,
+    tx: &mut Tx,
+    p: &Principal,
+    case: &LoadedCase,
+    cmd: Command,
+) -> ApiResult<StepDone> {
+    let step = cmd.step();
     let today = shanghai_date(crate::clock::now());
     let mut facts = case.row.facts()?;
     let extension = match &cmd {
@@ -324,7 +366,7 @@ pub async fn perform(
     let ctx = Ctx {
         app,
         p,
-        case: &case,
+        case,
         today,
     };
     let extra = side_effects(&ctx, tx, cmd, &facts).await?;
@@ -563,6 +605,53 @@ async fn side_effects(ctx: &Ctx<'_>, tx: &mut Tx, cmd: Command, facts: &Facts) -
     Ok(extra)
 }
 
+/// Pushes a public step to the applicant's page, with the notice it issued
+/// when that notice is addressed to the applicant.
+async fn milestone(
+    ctx: &Ctx<'_>,
+    tx: &mut Tx,
+    step: Step,
+    f: &Facts,
+    event_id: &str,
+    detail: &Value,
+    now: time::OffsetDateTime,
+) -> ApiResult<()> {
+    let r = &ctx.case.row;
+    let notice = match (step, detail["notice_id"].as_str()) {
+        (Step::StartConsultation, _) | (_, None) => None,
+        (_, Some(id)) => {
+            let kind = match step {
+                Step::RequestCorrection => NoticeKind::Correction,
+                Step::Extend => NoticeKind::Extension,
+                _ => NoticeKind::Conclusion,
+            };
+            let sm3 = notices::sm3_of(tx, id).await?;
+            Some((id.to_owned(), kind.title(), sm3))
+        }
+    };
+    let m = super::two_pages::Milestone {
+        event_id,
+        case_id: &r.id,
+        case_no: &r.case_no,
+        agency: &r.unit_name,
+        applicant_kind: if r.applicant_kind == "company" {
+            super::ApplicantKind::Company
+        } else {
+            super::ApplicantKind::Citizen
+        },
+        onenet_uid_sealed: r.onenet_uid_sealed.as_deref(),
+        milestone: step.as_str(),
+        label: step.label_zh(),
+        status: f.status.as_str(),
+        occurred_at: now,
+        due_on: f.due_on.map(ymd),
+        notice: notice
+            .as_ref()
+            .map(|(id, t, s)| (id.as_str(), *t, s.as_str())),
+    };
+    super::two_pages::push(ctx.app, tx, m).await
+}
+
 async fn store(ctx: &Ctx<'_>, tx: &mut Tx, step: Step, f: &Facts, extra: Extra) -> ApiResult<()> {
     const UPDATE: &str = "UPDATE disclosure_cases SET status = $3, received_on = $4, due_on = $5, extended_days = $6, \
          corrections = $7, correction_due_on = $8, paused_on = $9, consultation_due_on = $10, \
@@ -609,10 +698,18 @@ async fn store(ctx: &Ctx<'_>, tx: &mut Tx, step: Step, f: &Facts, extra: Extra) 
     } else {
         (ctx.p.display_name.clone(), detail)
     };
-    on_tx!(tx, c => sqlx::query(EVENT).bind(ulid::Ulid::new().to_string()).bind(&r.id).bind(step.as_str())
+    let event_id = ulid::Ulid::new().to_string();
+    on_tx!(tx, c => sqlx::query(EVENT).bind(&event_id).bind(&r.id).bind(step.as_str())
         .bind(&actor).bind(now).bind(detail.to_string()).bind(public).execute(c).await.map(|_| ()))?;
+    if public {
+        milestone(ctx, tx, step, f, &event_id, &detail, now).await?;
+    }
     let entry = Entry {
-        actor: Actor::from(ctx.p),
+        actor: if ctx.p.user_id.is_empty() {
+            Actor::system(&ctx.p.login_name)
+        } else {
+            Actor::from(ctx.p)
+        },
         action: "disclosure.case.step",
         target_type: Some("disclosure_case"),
         target_id: Some(r.id.clone()),

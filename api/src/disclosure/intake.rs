@@ -100,8 +100,8 @@ pub async fn register(
          ON CONFLICT (unit_id, year) DO UPDATE SET last = disclosure_case_counters.last + 1 RETURNING last";
     const CASE: &str = "INSERT INTO disclosure_cases (id, case_no, unit_id, status, applicant_kind, identity_source, \
          applicant_sealed, applicant_label, phone_index, onenet_index, description, purpose, delivery_method, \
-         postal_sealed, channel, submitted_at, received_on, due_on, due_provisional, created_at, updated_at) \
-         VALUES ($1, $2, $3, 'registered', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'mobile', $14, $15, $16, $17, $14, $14)";
+         postal_sealed, channel, submitted_at, received_on, due_on, due_provisional, onenet_uid_sealed, created_at, updated_at) \
+         VALUES ($1, $2, $3, 'registered', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'mobile', $14, $15, $16, $17, $18, $14, $14)";
     const EVENT: &str = "INSERT INTO disclosure_events (id, case_id, kind, actor_label, occurred_at, detail) \
          VALUES ($1, $2, $3, $4, $5, $6)";
     const FILE: &str = "INSERT INTO disclosure_attachments (id, case_id, file_name, content_type, size_bytes, sm3, content, created_at) \
@@ -136,6 +136,10 @@ pub async fn register(
         .onenet_uid
         .as_deref()
         .map(|u| pii.blind_index(ONENET_FIELD, u));
+    let onenet_sealed = req
+        .onenet_uid
+        .as_deref()
+        .map(|u| pii.encrypt(ONENET_FIELD, u));
     let source = if req.onenet_uid.is_some() {
         "onenet"
     } else {
@@ -146,13 +150,29 @@ pub async fn register(
         .bind(&id).bind(&case_no).bind(&req.unit_id).bind(req.identity.kind().as_str()).bind(source)
         .bind(&sealed).bind(req.identity.label()).bind(&phone_index).bind(&onenet_index)
         .bind(&req.description).bind(&req.purpose).bind(req.delivery.as_str()).bind(&postal)
-        .bind(now).bind(&received_on).bind(&due_on).bind(provisional)
+        .bind(now).bind(&received_on).bind(&due_on).bind(provisional).bind(&onenet_sealed)
         .execute(c).await.map(|_| ()))?;
     let applicant_label = format!("申请人（{}）", phone.masked());
     let detail =
         json!({ "received_on": received_on, "due_on": due_on, "working_days": REPLY_WORKING_DAYS });
-    on_tx!(tx, c => sqlx::query(EVENT).bind(ulid::Ulid::new().to_string()).bind(&id).bind("received")
+    let event_id = ulid::Ulid::new().to_string();
+    on_tx!(tx, c => sqlx::query(EVENT).bind(&event_id).bind(&id).bind("received")
         .bind(&applicant_label).bind(now).bind(detail.to_string()).execute(c).await.map(|_| ()))?;
+    let milestone = super::two_pages::Milestone {
+        event_id: &event_id,
+        case_id: &id,
+        case_no: &case_no,
+        agency: &agency_name,
+        applicant_kind: req.identity.kind(),
+        onenet_uid_sealed: onenet_sealed.as_deref(),
+        milestone: "received",
+        label: "收到申请",
+        status: CaseStatus::Registered.as_str(),
+        occurred_at: now,
+        due_on: Some(due_on.clone()),
+        notice: None,
+    };
+    super::two_pages::push(app, tx, milestone).await?;
     for file in &req.attachments {
         let hash = hex::encode(crate::crypto::sm3(&file.bytes));
         on_tx!(tx, c => sqlx::query(FILE).bind(ulid::Ulid::new().to_string()).bind(&id)

@@ -15,6 +15,8 @@ pub mod mine;
 pub mod notices;
 pub mod pdf;
 pub mod result;
+pub mod two_pages;
+pub mod watch;
 
 use serde::{Deserialize, Serialize};
 use sqlx::FromRow;
@@ -148,8 +150,10 @@ struct EventRow {
 }
 
 fn event_label(kind: &str) -> &'static str {
-    if kind == "received" {
-        return "收到申请";
+    match kind {
+        "received" => return "收到申请",
+        "overdue" => return "已超过答复期限",
+        _ => {}
     }
     flow::Step::ALL
         .into_iter()

@@ -160,6 +160,12 @@ pub async fn download(
         .into_response())
 }
 
+/// The SM3 of a notice stored in `tx`.
+pub async fn sm3_of(tx: &mut Tx, id: &str) -> ApiResult<String> {
+    const SQL: &str = "SELECT sm3 FROM disclosure_notices WHERE id = $1";
+    Ok(on_tx!(tx, c => sqlx::query_scalar(SQL).bind(id).fetch_one(c).await)?)
+}
+
 /// Stores a notice inside `tx`; answers its id.
 pub async fn issue(
     app: &AppState,
@@ -167,7 +173,7 @@ pub async fn issue(
     case_id: &str,
     kind: NoticeKind,
     text: &str,
-    by: &str,
+    by: Option<&str>,
 ) -> ApiResult<String> {
     const SQL: &str = "INSERT INTO disclosure_notices (id, case_id, kind, title, body_sealed, sm3, seal_status, created_by, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, 'awaiting_seal', $7, $8)";

@@ -3,6 +3,7 @@
 //! someone about: if that transaction rolls back, nothing is sent. The
 //! `notify` crate's dispatcher delivers what commits.
 
+pub mod connector;
 pub mod push;
 pub mod templates;
 

@@ -31,6 +31,16 @@ pub const SMS: &[SmsTemplate] = &[
         params: &["case_no", "due_date"],
     },
     SmsTemplate {
+        kind: "case_deadline",
+        text: "依申请公开件${case_no}将于${due_date}到期，剩余${days}个工作日，请及时办理。",
+        params: &["case_no", "due_date", "days"],
+    },
+    SmsTemplate {
+        kind: "case_overdue",
+        text: "依申请公开件${case_no}已超过答复期限（${due_date}），请尽快办理。",
+        params: &["case_no", "due_date"],
+    },
+    SmsTemplate {
         kind: "disclosure_received",
         text: "您的政府信息公开申请已登记，编号${case_no}，收到申请日期${received_on}，答复期限${due_on}。",
         params: &["case_no", "received_on", "due_on"],
@@ -63,6 +73,20 @@ pub const PUSH: &[PushTemplate] = &[
         kind: "case_assigned",
         title: "新的待办",
         body: "依申请公开件${case_no}待办理，期限${due_date}。",
+        link: "govapp://cases/${case_id}",
+        params: &["case_no", "due_date", "case_id"],
+    },
+    PushTemplate {
+        kind: "case_deadline",
+        title: "即将到期",
+        body: "依申请公开件${case_no}将于${due_date}到期，剩余${days}个工作日。",
+        link: "govapp://cases/${case_id}",
+        params: &["case_no", "due_date", "days", "case_id"],
+    },
+    PushTemplate {
+        kind: "case_overdue",
+        title: "已超期",
+        body: "依申请公开件${case_no}已超过答复期限（${due_date}）。",
         link: "govapp://cases/${case_id}",
         params: &["case_no", "due_date", "case_id"],
     },

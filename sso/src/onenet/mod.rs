@@ -155,7 +155,7 @@ impl OneNetClient {
     pub async fn profile_by_ticket(&self, ticket: &str) -> Result<VerifiedProfile, ConnectorError> {
         let body = serde_json::json!({ "app_id": self.app_id, "ticket": ticket }).to_string();
         let ts = time::OffsetDateTime::now_utc().unix_timestamp();
-        let sig = crate::sync::signature::sign(
+        let sig = api::crypto::signed_request::sign(
             self.secret.expose_secret().as_bytes(),
             ts,
             body.as_bytes(),

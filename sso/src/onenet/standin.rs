@@ -161,7 +161,7 @@ struct ProfileRequest {
 async fn profile(State(s): State<Arc<StandIn>>, headers: HeaderMap, body: Bytes) -> Json<Value> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let signed = crate::sync::signature::verify(
+    let signed = api::crypto::signed_request::verify(
         s.secret.as_bytes(),
         header(TIMESTAMP_HEADER),
         header(SIGNATURE_HEADER),

@@ -1,0 +1,150 @@
+//! The "two pages" stand-in: checks the app id, the signature and its
+//! freshness, keeps each milestone once (by `event_id`), and can be told to
+//! fail. Demo mode mounts it under `/stand-in/two-pages`.
+//!
+//! `GET /stand-in/two-pages/milestones?onenet_uid=…` shows what a person's
+//! or company's page holds, in arrival order;
+//! `POST /stand-in/two-pages/faults {"status": 503, "retry_after_secs": 1, "times": 2}`
+//! makes the next requests fail that way.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{APP_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
+use crate::standin_faults::Faults;
+
+pub const PATH: &str = "/stand-in/two-pages";
+pub const DEMO_APP_ID: &str = "demo-gov-two-pages";
+pub const DEMO_SECRET: &str = "demo-gov-two-pages-secret";
+
+#[derive(Clone, Deserialize)]
+struct Fault {
+    status: u16,
+    #[serde(default)]
+    retry_after_secs: Option<u64>,
+    times: u32,
+}
+
+#[derive(Default)]
+struct Books {
+    received: Vec<Value>,
+    seen: HashSet<String>,
+    faults: Faults<Fault>,
+    requests: u64,
+}
+
+pub struct StandIn {
+    app_id: String,
+    secret: String,
+    books: Mutex<Books>,
+}
+
+impl StandIn {
+    pub fn new(app_id: &str, secret: &str) -> Arc<Self> {
+        Arc::new(StandIn {
+            app_id: app_id.to_owned(),
+            secret: secret.to_owned(),
+            books: Mutex::new(Books::default()),
+        })
+    }
+
+    fn books(&self) -> std::sync::MutexGuard<'_, Books> {
+        self.books.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+pub fn routes<S: Clone + Send + Sync + 'static>(standin: Arc<StandIn>) -> Router<S> {
+    Router::new()
+        .route(&format!("{PATH}/api/v1/milestones"), post(receive))
+        .route(&format!("{PATH}/milestones"), get(milestones))
+        .route(&format!("{PATH}/faults"), post(add_fault))
+        .with_state(standin)
+}
+
+fn answer(code: &str, msg: &str) -> Response {
+    Json(json!({ "code": code, "msg": msg })).into_response()
+}
+
+async fn receive(State(s): State<Arc<StandIn>>, headers: HeaderMap, body: Bytes) -> Response {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let fault = {
+        let mut books = s.books();
+        books.requests += 1;
+        books.faults.take()
+    };
+    if let Some(f) = fault {
+        let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        let mut resp = (status, "stand-in fault").into_response();
+        if let Some(secs) = f.retry_after_secs {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        return resp;
+    }
+    if header(APP_ID_HEADER) != Some(s.app_id.as_str()) {
+        return answer("10001", "应用不存在");
+    }
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let signed = api::crypto::signed_request::verify(
+        s.secret.as_bytes(),
+        header(TIMESTAMP_HEADER),
+        header(SIGNATURE_HEADER),
+        &body,
+        now,
+    );
+    if signed.is_err() {
+        return answer("10003", "签名校验失败");
+    }
+    let Ok(milestone) = serde_json::from_slice::<Value>(&body) else {
+        return answer("20002", "报文格式错误");
+    };
+    let required = [
+        "event_id",
+        "page",
+        "onenet_uid",
+        "case_no",
+        "milestone",
+        "occurred_at",
+    ];
+    if required.iter().any(|k| !milestone[k].is_string()) {
+        return answer("20002", "报文缺少必填字段");
+    }
+    let mut books = s.books();
+    let id = milestone["event_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    if books.seen.insert(id) {
+        books.received.push(milestone);
+    }
+    answer("0", "成功")
+}
+
+#[derive(Deserialize)]
+struct Filter {
+    onenet_uid: Option<String>,
+}
+
+async fn milestones(State(s): State<Arc<StandIn>>, Query(f): Query<Filter>) -> Json<Value> {
+    let books = s.books();
+    let list: Vec<&Value> = books
+        .received
+        .iter()
+        .filter(|m| f.onenet_uid.as_deref().is_none_or(|u| m["onenet_uid"] == u))
+        .collect();
+    Json(json!({ "milestones": list, "requests": books.requests }))
+}
+
+async fn add_fault(State(s): State<Arc<StandIn>>, Json(f): Json<Fault>) -> StatusCode {
+    s.books().faults.push(f.clone(), f.times);
+    StatusCode::NO_CONTENT
+}
