@@ -13,6 +13,7 @@ use api::config::Config;
 use api::db::Db;
 use api::http::metrics::Metrics;
 use api::pii::PiiCipher;
+use api::seal::adapter::LocalSignService;
 use api::state::AppState;
 use clap::{Parser, Subcommand};
 use notify::push::{apns_standin, fcm_standin, huawei_standin};
@@ -74,6 +75,12 @@ enum Command {
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// Check the SM2 signature of a seal-use decision against its stored
+    /// record; exit 1 when it does not verify.
+    VerifyDecision {
+        /// The decision's id.
+        id: String,
     },
 }
 
@@ -201,6 +208,32 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
                 }
             })
         }
+        Command::VerifyDecision { id } => {
+            let db = api::db::connect(&config.database).await?;
+            let signer = LocalSignService::from_config(&config.crypto)
+                .map_err(|e| anyhow::anyhow!("crypto.signing_key: {e}"))?;
+            let stored = api::seal::decision::load(&db, &id).await;
+            db.close().await;
+            let stored = stored.map_err(|_| anyhow::anyhow!("no decision {id}"))?;
+            let v = api::seal::decision::verify(&signer, &stored);
+            println!(
+                "decision {} ({} by {} at {}, key {}): {}",
+                v.decision_id,
+                v.decision,
+                v.approver_id,
+                v.decided_at,
+                v.key_id,
+                match &v.problem {
+                    None => "signature valid".to_owned(),
+                    Some(p) => format!("signature INVALID: {p}"),
+                }
+            );
+            Ok(if v.valid {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
         Command::Admin {
             command: AdminCommand::Enrol { login_name },
         } => {
@@ -227,7 +260,7 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
             let pii = pii_cipher(&config)?;
             let keys = key_ring(&config, &db, pii.clone()).await?;
             let calendar = work_calendar(&config)?;
-            let state = app_state(config, db.clone(), pii, keys, calendar);
+            let state = app_state(config, db.clone(), pii, keys, calendar)?;
             let s = sso::sync::pull::pull(&state, &client, full)
                 .await
                 .map_err(|e| anyhow::anyhow!("org sync: {e}"))?;
@@ -305,7 +338,9 @@ fn app_state(
     pii: Arc<PiiCipher>,
     keys: Arc<KeyRing>,
     calendar: WorkCalendar,
-) -> AppState {
+) -> anyhow::Result<AppState> {
+    let signer = LocalSignService::from_config(&config.crypto)
+        .map_err(|e| anyhow::anyhow!("crypto.signing_key: {e}"))?;
     let d = &config.disclosure;
     let notice_font = api::disclosure::pdf::NoticeFont::load(&d.notice_font, d.notice_font_index);
     if notice_font.is_none() {
@@ -313,7 +348,8 @@ fn app_state(
             "no CJK font for PDF notices (install fonts-wqy-microhei or set disclosure.notice_font): notice downloads answer 503"
         );
     }
-    AppState {
+    Ok(AppState {
+        signer: Arc::new(signer),
         notice_font,
         calendar: Arc::new(calendar),
         db,
@@ -323,7 +359,7 @@ fn app_state(
         metrics: Arc::new(Metrics::new()),
         openapi: openapi().into(),
         outbox_wake: Arc::new(tokio::sync::Notify::new()),
-    }
+    })
 }
 
 /// The org feed client, when `org_sync.base_url` is set.
@@ -446,7 +482,7 @@ async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
     let feed = feed_client(&config)?;
     let interval = Duration::from_secs(config.org_sync.interval_secs);
     let calendar = work_calendar(&config)?;
-    let state = app_state(config, db.clone(), pii, keys.clone(), calendar);
+    let state = app_state(config, db.clone(), pii, keys.clone(), calendar)?;
     let suishenban = suishenban_client(&state.config, &addr, demo)?;
     let platform = platform_client(&state.config, &addr, demo)?;
     let onenet = onenet_client(&state.config, &addr, demo)?;

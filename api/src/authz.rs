@@ -138,6 +138,17 @@ impl Principal {
         }
     }
 
+    /// True when the principal holds one of `roles` at the unit with
+    /// materialised `path`, or at a unit above it.
+    pub fn covers(&self, roles: &[Role], path: &str) -> bool {
+        self.grants.iter().any(|g| {
+            roles.contains(&g.role)
+                && g.unit_path
+                    .as_deref()
+                    .is_some_and(|gp| path.starts_with(gp))
+        })
+    }
+
     /// Refuses unless the principal holds one of `roles`. Use for actions
     /// whose target is not a unit-scoped row (those answer 404 instead).
     pub fn require_any(&self, roles: &[Role]) -> ApiResult<()> {

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 const DEV_PII_KEY: &str = "00112233445566778899aabbccddeeff";
 const DEV_INDEX_KEY: &str = "dev-only blind index key: never use in production";
 const DEV_AUDIT_KEY: &str = "dev-only audit chain key: never use in production";
+const DEV_SIGNING_KEY: &str = "3945208f7b2144b13f36e38ac6d39f95889393692860b51a42fb81ef4df7c5b8";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -337,6 +338,10 @@ pub struct CryptoConfig {
     pub index_key: SecretString,
     /// HMAC-SM3 key of the audit chain.
     pub audit_key: SecretString,
+    /// SM2 secret (32 bytes, hex) of the local signing service: approval
+    /// decisions, stamps and time stamps when no city service is configured
+    /// (SEC-08).
+    pub signing_key: SecretString,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -406,6 +411,11 @@ impl Config {
                     c.audit_key.expose_secret(),
                     DEV_AUDIT_KEY,
                     "crypto.audit_key",
+                ),
+                (
+                    c.signing_key.expose_secret(),
+                    DEV_SIGNING_KEY,
+                    "crypto.signing_key",
                 ),
             ];
             for (value, dev_value, key) in dev {
@@ -508,6 +518,7 @@ fn defaults() -> serde_json::Value {
                 "disclosure_received": "SMS_480005",
                 "case_deadline": "SMS_480006",
                 "case_overdue": "SMS_480007",
+                "seal_result": "SMS_480008",
             },
             "huawei": {
                 "token_url": "",
@@ -560,6 +571,7 @@ fn defaults() -> serde_json::Value {
             "pii_key": DEV_PII_KEY,
             "index_key": DEV_INDEX_KEY,
             "audit_key": DEV_AUDIT_KEY,
+            "signing_key": DEV_SIGNING_KEY,
         },
     })
 }

@@ -23,5 +23,6 @@ pub mod org;
 pub mod outbox;
 pub mod pagination;
 pub mod pii;
+pub mod seal;
 pub mod state;
 pub mod telemetry;

@@ -26,6 +26,8 @@ pub struct AppState {
     /// The CJK font notices are set in; None when the machine has none
     /// (PDF downloads then answer 503).
     pub notice_font: Option<crate::disclosure::pdf::NoticeFont>,
+    /// The signing, e-seal and time-stamp services (SEC-08).
+    pub signer: Arc<dyn crate::seal::adapter::SignService>,
 }
 
 impl AppState {

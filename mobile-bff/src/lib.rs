@@ -7,6 +7,7 @@ mod cases;
 mod devices;
 mod disclosure;
 mod me;
+mod seals;
 mod session;
 mod verification;
 
@@ -23,6 +24,7 @@ pub fn routes(sso: SsoState) -> Router<AppState> {
         .merge(applicant::routes())
         .merge(disclosure::routes())
         .merge(cases::routes())
+        .merge(seals::routes())
         .with_state(sso)
 }
 
@@ -31,7 +33,8 @@ pub fn routes(sso: SsoState) -> Router<AppState> {
     paths(me::me, session::sign_in, session::refresh, session::sign_out, session::step_up, session::step_up_code, devices::register, devices::remove, verification::send, verification::verify,
         applicant::sign_in, applicant::sign_out, applicant::profile,
         disclosure::agencies, disclosure::submit, disclosure::list, disclosure::detail, disclosure::notice_pdf,
-        cases::list, cases::detail, cases::handling, cases::dispatch, cases::reply),
+        cases::list, cases::detail, cases::handling, cases::dispatch, cases::reply,
+        seals::inbox_screen, seals::apply, seals::one, seals::decide),
     tags(
         (name = "mobile", description = "Suishenban mobile channel (/m/v1)"),
         (name = "applicant", description = "Applicants (the public): sign-in, one-net prefill, disclosure requests"),

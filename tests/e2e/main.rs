@@ -20,5 +20,6 @@ mod pc;
 mod push;
 mod roles;
 mod schema;
+mod seals;
 mod sync;
 mod verification;

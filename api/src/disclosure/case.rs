@@ -111,12 +111,7 @@ impl Access {
 
 /// True when `p` holds one of `roles` at `path` or above.
 pub fn covers(p: &Principal, roles: &[Role], path: &str) -> bool {
-    p.grants.iter().any(|g| {
-        roles.contains(&g.role)
-            && g.unit_path
-                .as_deref()
-                .is_some_and(|gp| path.starts_with(gp))
-    })
+    p.covers(roles, path)
 }
 
 impl CaseRow {

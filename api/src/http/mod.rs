@@ -35,6 +35,7 @@ pub fn app(state: AppState, extra: Router<AppState>) -> Router {
         .merge(crate::org::roles::routes())
         .merge(crate::disclosure::cases::routes())
         .merge(crate::disclosure::actions::routes())
+        .merge(crate::seal::routes())
         .merge(extra)
         .fallback(|| async { ApiError::NoRoute })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })

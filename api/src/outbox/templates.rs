@@ -26,6 +26,11 @@ pub const SMS: &[SmsTemplate] = &[
         params: &["applicant", "case_no"],
     },
     SmsTemplate {
+        kind: "seal_result",
+        text: "您提交的用印申请（${case_no}）${result}。",
+        params: &["case_no", "result"],
+    },
+    SmsTemplate {
         kind: "case_assigned",
         text: "您有新的依申请公开件（${case_no}）待办理，办理期限${due_date}。",
         params: &["case_no", "due_date"],
@@ -68,6 +73,13 @@ pub const PUSH: &[PushTemplate] = &[
         body: "${applicant}提交了用印申请（${case_no}），请审批。",
         link: "govapp://seal-applications/${application_id}",
         params: &["applicant", "case_no", "application_id"],
+    },
+    PushTemplate {
+        kind: "seal_result",
+        title: "用印结果",
+        body: "您提交的用印申请（${case_no}）${result}。",
+        link: "govapp://seal-applications/${application_id}",
+        params: &["case_no", "result", "application_id"],
     },
     PushTemplate {
         kind: "case_assigned",
