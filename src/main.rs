@@ -18,6 +18,7 @@ use api::state::AppState;
 use clap::{Parser, Subcommand};
 use notify::push::{apns_standin, fcm_standin, huawei_standin};
 use notify::sms::standin as sms_standin;
+use notify::todo::standin as todo_standin;
 use notify::two_pages::standin as two_pages_standin;
 use sso::SsoState;
 use sso::keys::KeyRing;
@@ -472,6 +473,11 @@ async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
         config.two_pages.app_id = two_pages_standin::DEMO_APP_ID.into();
         config.two_pages.secret = two_pages_standin::DEMO_SECRET.into();
     }
+    if demo && config.todo.base_url.is_empty() {
+        config.todo.base_url = format!("http://{addr}{}", todo_standin::PATH);
+        config.todo.app_id = todo_standin::DEMO_APP_ID.into();
+        config.todo.secret = todo_standin::DEMO_SECRET.into();
+    }
     if demo && config.org_sync.base_url.is_empty() {
         config.org_sync.base_url = format!("http://{addr}{}", sync_standin::PATH);
         config.org_sync.app_key = sync_standin::DEMO_APP_KEY.into();
@@ -710,6 +716,10 @@ async fn stand_ins(
     );
     Ok(standin::routes(suishenban)
         .merge(onenet_standin::routes(onenet))
+        .merge(todo_standin::routes(todo_standin::StandIn::new(
+            todo_standin::DEMO_APP_ID,
+            todo_standin::DEMO_SECRET,
+        )))
         .merge(two_pages_standin::routes(two_pages_standin::StandIn::new(
             two_pages_standin::DEMO_APP_ID,
             two_pages_standin::DEMO_SECRET,

@@ -45,13 +45,16 @@ pub struct Config {
     pub onenet: OneNetConfig,
     pub applicants: ApplicantsConfig,
     pub disclosure: DisclosureConfig,
-    pub two_pages: TwoPagesConfig,
+    pub two_pages: ConnectorConfig,
+    /// The unified office platform's to-do API (GK-03); same shape.
+    pub todo: ConnectorConfig,
 }
 
-/// The "two pages" (citizen homepage, company page) connector (XT-01).
+/// A platform connector taking signed JSON: the "two pages" (citizen
+/// homepage, company page, XT-01) and the unified to-do (GK-03).
 #[derive(Debug, Clone, Deserialize)]
-pub struct TwoPagesConfig {
-    /// Base URL of its API. Empty: milestones wait in the outbox until it is
+pub struct ConnectorConfig {
+    /// Base URL of its API. Empty: messages wait in the outbox until it is
     /// configured (demo mode points it at the in-process stand-in).
     pub base_url: String,
     pub app_id: String,
@@ -482,6 +485,7 @@ fn defaults() -> serde_json::Value {
             "watch_interval_secs": 900,
         },
         "two_pages": { "base_url": "", "app_id": "", "secret": "", "timeout_secs": 5 },
+        "todo": { "base_url": "", "app_id": "", "secret": "", "timeout_secs": 5 },
         "unified_platform": {
             "issuer": "",
             "client_id": "",

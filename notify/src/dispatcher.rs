@@ -365,8 +365,11 @@ async fn claim(
         ($lock:literal) => {
             concat!(
                 "UPDATE outbox SET status = 'sending', attempts = attempts + 1, lease_until = $2, updated_at = $1 \
-                 WHERE id IN (SELECT id FROM outbox WHERE (status = 'queued' AND next_attempt_at <= $1) \
-                 OR (status = 'sending' AND lease_until < $1) ORDER BY next_attempt_at LIMIT $3",
+                 WHERE id IN (SELECT id FROM outbox WHERE ((status = 'queued' AND next_attempt_at <= $1) \
+                 OR (status = 'sending' AND lease_until < $1)) \
+                 AND (order_key IS NULL OR NOT EXISTS (SELECT 1 FROM outbox earlier \
+                 WHERE earlier.order_key = outbox.order_key AND earlier.id < outbox.id \
+                 AND earlier.status IN ('queued', 'sending'))) ORDER BY next_attempt_at LIMIT $3",
                 $lock,
                 ") RETURNING id, kind, channel, provider, payload_cipher, attempts, expires_at, created_at"
             )

@@ -4,11 +4,13 @@
 //! stand-ins, and the admin view.
 
 pub mod admin;
+pub mod connector;
 pub mod dispatcher;
 pub mod provider;
 pub mod push;
 pub mod sms;
 pub mod standin_faults;
+pub mod todo;
 pub mod two_pages;
 
 use std::sync::Arc;
@@ -40,7 +42,16 @@ pub fn providers(state: &AppState) -> anyhow::Result<Vec<Arc<dyn Provider>>> {
     let timeout = |secs| std::time::Duration::from_secs(secs);
     let t = &state.config.two_pages;
     if !t.base_url.is_empty() {
-        all.push(Arc::new(two_pages::TwoPages::new(
+        all.push(Arc::new(two_pages::provider(
+            &t.base_url,
+            &t.app_id,
+            t.secret.clone(),
+            timeout(t.timeout_secs),
+        )?));
+    }
+    let t = &state.config.todo;
+    if !t.base_url.is_empty() {
+        all.push(Arc::new(todo::provider(
             &t.base_url,
             &t.app_id,
             t.secret.clone(),

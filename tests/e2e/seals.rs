@@ -195,6 +195,58 @@ async fn decide(
     .await
 }
 
+/// The to-do item of `assignee` at the stand-in, once it is in `state`.
+async fn todo_item(app: &TestApp, assignee: &str, state: &str) -> Value {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let v: Value = app
+            .get_as(None, &format!("/stand-in/todo/items?assignee={assignee}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        if let Some(item) = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["state"] == state)
+        {
+            return item.clone();
+        }
+        assert!(std::time::Instant::now() < until, "{assignee}: {v}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// The states of the to-do items of `assignees`, once there are `n` and
+/// none is pending.
+async fn settled(app: &TestApp, assignees: &[&str], n: usize) -> Vec<String> {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let mut states = Vec::new();
+        for a in assignees {
+            let v: Value = app
+                .get_as(None, &format!("/stand-in/todo/items?assignee={a}"))
+                .await
+                .json()
+                .await
+                .unwrap();
+            states.extend(
+                v["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|i| i["state"].as_str().unwrap().to_owned()),
+            );
+        }
+        if states.len() == n && !states.iter().any(|s| s == "pending") {
+            return states;
+        }
+        assert!(std::time::Instant::now() < until, "{states:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 async fn texts(app: &TestApp, phone: &str) -> Vec<String> {
     app.sms_to(phone)
         .await
@@ -225,6 +277,16 @@ async fn a_notice_is_stamped_after_approval_on_the_phone() {
     let seal = xuhui_seal(&app, &["xh_approver"], "any").await;
     let (case, notice_id) = notice(&app, "19912360001").await;
 
+    // The to-do platform is down for a while: the item's create waits, and
+    // its complete, queued meanwhile, must not overtake it.
+    let fault = json!({ "status": 503, "retry_after_secs": 2, "times": 3 });
+    assert_eq!(
+        app.post_json("/stand-in/todo/faults", fault)
+            .await
+            .status()
+            .as_u16(),
+        204
+    );
     // The handler applies on the phone; a retry files nothing new.
     let first = ok(
         apply(&app, "xh_handler", &seal, &notice_id, "apply-1").await,
@@ -357,8 +419,21 @@ async fn a_notice_is_stamped_after_approval_on_the_phone() {
         "notice_sealed",
     )
     .await;
-    // The applicant is told.
+    // The applicant is told; the approver's to-do item was created, then
+    // completed, in that order.
     wait_text(&app, "19900000013", "已批准").await;
+    let item = todo_item(&app, "up-xh_approver", "done").await;
+    assert_eq!(item["actions"], json!(["create", "complete"]));
+    assert_eq!(item["kind"], "seal_approval");
+    assert_eq!(
+        item["mobile_url"],
+        format!("govapp://seal-applications/{id}")
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE provider = 'todo' AND status = 'sent'")
+            .await,
+        2
+    );
 
     // The decision is signed; any change to its record breaks the signature.
     let decision = decided["decision_id"].as_str().unwrap().to_owned();
@@ -431,6 +506,10 @@ async fn approval_policies_races_and_refusals() {
     let mut codes = vec![a.status().as_u16(), b.status().as_u16()];
     codes.sort();
     assert_eq!(codes, [200, 409]);
+    // The winner's to-do item is done, the other's cancelled.
+    let mut states = settled(&app, &["up-xh_dispatcher", "up-xh_approver"], 2).await;
+    states.sort();
+    assert_eq!(states, ["cancelled", "done"]);
     assert_eq!(app.count("SELECT COUNT(*) FROM seal_decisions").await, 1);
     assert_eq!(app.count("SELECT COUNT(*) FROM seal_stamps").await, 1);
 
@@ -711,6 +790,10 @@ async fn all_approvers_in_order_and_withdrawal() {
     )
     .await;
     assert_eq!(withdrawn["status"], "withdrawn");
+    // Its open to-do item is cancelled.
+    let mut states = settled(&app, &["up-xh_dispatcher"], 2).await;
+    states.sort();
+    assert_eq!(states, ["cancelled", "done"]);
     problem(
         decide(&app, "xh_dispatcher", &id2, "approve", "seq-late").await,
         409,

@@ -81,6 +81,8 @@ pub async fn push(app: &AppState, tx: &mut Tx, m: Milestone<'_>) -> ApiResult<()
         payload: &payload,
         label: &label,
         idempotency_key: &key,
+        // A case's milestones arrive in the order they happened.
+        order_key: Some(m.case_id),
         ttl: RETRY_FOR,
     };
     connector::enqueue(tx, &app.pii, msg).await?;

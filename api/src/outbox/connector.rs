@@ -22,6 +22,8 @@ pub struct ConnectorMessage<'a> {
     pub label: &'a str,
     /// A repeated enqueue with the same key is a no-op.
     pub idempotency_key: &'a str,
+    /// Messages with the same order key are delivered in the order queued.
+    pub order_key: Option<&'a str>,
     /// Retried until then.
     pub ttl: Duration,
 }
@@ -29,14 +31,14 @@ pub struct ConnectorMessage<'a> {
 /// Queues `msg` inside `tx`; answers whether it was new.
 pub async fn enqueue(tx: &mut Tx, pii: &PiiCipher, msg: ConnectorMessage<'_>) -> ApiResult<bool> {
     const INSERT: &str = "INSERT INTO outbox (id, idempotency_key, kind, channel, provider, payload_cipher, \
-         recipient_masked, status, attempts, next_attempt_at, expires_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, 'connector', $4, $5, $6, 'queued', 0, $7, $8, $7, $7) \
+         recipient_masked, status, attempts, next_attempt_at, expires_at, created_at, updated_at, order_key) \
+         VALUES ($1, $2, $3, 'connector', $4, $5, $6, 'queued', 0, $7, $8, $7, $7, $9) \
          ON CONFLICT (idempotency_key) DO NOTHING";
     let now = clock::now();
     let sealed = pii.encrypt(PAYLOAD_FIELD, &msg.payload.to_string());
     let inserted = on_tx!(tx, c => sqlx::query(INSERT)
         .bind(ulid::Ulid::new().to_string()).bind(msg.idempotency_key).bind(msg.kind).bind(msg.provider)
-        .bind(&sealed).bind(msg.label).bind(now).bind(now + msg.ttl)
+        .bind(&sealed).bind(msg.label).bind(now).bind(now + msg.ttl).bind(msg.order_key)
         .execute(c).await.map(|r| r.rows_affected()))?;
     if inserted == 1
         && let Tx::Postgres(t) = tx

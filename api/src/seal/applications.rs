@@ -24,6 +24,7 @@ use utoipa::ToSchema;
 
 use super::approvers::{Policy, setup};
 use super::decision::canonical;
+use super::todo;
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::authz::{Principal, Role};
 use crate::db::Tx;
@@ -391,7 +392,7 @@ pub async fn create(
     req: NewApplication,
 ) -> ApiResult<serde_json::Value> {
     const NOTICE: &str = "SELECT case_id, seal_status FROM disclosure_notices WHERE id = $1";
-    const SEAL: &str = "SELECT s.unit_id, u.path, s.status FROM seals s JOIN org_units u ON u.id = s.unit_id WHERE s.id = $1";
+    const SEAL: &str = "SELECT s.unit_id, u.path, s.status, s.name FROM seals s JOIN org_units u ON u.id = s.unit_id WHERE s.id = $1";
     const GRANTED: &str = "SELECT COUNT(*) FROM seal_grants WHERE seal_id = $1 AND user_id = $2 AND revoked_at IS NULL";
     const LIVE: &str = "SELECT COUNT(*) FROM seal_applications WHERE notice_id = $1 AND status IN ('pending', 'approved')";
     const INSERT: &str = "INSERT INTO seal_applications (id, seal_id, notice_id, case_id, applicant_id, reason, policy, status, created_at) \
@@ -404,9 +405,9 @@ pub async fn create(
         notice.ok_or_else(|| ApiError::invalid("notice_id", "告知书不存在"))?;
     // A notice of a case the caller cannot see is another unit's: 404.
     let case = crate::disclosure::case::reload(tx, p, &case_id).await?;
-    let seal: Option<(String, String, String)> =
+    let seal: Option<(String, String, String, String)> =
         on_tx!(tx, c => sqlx::query_as(SEAL).bind(&req.seal_id).fetch_optional(c).await)?;
-    let (seal_unit, seal_path, seal_status) =
+    let (seal_unit, seal_path, seal_status, seal_name) =
         seal.ok_or_else(|| ApiError::invalid("seal_id", "印章不存在"))?;
     let granted: i64 = on_tx!(tx, c => sqlx::query_scalar(GRANTED).bind(&req.seal_id).bind(&p.user_id).fetch_one(c).await)?;
     if granted == 0 {
@@ -466,6 +467,13 @@ pub async fn create(
         &format!("seal-pending:{id}:1"),
     )
     .await?;
+    let title = format!("用印审批：{}（{}）", seal_name, case.row.case_no);
+    let task = todo::Task {
+        application_id: &id,
+        title: &title,
+        created_at: crate::clock::now(),
+    };
+    todo::push(state, tx, &task, &first, todo::Action::Create).await?;
     let detail =
         json!({ "seal_id": req.seal_id, "notice_id": req.notice_id, "policy": policy.as_str() });
     audit::append(
@@ -605,6 +613,24 @@ pub async fn decide_in(
             .execute(c).await.map(|_| ()))?;
         on_tx!(tx, c => sqlx::query(SEALED).bind(&a.notice_id).execute(c).await.map(|_| ()))?;
     }
+    let title = format!("用印审批：{}（{}）", a.seal_name, a.case_no);
+    let task = todo::Task {
+        application_id: &a.id,
+        title: &title,
+        created_at: a.created_at,
+    };
+    let me = std::slice::from_ref(&p.user_id);
+    todo::push(state, tx, &task, me, todo::Action::Complete).await?;
+    if status != "pending" && a.policy == "any" {
+        // Someone decided for everyone: the others' items are void.
+        let others: Vec<String> = loaded
+            .steps
+            .iter()
+            .filter(|s| s.decision.is_none() && s.approver_id != p.user_id)
+            .map(|s| s.approver_id.clone())
+            .collect();
+        todo::push(state, tx, &task, &others, todo::Action::Cancel).await?;
+    }
     if status == "pending" {
         let next: Vec<String> = loaded
             .steps
@@ -620,6 +646,7 @@ pub async fn decide_in(
         ];
         let key = format!("seal-pending:{}:{}", a.id, decision_id);
         notify(state, tx, &next, "seal_approval_pending", &params, &key).await?;
+        todo::push(state, tx, &task, &next, todo::Action::Create).await?;
     } else {
         let result = if status == "approved" {
             "已批准"
@@ -732,6 +759,26 @@ pub async fn withdraw(
             "该用印申请已处理，不能撤回",
         ));
     }
+    // The open items: everyone's under "any", the one in line's otherwise.
+    let undecided = loaded.steps.iter().filter(|s| s.decision.is_none());
+    let open: Vec<String> = if loaded.app.policy == "sequential" {
+        undecided
+            .min_by_key(|s| s.position)
+            .map(|s| vec![s.approver_id.clone()])
+            .unwrap_or_default()
+    } else {
+        undecided.map(|s| s.approver_id.clone()).collect()
+    };
+    let title = format!(
+        "用印审批：{}（{}）",
+        loaded.app.seal_name, loaded.app.case_no
+    );
+    let task = todo::Task {
+        application_id: &id,
+        title: &title,
+        created_at: loaded.app.created_at,
+    };
+    todo::push(&state, &mut tx, &task, &open, todo::Action::Cancel).await?;
     audit::append(
         &mut tx,
         state.audit_key(),

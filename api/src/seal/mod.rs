@@ -8,6 +8,7 @@ pub mod approvers;
 pub mod decision;
 pub mod grants;
 pub mod seals;
+pub mod todo;
 
 use axum::Router;
 use serde_json::Value;

@@ -19,7 +19,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{APP_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
+use super::HEADER_PREFIX;
 use crate::standin_faults::Faults;
 
 pub const PATH: &str = "/stand-in/two-pages";
@@ -75,6 +75,7 @@ fn answer(code: &str, msg: &str) -> Response {
 }
 
 async fn receive(State(s): State<Arc<StandIn>>, headers: HeaderMap, body: Bytes) -> Response {
+    let [app_id, timestamp, signature] = crate::connector::headers(HEADER_PREFIX);
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let fault = {
         let mut books = s.books();
@@ -90,14 +91,14 @@ async fn receive(State(s): State<Arc<StandIn>>, headers: HeaderMap, body: Bytes)
         }
         return resp;
     }
-    if header(APP_ID_HEADER) != Some(s.app_id.as_str()) {
+    if header(&app_id) != Some(s.app_id.as_str()) {
         return answer("10001", "应用不存在");
     }
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let signed = api::crypto::signed_request::verify(
         s.secret.as_bytes(),
-        header(TIMESTAMP_HEADER),
-        header(SIGNATURE_HEADER),
+        header(&timestamp),
+        header(&signature),
         &body,
         now,
     );

@@ -1,0 +1,34 @@
+//! The unified to-do connector (GK-03): delivers to-do items' create,
+//! complete and cancel, queued in the outbox by `api::seal::todo` (in order
+//! per item), to the unified office platform.
+//!
+//! `POST {base}/api/v1/todo/events` with the event as JSON, signed as in
+//! `crate::connector` with headers prefixed `X-Todo`.
+//! Format: docs/integration/todo.md.
+
+pub mod standin;
+
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+use crate::connector::SignedConnector;
+
+pub const HEADER_PREFIX: &str = "x-todo";
+
+/// The provider that delivers to-do events.
+pub fn provider(
+    base: &str,
+    app_id: &str,
+    secret: SecretString,
+    timeout: Duration,
+) -> anyhow::Result<SignedConnector> {
+    SignedConnector::new(
+        api::seal::todo::PROVIDER,
+        format!("{}/api/v1/todo/events", base.trim_end_matches('/')),
+        HEADER_PREFIX,
+        app_id,
+        secret,
+        timeout,
+    )
+}
