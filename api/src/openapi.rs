@@ -46,6 +46,8 @@ use utoipa::OpenApi;
         crate::seal::applications::decide,
         crate::seal::applications::withdraw,
         crate::seal::decision::verify_route,
+        crate::seal::stats::json_report,
+        crate::seal::stats::xlsx_report,
     ),
     components(schemas(crate::error::Problem)),
     tags(

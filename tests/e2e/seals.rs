@@ -803,3 +803,160 @@ async fn all_approvers_in_order_and_withdrawal() {
     // The notice can be applied for again.
     ok(apply(&app, "xh_handler", &seal, &n2, "seq-3").await, 201).await;
 }
+
+#[tokio::test]
+async fn authorisation_statistics_as_json_and_xlsx() {
+    let app = spawn_app().await;
+    let seal = xuhui_seal(&app, &["xh_approver"], "any").await;
+    let unit = app.unit_id("310104").await;
+    // A second seal; the first is granted twice more, once revoked.
+    let second = ok(send(&app, "xh_admin", reqwest::Method::POST, "/api/v1/seals", None, json!({
+        "unit_id": unit, "name": "上海市徐汇区人民政府办公室印章", "kind": "行政公章", "cert_ref": "sh-ca:seal:310104:bgs" })).await, 201).await;
+    let second = second["id"].as_str().unwrap().to_owned();
+    for (s, login) in [
+        (&seal, "xh_dispatcher"),
+        (&seal, "xjh_handler"),
+        (&second, "xh_handler"),
+    ] {
+        let user = user_id(&app, login).await;
+        ok(
+            send(
+                &app,
+                "xh_admin",
+                reqwest::Method::POST,
+                &format!("/api/v1/seals/{s}/grants"),
+                None,
+                json!({ "user_id": user, "reason": "工作需要" }),
+            )
+            .await,
+            201,
+        )
+        .await;
+    }
+    let grants = ok(
+        send(
+            &app,
+            "xh_admin",
+            reqwest::Method::GET,
+            &format!("/api/v1/seals/{seal}/grants"),
+            None,
+            json!(null),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let revoke = grants[1]["id"].as_str().unwrap();
+    ok(
+        send(
+            &app,
+            "xh_admin",
+            reqwest::Method::POST,
+            &format!("/api/v1/seals/{seal}/grants/{revoke}/revocation"),
+            None,
+            json!({ "reason": "调岗" }),
+        )
+        .await,
+        200,
+    )
+    .await;
+
+    let r = app
+        .get_json(
+            "xh_admin",
+            &format!("/api/v1/seal-statistics?unit_id={unit}"),
+            200,
+        )
+        .await;
+    assert_eq!(
+        r["totals"],
+        json!({ "seals": 2, "grants_in_period": 4, "current_grantees": 3, "former_grantees": 1 })
+    );
+    let first = r["seals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["seal_id"] == seal.as_str())
+        .unwrap();
+    assert_eq!(first["grants_in_period"], 3);
+    assert_eq!(first["current_grantees"].as_array().unwrap().len(), 2);
+    assert_eq!(first["former_grantees"][0]["name"], "郑强");
+    assert_eq!(r["chart"]["labels"].as_array().unwrap().len(), 2);
+    assert_eq!(r["chart"]["series"][0]["name"], "期间授权次数");
+    // A period before any grant counts none.
+    let r = app
+        .get_json(
+            "xh_admin",
+            &format!("/api/v1/seal-statistics?unit_id={unit}&from=2025-01-01&to=2025-12-31"),
+            200,
+        )
+        .await;
+    assert_eq!(r["totals"]["grants_in_period"], 0);
+    assert_eq!(r["totals"]["current_grantees"], 3);
+    problem(
+        app.get_as(
+            Some("xh_admin"),
+            &format!("/api/v1/seal-statistics?unit_id={unit}&from=2026-13-01"),
+        )
+        .await,
+        422,
+        "invalid_field",
+    )
+    .await;
+    problem(
+        app.get_as(
+            Some("pd_admin"),
+            &format!("/api/v1/seal-statistics?unit_id={unit}"),
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
+
+    // The workbook opens and holds the same numbers under Chinese headers.
+    let resp = app
+        .get_as(
+            Some("xh_admin"),
+            &format!("/api/v1/seal-statistics/export?unit_id={unit}"),
+        )
+        .await;
+    assert_eq!(resp.status().as_u16(), 200);
+    let bytes = resp.bytes().await.unwrap().to_vec();
+    use calamine::Reader;
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let sheet = book.worksheet_range("印章授权统计").unwrap();
+    let cell = |r: u32, c: u32| {
+        sheet
+            .get_value((r, c))
+            .map(|v| v.to_string())
+            .unwrap_or_default()
+    };
+    assert_eq!(cell(2, 0), "印章名称");
+    assert_eq!(cell(2, 3), "期间授权次数");
+    let rows: Vec<(String, String, String)> = (3..5)
+        .map(|r| (cell(r, 0), cell(r, 3), cell(r, 4)))
+        .collect();
+    assert!(
+        rows.contains(&(
+            "上海市徐汇区人民政府政务公开专用章".into(),
+            "3".into(),
+            "2".into()
+        )),
+        "{rows:?}"
+    );
+    assert!(
+        rows.contains(&(
+            "上海市徐汇区人民政府办公室印章".into(),
+            "1".into(),
+            "1".into()
+        )),
+        "{rows:?}"
+    );
+    assert_eq!(
+        (cell(5, 0), cell(5, 3), cell(5, 4), cell(5, 5)),
+        ("合计".into(), "4".into(), "3".into(), "1".into())
+    );
+    let detail = book.worksheet_range("被授权人明细").unwrap();
+    assert_eq!(detail.height(), 5, "a header and four grants");
+}

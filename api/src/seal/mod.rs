@@ -8,6 +8,7 @@ pub mod approvers;
 pub mod decision;
 pub mod grants;
 pub mod seals;
+pub mod stats;
 pub mod todo;
 
 use axum::Router;
@@ -26,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .merge(approvers::routes())
         .merge(applications::routes())
         .merge(decision::routes())
+        .merge(stats::routes())
 }
 
 /// A unit's materialised path, or a 422 naming `field`.

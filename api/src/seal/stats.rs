@@ -1,0 +1,332 @@
+//! Seal authorisation statistics (GK-09): per seal, how many grants were
+//! made in a period and who holds or held it; per unit, the totals. JSON
+//! shaped for charts, and the same as an .xlsx workbook with Chinese
+//! headers. One query for all seals and grants of the unit's subtree.
+
+use std::collections::HashMap;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use rust_xlsxwriter::{Format, Workbook};
+use serde::{Deserialize, Serialize};
+use sqlx::FromRow;
+use time::{Date, OffsetDateTime};
+use utoipa::{IntoParams, ToSchema};
+
+use super::unit_path;
+use crate::authz::{Principal, Role};
+use crate::calendar::{SHANGHAI, shanghai_date};
+use crate::disclosure::{parse_ymd, ymd};
+use crate::error::{ApiError, ApiResult};
+use crate::http::extract::ApiQuery;
+use crate::on_db;
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/seal-statistics", get(json_report))
+        .route("/api/v1/seal-statistics/export", get(xlsx_report))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatsQuery {
+    /// The unit (and the units below it).
+    pub unit_id: String,
+    /// First day, YYYY-MM-DD (default: 1 January of this year).
+    pub from: Option<String>,
+    /// Last day, YYYY-MM-DD (default: today).
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Grantee {
+    pub user_id: String,
+    pub name: String,
+    pub granted_at: String,
+    pub granted_by: String,
+    pub reason: String,
+    pub revoked_at: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SealStats {
+    pub seal_id: String,
+    pub name: String,
+    pub kind: String,
+    pub status: String,
+    /// Grants made within the period.
+    pub grants_in_period: i64,
+    pub current_grantees: Vec<Grantee>,
+    pub former_grantees: Vec<Grantee>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Totals {
+    pub seals: i64,
+    pub grants_in_period: i64,
+    pub current_grantees: i64,
+    pub former_grantees: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Series {
+    pub name: String,
+    pub data: Vec<i64>,
+}
+
+/// Ready for a bar chart: one label per seal, one series per measure.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Chart {
+    pub labels: Vec<String>,
+    pub series: Vec<Series>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatsReport {
+    pub unit_id: String,
+    pub from: String,
+    pub to: String,
+    pub seals: Vec<SealStats>,
+    pub totals: Totals,
+    pub chart: Chart,
+}
+
+#[derive(FromRow)]
+struct Row {
+    seal_id: String,
+    seal_name: String,
+    kind: String,
+    status: String,
+    user_id: Option<String>,
+    user_name: Option<String>,
+    granted_at: Option<OffsetDateTime>,
+    granted_by: Option<String>,
+    reason: Option<String>,
+    revoked_at: Option<OffsetDateTime>,
+}
+
+fn day(field: &str, raw: Option<&str>, default: Date) -> ApiResult<Date> {
+    match raw {
+        None => Ok(default),
+        Some(s) => parse_ymd(s).ok_or_else(|| ApiError::invalid(field, "日期格式为 YYYY-MM-DD")),
+    }
+}
+
+/// Builds the report for a unit the caller administers.
+pub async fn report(app: &AppState, p: &Principal, q: &StatsQuery) -> ApiResult<StatsReport> {
+    const SQL: &str = "SELECT s.id AS seal_id, s.name AS seal_name, s.kind, s.status, g.user_id, \
+         u.display_name AS user_name, g.granted_at, gb.display_name AS granted_by, g.reason, g.revoked_at \
+         FROM seals s JOIN org_units o ON o.id = s.unit_id LEFT JOIN seal_grants g ON g.seal_id = s.id \
+         LEFT JOIN users u ON u.id = g.user_id LEFT JOIN users gb ON gb.id = g.granted_by \
+         WHERE substr(o.path, 1, length($1)) = $1 ORDER BY o.path, s.name, s.id, g.granted_at, g.id";
+    let path = unit_path(app, "unit_id", &q.unit_id).await?;
+    if !p.covers(&[Role::UnitAdmin], &path) {
+        crate::audit::record_denied(app, p, "seal.statistics", "org_unit", &q.unit_id).await;
+        return Err(ApiError::Forbidden);
+    }
+    let today = shanghai_date(crate::clock::now());
+    let first_of_year = Date::from_calendar_date(today.year(), time::Month::January, 1)
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let from = day("from", q.from.as_deref(), first_of_year)?;
+    let to = day("to", q.to.as_deref(), today)?;
+    if from > to || (to - from).whole_days() > 3660 {
+        return Err(ApiError::invalid("to", "须不早于 from，且区间不超过十年"));
+    }
+    // The period in instants: from Shanghai midnight to the midnight after `to`.
+    let start = from.midnight().assume_offset(SHANGHAI);
+    let end = to
+        .next_day()
+        .unwrap_or(to)
+        .midnight()
+        .assume_offset(SHANGHAI);
+    let rows: Vec<Row> = on_db!(&app.db, c => sqlx::query_as(SQL).bind(&path).fetch_all(c).await)?;
+    // Rows come grouped by seal, in report order.
+    let mut seals: Vec<SealStats> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for r in rows {
+        let at = *index.entry(r.seal_id.clone()).or_insert_with(|| {
+            seals.push(SealStats {
+                seal_id: r.seal_id.clone(),
+                name: r.seal_name.clone(),
+                kind: r.kind.clone(),
+                status: r.status.clone(),
+                grants_in_period: 0,
+                current_grantees: Vec::new(),
+                former_grantees: Vec::new(),
+            });
+            seals.len() - 1
+        });
+        let stats = &mut seals[at];
+        let (Some(user_id), Some(granted_at)) = (r.user_id, r.granted_at) else {
+            continue;
+        };
+        if granted_at >= start && granted_at < end {
+            stats.grants_in_period += 1;
+        }
+        let g = Grantee {
+            user_id,
+            name: r.user_name.unwrap_or_default(),
+            granted_at: crate::clock::rfc3339(granted_at),
+            granted_by: r.granted_by.unwrap_or_default(),
+            reason: r.reason.unwrap_or_default(),
+            revoked_at: r.revoked_at.map(crate::clock::rfc3339),
+        };
+        if g.revoked_at.is_none() {
+            stats.current_grantees.push(g);
+        } else {
+            stats.former_grantees.push(g);
+        }
+    }
+    let count = |f: fn(&SealStats) -> i64| seals.iter().map(f).collect::<Vec<_>>();
+    let chart = Chart {
+        labels: seals.iter().map(|s| s.name.clone()).collect(),
+        series: vec![
+            Series {
+                name: "期间授权次数".into(),
+                data: count(|s| s.grants_in_period),
+            },
+            Series {
+                name: "现有被授权人".into(),
+                data: count(|s| s.current_grantees.len() as i64),
+            },
+            Series {
+                name: "曾被授权人".into(),
+                data: count(|s| s.former_grantees.len() as i64),
+            },
+        ],
+    };
+    let totals = Totals {
+        seals: seals.len() as i64,
+        grants_in_period: chart.series[0].data.iter().sum(),
+        current_grantees: chart.series[1].data.iter().sum(),
+        former_grantees: chart.series[2].data.iter().sum(),
+    };
+    Ok(StatsReport {
+        unit_id: q.unit_id.clone(),
+        from: ymd(from),
+        to: ymd(to),
+        seals,
+        totals,
+        chart,
+    })
+}
+
+/// Seal authorisation statistics of a unit, for charts.
+#[utoipa::path(get, path = "/api/v1/seal-statistics", tag = "seals", params(StatsQuery),
+    responses(
+        (status = 200, body = StatsReport),
+        (status = 403, description = "not an administrator of the unit", body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem),
+    ))]
+pub async fn json_report(
+    State(app): State<AppState>,
+    p: Principal,
+    ApiQuery(q): ApiQuery<StatsQuery>,
+) -> ApiResult<Json<StatsReport>> {
+    Ok(Json(report(&app, &p, &q).await?))
+}
+
+/// The workbook: a summary sheet and a sheet of grantees.
+pub fn workbook(r: &StatsReport) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+    let summary = book.add_worksheet().set_name("印章授权统计")?;
+    summary.write_string(0, 0, format!("统计期间：{} 至 {}", r.from, r.to))?;
+    let headers = [
+        "印章名称",
+        "印章类型",
+        "状态",
+        "期间授权次数",
+        "现有被授权人数",
+        "曾被授权人数",
+    ];
+    for (c, h) in headers.iter().enumerate() {
+        summary.write_string_with_format(2, c as u16, *h, &bold)?;
+    }
+    let mut row = 3u32;
+    for s in &r.seals {
+        let status = if s.status == "active" {
+            "启用"
+        } else {
+            "停用"
+        };
+        summary.write_string(row, 0, &s.name)?;
+        summary.write_string(row, 1, &s.kind)?;
+        summary.write_string(row, 2, status)?;
+        summary.write_number(row, 3, s.grants_in_period as f64)?;
+        summary.write_number(row, 4, s.current_grantees.len() as f64)?;
+        summary.write_number(row, 5, s.former_grantees.len() as f64)?;
+        row += 1;
+    }
+    summary.write_string_with_format(row, 0, "合计", &bold)?;
+    summary.write_number(row, 3, r.totals.grants_in_period as f64)?;
+    summary.write_number(row, 4, r.totals.current_grantees as f64)?;
+    summary.write_number(row, 5, r.totals.former_grantees as f64)?;
+    summary.set_column_width(0, 36)?;
+    let detail = book.add_worksheet().set_name("被授权人明细")?;
+    for (c, h) in [
+        "印章名称",
+        "被授权人",
+        "授权时间",
+        "授权人",
+        "授权事由",
+        "撤销时间",
+    ]
+    .iter()
+    .enumerate()
+    {
+        detail.write_string_with_format(0, c as u16, *h, &bold)?;
+    }
+    let mut row = 1u32;
+    for s in &r.seals {
+        for g in s.current_grantees.iter().chain(&s.former_grantees) {
+            detail.write_string(row, 0, &s.name)?;
+            detail.write_string(row, 1, &g.name)?;
+            detail.write_string(row, 2, &g.granted_at)?;
+            detail.write_string(row, 3, &g.granted_by)?;
+            detail.write_string(row, 4, &g.reason)?;
+            detail.write_string(row, 5, g.revoked_at.as_deref().unwrap_or(""))?;
+            row += 1;
+        }
+    }
+    detail.set_column_width(0, 36)?;
+    book.save_to_buffer()
+}
+
+/// The same statistics as an .xlsx workbook with Chinese headers.
+#[utoipa::path(get, path = "/api/v1/seal-statistics/export", tag = "seals", params(StatsQuery),
+    responses(
+        (status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", description = "the workbook"),
+        (status = 403, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem),
+    ))]
+pub async fn xlsx_report(
+    State(app): State<AppState>,
+    p: Principal,
+    ApiQuery(q): ApiQuery<StatsQuery>,
+) -> ApiResult<Response> {
+    let r = report(&app, &p, &q).await?;
+    let bytes = tokio::task::spawn_blocking(move || workbook(&r))
+        .await
+        .map_err(anyhow::Error::from)?
+        .map_err(|e| anyhow::anyhow!("writing the workbook: {e}"))?;
+    let name = format!(
+        "attachment; filename=\"seal-statistics-{}.xlsx\"",
+        q.unit_id
+    );
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
+            ),
+            (header::CONTENT_DISPOSITION, name),
+        ],
+        bytes,
+    )
+        .into_response())
+}
