@@ -343,12 +343,14 @@ async fn a_notice_is_stamped_after_approval_on_the_phone() {
         .unwrap();
     assert_eq!(detail["can_decide"], true);
     assert_eq!(detail["notice"]["seal_status"], "awaiting_seal");
-    assert!(
-        detail["notice"]["preview"]
-            .as_str()
-            .unwrap()
-            .ends_with("/pdf")
+    let preview = detail["notice"]["preview"].as_str().unwrap().to_owned();
+    let pdf = app.get_bearer(&token, &preview).await;
+    assert_eq!(
+        pdf.status().as_u16(),
+        200,
+        "the approver reads what they are asked to seal"
     );
+    assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF-"));
 
     // Too long since sign-in: step up first.
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;

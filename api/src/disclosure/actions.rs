@@ -104,7 +104,12 @@ pub async fn notice_pdf(
     p: Principal,
     Path((id, notice_id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    case::load(&app, &p, &id).await?;
+    // Officials who see the case, and the approvers asked to seal the notice.
+    if case::load(&app, &p, &id).await.is_err()
+        && !crate::seal::applications::asked_to_seal(&app, &p, &notice_id).await?
+    {
+        return Err(ApiError::NotFound);
+    }
     super::notices::download(&app, &id, &notice_id, false).await
 }
 

@@ -824,3 +824,12 @@ pub async fn pending_for(state: &AppState, p: &Principal) -> ApiResult<Vec<Pendi
     }
     Ok(rows)
 }
+
+/// True when `p` is among the approvers of an application to seal the
+/// notice: they may read what they are asked to stamp.
+pub async fn asked_to_seal(state: &AppState, p: &Principal, notice_id: &str) -> ApiResult<bool> {
+    const SQL: &str = "SELECT COUNT(*) FROM seal_application_steps st \
+         JOIN seal_applications a ON a.id = st.application_id WHERE a.notice_id = $1 AND st.approver_id = $2";
+    let n: i64 = on_db!(&state.db, c => sqlx::query_scalar(SQL).bind(notice_id).bind(&p.user_id).fetch_one(c).await)?;
+    Ok(n > 0)
+}
