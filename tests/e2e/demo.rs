@@ -86,6 +86,10 @@ async fn production_refuses_demo_mode() {
         ("GOV_CRYPTO__PII_KEY", "0f1e2d3c4b5a69788796a5b4c3d2e1f0"),
         ("GOV_CRYPTO__INDEX_KEY", "a production index key"),
         ("GOV_CRYPTO__AUDIT_KEY", "a production audit key"),
+        (
+            "GOV_CRYPTO__SIGNING_KEY",
+            "6a3d1f0b2c4e5d7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7",
+        ),
     ];
     let out = run_cli(
         &db.url,
