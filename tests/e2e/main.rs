@@ -6,6 +6,7 @@
 mod common;
 
 mod audit;
+mod authz_matrix;
 mod cases;
 mod cli;
 mod demo;

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::common::{Options, TestApp, TestDb, problem, spawn_app, spawn_with};
 use crate::disclosure::{submit, typed_citizen, verified};
 
-async fn user_id(app: &TestApp, login: &str) -> String {
+pub(crate) async fn user_id(app: &TestApp, login: &str) -> String {
     app.get_json(login, "/api/v1/me", 200).await["id"]
         .as_str()
         .unwrap()
@@ -34,7 +34,7 @@ async fn send(
     req.send().await.unwrap()
 }
 
-async fn ok(resp: reqwest::Response, status: u16) -> Value {
+pub(crate) async fn ok(resp: reqwest::Response, status: u16) -> Value {
     let got = resp.status().as_u16();
     let body: Value = resp.json().await.unwrap();
     assert_eq!(got, status, "{body}");
@@ -58,7 +58,7 @@ async fn make_approver(app: &TestApp, login: &str, code: &str) {
 }
 
 /// Xuhui's seal, granted to xh_handler, with `approvers` under `policy`.
-async fn xuhui_seal(app: &TestApp, approvers: &[&str], policy: &str) -> String {
+pub(crate) async fn xuhui_seal(app: &TestApp, approvers: &[&str], policy: &str) -> String {
     let unit = app.unit_id("310104").await;
     let seal = ok(
         send(
@@ -112,7 +112,7 @@ async fn xuhui_seal(app: &TestApp, approvers: &[&str], policy: &str) -> String {
 
 /// A case of the Xuhui government handled by xh_handler, with a correction
 /// notice awaiting its seal: (case id, notice id).
-async fn notice(app: &TestApp, phone: &str) -> (String, String) {
+pub(crate) async fn notice(app: &TestApp, phone: &str) -> (String, String) {
     let agency = app.unit_id("310104").await;
     let token = verified(app, phone, "disclosure_request").await;
     let resp = submit(
@@ -159,7 +159,7 @@ async fn notice(app: &TestApp, phone: &str) -> (String, String) {
     (case, c["notices"][0]["id"].as_str().unwrap().to_owned())
 }
 
-async fn apply(
+pub(crate) async fn apply(
     app: &TestApp,
     user: &str,
     seal: &str,
@@ -177,7 +177,7 @@ async fn apply(
     .await
 }
 
-async fn decide(
+pub(crate) async fn decide(
     app: &TestApp,
     user: &str,
     id: &str,

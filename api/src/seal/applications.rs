@@ -559,15 +559,13 @@ pub async fn decide_in(
         return Err(ApiError::NotFound);
     }
     let a = &loaded.app;
-    if a.status != "pending" {
-        return Err(conflict("application_decided", "该用印申请已处理"));
-    }
-    if !loaded
-        .steps
-        .iter()
-        .any(|s| s.approver_id == p.user_id && s.decision.is_none())
-    {
+    // Not an approver of this application at all: a question of role,
+    // answered the same whatever state the application is in.
+    let Some(mine) = loaded.steps.iter().find(|s| s.approver_id == p.user_id) else {
         return Err(ApiError::Forbidden);
+    };
+    if a.status != "pending" || mine.decision.is_some() {
+        return Err(conflict("application_decided", "该用印申请已处理"));
     }
     if !loaded.awaits(p) {
         return Err(conflict("not_your_turn", "依次审批：尚未轮到您审批"));

@@ -1,0 +1,551 @@
+//! The authorisation matrix (SEC-02): every route of the OpenAPI document,
+//! called by the holders of each role in a unit (徐汇) and in a sibling unit
+//! (浦东), and by the city-level administrators, against a table kept here.
+//! A route in the document without a row fails the test, so a new route
+//! cannot ship without saying who may call it.
+//!
+//! Expectations, one letter per caller in `CALLERS` order: `A` allowed (any
+//! answer but 401, 403 and 404), `F` 403, `N` 404, `U` 401.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::common::{TestApp, spawn_app};
+use crate::seals::{apply, decide, notice, ok, user_id, xuhui_seal};
+
+/// Who calls: nobody, then demo users by login.
+const CALLERS: [&str; 13] = [
+    "",
+    "xh_admin",
+    "xh_dispatcher",
+    "xh_handler",
+    "xh_approver",
+    "pd_admin",
+    "pd_dispatcher",
+    "pd_handler",
+    "pd_approver",
+    "sysadmin",
+    "secadmin",
+    "auditadmin",
+    "applicant_zhou",
+];
+
+/// Routes that are not called here, and why.
+const NOT_CALLED: &[(&str, &str, &str)] = &[
+    (
+        "POST",
+        "/auth/admin/login",
+        "credentials, not roles: tests/e2e/identity.rs",
+    ),
+    (
+        "POST",
+        "/auth/backchannel-logout",
+        "a signed logout token from the platform: tests/e2e/pc.rs",
+    ),
+    ("POST", "/auth/logout", "a refresh cookie: tests/e2e/pc.rs"),
+    (
+        "GET",
+        "/auth/pc/callback",
+        "the platform's redirect: tests/e2e/pc.rs",
+    ),
+    (
+        "GET",
+        "/auth/pc/login",
+        "a browser redirect: tests/e2e/pc.rs",
+    ),
+    (
+        "POST",
+        "/auth/pc/logout",
+        "a refresh cookie: tests/e2e/pc.rs",
+    ),
+    (
+        "POST",
+        "/auth/pc/token",
+        "a refresh cookie: tests/e2e/pc.rs",
+    ),
+    (
+        "POST",
+        "/auth/refresh",
+        "a refresh token: tests/e2e/identity.rs",
+    ),
+    (
+        "POST",
+        "/auth/step-up",
+        "a TOTP code: tests/e2e/identity.rs",
+    ),
+    (
+        "POST",
+        "/api/v1/sync/org-changes",
+        "a signed push from the platform: tests/e2e/sync.rs",
+    ),
+    (
+        "POST",
+        "/m/v1/session",
+        "a Suishenban code: tests/e2e/mobile.rs",
+    ),
+    (
+        "POST",
+        "/m/v1/session/refresh",
+        "a refresh token: tests/e2e/mobile.rs",
+    ),
+    (
+        "DELETE",
+        "/m/v1/session",
+        "a bearer session: tests/e2e/mobile.rs",
+    ),
+    (
+        "POST",
+        "/m/v1/session/step-up",
+        "a bearer session: tests/e2e/mobile.rs",
+    ),
+    (
+        "POST",
+        "/m/v1/session/step-up/sms-code",
+        "a bearer session: tests/e2e/mobile.rs",
+    ),
+    (
+        "POST",
+        "/m/v1/applicant/session",
+        "a verification token or one-net ticket: tests/e2e/disclosure.rs",
+    ),
+];
+
+/// (method, path, body, expectations). The path and body may name the
+/// fixtures: {case}, {notice}, {seal}, {grant}, {unit}, {user}, {pending},
+/// {decision}, {bgs}.
+const MATRIX: &[(&str, &str, &str, &str)] = &[
+    ("GET", "/healthz", "", "AAAAAAAAAAAAA"),
+    ("GET", "/readyz", "", "AAAAAAAAAAAAA"),
+    ("GET", "/metrics", "", "AAAAAAAAAAAAA"),
+    ("GET", "/.well-known/jwks.json", "", "AAAAAAAAAAAAA"),
+    ("GET", "/m/v1/disclosure/agencies", "", "AAAAAAAAAAAAA"),
+    (
+        "POST",
+        "/m/v1/verification-codes",
+        r#"{"phone":"19912370000","purpose":"disclosure_request"}"#,
+        "AAAAAAAAAAAAA",
+    ),
+    (
+        "POST",
+        "/m/v1/verification-codes/verify",
+        r#"{"phone":"19912370000","purpose":"disclosure_request","code":"000000"}"#,
+        "AAAAAAAAAAAAA",
+    ),
+    ("POST", "/m/v1/disclosure-requests", "{}", "AAAAAAAAAAAAA"),
+    // Applicant sessions only: an official's sign-in is not one.
+    ("GET", "/m/v1/applicant/profile", "", "UUUUUUUUUUUUU"),
+    ("DELETE", "/m/v1/applicant/session", "", "UUUUUUUUUUUUU"),
+    ("GET", "/m/v1/disclosure-requests", "", "UUUUUUUUUUUUU"),
+    (
+        "GET",
+        "/m/v1/disclosure-requests/{case}",
+        "",
+        "UUUUUUUUUUUUU",
+    ),
+    (
+        "GET",
+        "/m/v1/disclosure-requests/{case}/notices/{notice}/pdf",
+        "",
+        "UUUUUUUUUUUUU",
+    ),
+    // Any signed-in person.
+    ("GET", "/api/v1/me", "", "UAAAAAAAAAAAA"),
+    ("GET", "/m/v1/me", "", "UAAAAAAAAAAAA"),
+    ("GET", "/api/v1/me/sessions", "", "UAAAAAAAAAAAA"),
+    (
+        "DELETE",
+        "/api/v1/me/sessions/01NOSESSION0000000000000000",
+        "",
+        "UNNNNNNNNNNNN",
+    ),
+    ("GET", "/m/v1/inbox", "", "UAAAAAAAAAAAA"),
+    ("GET", "/m/v1/cases", "", "UAAAAAAAAAAAA"),
+    (
+        "PUT",
+        "/m/v1/devices/matrix-device-1",
+        r#"{"platform":"android","provider":"huawei","token":"matrix-token-0123456789"}"#,
+        "UAAAAAAAAAAAA",
+    ),
+    (
+        "DELETE",
+        "/m/v1/devices/matrix-device-1",
+        "",
+        "UAAAAAAAAAAAA",
+    ),
+    ("GET", "/api/v1/seals", "", "UAAAAAAAAAAAA"),
+    // The org tree: within each caller's scope.
+    ("GET", "/api/v1/org/units", "", "UAAAAAAAAAAAA"),
+    ("GET", "/api/v1/org/units/{unit}", "", "UAANANNNNAAAN"),
+    // Role grants: security administrators.
+    (
+        "POST",
+        "/api/v1/users/{user}/roles",
+        r#"{"role":"legal_staff","unit_id":"{unit}"}"#,
+        "UFFFFFFFFFAFF",
+    ),
+    // Notifications: system administrators.
+    ("GET", "/api/v1/notifications", "", "UFFFFFFFFAFFF"),
+    (
+        "GET",
+        "/api/v1/notifications/01NONOTIFICATION00000000000",
+        "",
+        "UFFFFFFFFNFFF",
+    ),
+    (
+        "POST",
+        "/api/v1/notifications/test-sms",
+        r#"{"phone":"19912370001"}"#,
+        "UFFFFFFFFAFFF",
+    ),
+    (
+        "POST",
+        "/api/v1/notifications/test",
+        r#"{"user_id":"{user}"}"#,
+        "UFFFFFFFFAFFF",
+    ),
+    // Cases: handlers and dispatchers of the unit; the assignee.
+    ("GET", "/api/v1/disclosure/cases", "", "UFAAFFAAFFFFF"),
+    (
+        "GET",
+        "/api/v1/disclosure/cases/{case}",
+        "",
+        "UNAANNNNNNNNN",
+    ),
+    ("GET", "/m/v1/cases/{case}", "", "UNAANNNNNNNNN"),
+    (
+        "GET",
+        "/api/v1/disclosure/cases/{case}/notices/{notice}/pdf",
+        "",
+        "UNAAANNNNNNNN",
+    ),
+    (
+        "POST",
+        "/api/v1/disclosure/cases/{case}/correction-received",
+        "{}",
+        "UNAANNNNNNNNN",
+    ),
+    (
+        "POST",
+        "/api/v1/disclosure/cases/{case}/handling",
+        r#"{"unit_id":"{bgs}","assignee_id":"{user}"}"#,
+        "UNAFNNNNNNNNN",
+    ),
+    (
+        "POST",
+        "/m/v1/cases/{case}/handling",
+        r#"{"unit_id":"{bgs}","assignee_id":"{user}"}"#,
+        "UNAFNNNNNNNNN",
+    ),
+    (
+        "POST",
+        "/api/v1/disclosure/cases/{case}/dispatch",
+        r#"{"unit_ids":["{bgs}"]}"#,
+        "UNAFNNNNNNNNN",
+    ),
+    (
+        "POST",
+        "/m/v1/cases/{case}/dispatch",
+        r#"{"unit_ids":["{bgs}"]}"#,
+        "UNAFNNNNNNNNN",
+    ),
+    (
+        "POST",
+        "/api/v1/disclosure/cases/{case}/reply",
+        r#"{"answer":"无"}"#,
+        "UNFANNNNNNNNN",
+    ),
+    (
+        "POST",
+        "/m/v1/cases/{case}/reply",
+        r#"{"answer":"无"}"#,
+        "UNFANNNNNNNNN",
+    ),
+    (
+        "POST",
+        "/api/v1/disclosure/cases/{case}/correction",
+        r#"{"items":"x"}"#,
+        "UNAANNNNNNNNN",
+    ),
+    (
+        "POST",
+        "/api/v1/disclosure/cases/{case}/abandonment",
+        "{}",
+        "UNAANNNNNNNNN",
+    ),
+    (
+        "POST",
+        "/api/v1/disclosure/cases/{case}/consultation",
+        r#"{"third_party":"x","matter":"y"}"#,
+        "UNAANNNNNNNNN",
+    ),
+    (
+        "POST",
+        "/api/v1/disclosure/cases/{case}/consultation-end",
+        r#"{"outcome":"no_answer"}"#,
+        "UNAANNNNNNNNN",
+    ),
+    (
+        "POST",
+        "/api/v1/disclosure/cases/{case}/extension",
+        r#"{"working_days":1,"reason":"x","approver_id":"{user}"}"#,
+        "UNAANNNNNNNNN",
+    ),
+    (
+        "POST",
+        "/api/v1/disclosure/cases/{case}/conclusion",
+        r#"{"result":{"category":"disclosed"},"reply":"x"}"#,
+        "UNAANNNNNNNNN",
+    ),
+    // Seals: the unit's administrators; grantees see their seals.
+    (
+        "POST",
+        "/api/v1/seals",
+        r#"{"unit_id":"{unit}","name":"矩阵测试章","kind":"测试","cert_ref":"x"}"#,
+        "UAFFFFFFFFFFF",
+    ),
+    ("GET", "/api/v1/seals/{seal}", "", "UANANNNNNNNNN"),
+    ("PATCH", "/api/v1/seals/{seal}", "{}", "UANFNNNNNNNNN"),
+    ("DELETE", "/api/v1/seals/{seal}", "", "UANFNNNNNNNNN"),
+    ("GET", "/api/v1/seals/{seal}/image", "", "UNNNNNNNNNNNN"),
+    ("GET", "/api/v1/seals/{seal}/grants", "", "UANFNNNNNNNNN"),
+    (
+        "POST",
+        "/api/v1/seals/{seal}/grants",
+        r#"{"user_id":"{user}","reason":"x"}"#,
+        "UANFNNNNNNNNN",
+    ),
+    (
+        "GET",
+        "/api/v1/units/{unit}/seal-approvers",
+        "",
+        "UAFFFFFFFFFFF",
+    ),
+    (
+        "PUT",
+        "/api/v1/units/{unit}/seal-approvers",
+        r#"{"policy":"any","approver_ids":["{approver}"]}"#,
+        "UAFFFFFFFFFFF",
+    ),
+    (
+        "GET",
+        "/api/v1/seal-statistics?unit_id={unit}",
+        "",
+        "UAFFFFFFFFFFF",
+    ),
+    (
+        "GET",
+        "/api/v1/seal-statistics/export?unit_id={unit}",
+        "",
+        "UAFFFFFFFFFFF",
+    ),
+    // Seal use: grantees apply; the application's approvers decide.
+    (
+        "POST",
+        "/api/v1/seal-applications",
+        r#"{"notice_id":"{notice}","seal_id":"{seal}"}"#,
+        "UNFANNNNNNNNN",
+    ),
+    (
+        "POST",
+        "/m/v1/seal-applications",
+        r#"{"notice_id":"{notice}","seal_id":"{seal}"}"#,
+        "UNFANNNNNNNNN",
+    ),
+    (
+        "GET",
+        "/api/v1/seal-applications/{pending}",
+        "",
+        "UANAANNNNNNNN",
+    ),
+    (
+        "GET",
+        "/m/v1/seal-applications/{pending}",
+        "",
+        "UANAANNNNNNNN",
+    ),
+    (
+        "POST",
+        "/api/v1/seal-applications/{pending}/decision",
+        r#"{"decision":"reject","comment":"x"}"#,
+        "UFNFANNNNNNNN",
+    ),
+    (
+        "POST",
+        "/m/v1/seal-applications/{pending}/decision",
+        r#"{"decision":"reject","comment":"x"}"#,
+        "UFNFANNNNNNNN",
+    ),
+    (
+        "POST",
+        "/api/v1/seal-applications/{pending}/withdrawal",
+        "{}",
+        "UFNAFNNNNNNNN",
+    ),
+    (
+        "GET",
+        "/api/v1/seal-decisions/{decision}/verification",
+        "",
+        "UANAANNNNNAAN",
+    ),
+    // Last: it takes the handler's grant away (the administrator calls
+    // first), so the handler no longer sees the seal.
+    (
+        "POST",
+        "/api/v1/seals/{seal}/grants/{grant}/revocation",
+        r#"{"reason":"x"}"#,
+        "UANNNNNNNNNNN",
+    ),
+];
+
+struct Fixtures(BTreeMap<&'static str, String>);
+
+impl Fixtures {
+    fn fill(&self, s: &str) -> String {
+        self.0.iter().fold(s.to_owned(), |acc, (k, v)| {
+            acc.replace(&format!("{{{k}}}"), v)
+        })
+    }
+}
+
+async fn fixtures(app: &TestApp) -> Fixtures {
+    let seal = xuhui_seal(app, &["xh_approver"], "any").await;
+    let (_, first) = notice(app, "19912370002").await;
+    let (case, second) = notice(app, "19912370003").await;
+    let decided = ok(
+        apply(app, "xh_handler", &seal, &first, "matrix-1").await,
+        201,
+    )
+    .await;
+    let decided = decided["id"].as_str().unwrap().to_owned();
+    let decision = ok(
+        decide(app, "xh_approver", &decided, "approve", "matrix-2").await,
+        200,
+    )
+    .await;
+    let pending = ok(
+        apply(app, "xh_handler", &seal, &second, "matrix-3").await,
+        201,
+    )
+    .await;
+    let grants = app
+        .get_json("xh_admin", &format!("/api/v1/seals/{seal}/grants"), 200)
+        .await;
+    let mut f = BTreeMap::new();
+    // The case of the notice with the pending application.
+    f.insert("case", case);
+    f.insert("notice", second);
+    f.insert("seal", seal);
+    f.insert("grant", grants[0]["id"].as_str().unwrap().to_owned());
+    f.insert("unit", app.unit_id("310104").await);
+    f.insert("bgs", app.unit_id("310104-BGS").await);
+    f.insert("user", user_id(app, "xh_handler").await);
+    f.insert("approver", user_id(app, "xh_approver").await);
+    f.insert("pending", pending["id"].as_str().unwrap().to_owned());
+    f.insert(
+        "decision",
+        decision["decision_id"].as_str().unwrap().to_owned(),
+    );
+    Fixtures(f)
+}
+
+fn class(status: u16) -> char {
+    match status {
+        401 => 'U',
+        403 => 'F',
+        404 => 'N',
+        _ => 'A',
+    }
+}
+
+#[tokio::test]
+async fn every_route_answers_each_role_as_the_table_says() {
+    let doc: Value = serde_json::from_str(include_str!("../../openapi/openapi.json")).unwrap();
+    let mut routes = Vec::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for method in ops.as_object().unwrap().keys() {
+            routes.push((method.to_uppercase(), path.clone()));
+        }
+    }
+    // Every route has a row (or a reason it is not called here).
+    let rows: Vec<(String, String)> = MATRIX
+        .iter()
+        .map(|(m, p, _, _)| {
+            (
+                m.to_string(),
+                p.split('?')
+                    .next()
+                    .unwrap()
+                    .replace("{case}", "{id}")
+                    .to_owned(),
+            )
+        })
+        .chain(
+            NOT_CALLED
+                .iter()
+                .map(|(m, p, _)| (m.to_string(), p.to_string())),
+        )
+        .collect();
+    let normalise = |p: &str| {
+        p.split('/')
+            .map(|seg| {
+                if seg.starts_with('{') || seg.starts_with("01NO") || seg == "matrix-device-1" {
+                    "{}"
+                } else {
+                    seg
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    let known: Vec<(String, String)> = rows
+        .iter()
+        .map(|(m, p)| (m.clone(), normalise(p)))
+        .collect();
+    let missing: Vec<&(String, String)> = routes
+        .iter()
+        .filter(|(m, p)| !known.contains(&(m.clone(), normalise(p))))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "routes without a row in the matrix: {missing:?}"
+    );
+
+    let app = spawn_app().await;
+    let f = fixtures(&app).await;
+    let mut wrong = Vec::new();
+    for (n, (method, path, body, expect)) in MATRIX.iter().enumerate() {
+        let url = app.url(&f.fill(path));
+        let mut got = String::new();
+        for (i, caller) in CALLERS.iter().enumerate() {
+            let mut req = app
+                .client
+                .request(method.parse().unwrap(), &url)
+                .header("Idempotency-Key", format!("matrix-{n}-{i}-key"));
+            if !caller.is_empty() {
+                req = req.header("x-test-user", *caller);
+            }
+            if !body.is_empty() {
+                req = req
+                    .header("content-type", "application/json")
+                    .body(f.fill(body));
+            }
+            let status = req.send().await.unwrap().status().as_u16();
+            got.push(class(status));
+        }
+        if got != *expect {
+            wrong.push(format!("{method} {path}: expected {expect}, got {got}"));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "callers answered otherwise:\n{}",
+        wrong.join("\n")
+    );
+    // Every refusal for want of a role was audited.
+    assert!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE outcome = 'denied'")
+            .await
+            > 20
+    );
+}
