@@ -59,9 +59,53 @@ use utoipa::OpenApi;
 )]
 pub struct ApiDoc;
 
-/// The core's document merged with the other crates' (`extra`), as JSON.
+/// The core's document merged with the other crates' (`extra`), as JSON,
+/// with what is true of every operation written down once: error bodies are
+/// `application/problem+json`, and any status not listed (400 for a body
+/// that is not JSON, 401, 413, 415, 429, 5xx…) answers a Problem too.
 pub fn render(extra: utoipa::openapi::OpenApi) -> String {
     let mut doc = ApiDoc::openapi();
     doc.merge(extra);
-    doc.to_pretty_json().unwrap_or_default() + "\n"
+    let mut value = serde_json::to_value(&doc).unwrap_or_default();
+    problems_everywhere(&mut value);
+    serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
+}
+
+const PROBLEM_REF: &str = "#/components/schemas/Problem";
+const PROBLEM_TYPE: &str = "application/problem+json";
+
+fn problems_everywhere(doc: &mut serde_json::Value) {
+    use serde_json::{Value, json};
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for operation in paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|ops| ops.values_mut())
+    {
+        let Some(responses) = operation
+            .get_mut("responses")
+            .and_then(Value::as_object_mut)
+        else {
+            continue;
+        };
+        for response in responses.values_mut() {
+            let Some(content) = response.get_mut("content").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            let is_problem = content
+                .get("application/json")
+                .is_some_and(|c| c["schema"]["$ref"] == PROBLEM_REF);
+            if is_problem && let Some(body) = content.remove("application/json") {
+                content.insert(PROBLEM_TYPE.to_owned(), body);
+            }
+        }
+        responses.entry("default").or_insert_with(|| {
+            json!({
+                "description": "any other answer: an RFC 9457 problem",
+                "content": { PROBLEM_TYPE: { "schema": { "$ref": PROBLEM_REF } } }
+            })
+        });
+    }
 }
