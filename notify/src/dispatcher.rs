@@ -46,6 +46,9 @@ pub struct Dispatcher {
     app: AppState,
     cfg: DispatcherConfig,
     providers: HashMap<&'static str, (Arc<dyn Provider>, Arc<Semaphore>)>,
+    /// `,name,name,`: the claim takes only messages this instance can send,
+    /// and leaves the others to an instance that can.
+    provider_list: String,
     /// The earliest time the next send may start (global rate limit).
     next_slot: Mutex<Instant>,
 }
@@ -53,6 +56,14 @@ pub struct Dispatcher {
 impl Dispatcher {
     pub fn new(app: AppState, providers: Vec<Arc<dyn Provider>>) -> Arc<Self> {
         let cfg = app.config.notify.dispatcher.clone();
+        let provider_list = format!(
+            ",{},",
+            providers
+                .iter()
+                .map(|p| p.name())
+                .collect::<Vec<_>>()
+                .join(",")
+        );
         let providers = providers
             .into_iter()
             .map(|p| {
@@ -66,6 +77,7 @@ impl Dispatcher {
             app,
             cfg,
             providers,
+            provider_list,
             next_slot: Mutex::new(Instant::now()),
         })
     }
@@ -123,7 +135,14 @@ impl Dispatcher {
     pub async fn round(self: Arc<Self>) -> anyhow::Result<usize> {
         let now = clock::now();
         let lease = now + Duration::from_secs(self.cfg.lease_secs);
-        let claimed = claim(&self.app.db, now, lease, i64::from(self.cfg.batch_size)).await?;
+        let claimed = claim(
+            &self.app.db,
+            now,
+            lease,
+            i64::from(self.cfg.batch_size),
+            &self.provider_list,
+        )
+        .await?;
         let n = claimed.len();
         let mut tasks = tokio::task::JoinSet::new();
         for row in claimed {
@@ -163,6 +182,8 @@ impl Dispatcher {
             )
             .await;
         }
+        // The claim takes only our providers' messages; this guards a change
+        // of configuration between claim and send.
         let Some((provider, permits)) = self.providers.get(row.provider.as_str()) else {
             metrics.failed(&row.channel, &row.provider);
             let why = format!(
@@ -360,6 +381,7 @@ async fn claim(
     now: OffsetDateTime,
     lease: OffsetDateTime,
     limit: i64,
+    providers: &str,
 ) -> Result<Vec<Claimed>, sqlx::Error> {
     macro_rules! claim_sql {
         ($lock:literal) => {
@@ -369,7 +391,8 @@ async fn claim(
                  OR (status = 'sending' AND lease_until < $1)) \
                  AND (order_key IS NULL OR NOT EXISTS (SELECT 1 FROM outbox earlier \
                  WHERE earlier.order_key = outbox.order_key AND earlier.id < outbox.id \
-                 AND earlier.status IN ('queued', 'sending'))) ORDER BY next_attempt_at LIMIT $3",
+                 AND earlier.status IN ('queued', 'sending'))) \
+                 AND $4 LIKE '%,' || provider || ',%' ORDER BY next_attempt_at LIMIT $3",
                 $lock,
                 ") RETURNING id, kind, channel, provider, payload_cipher, attempts, expires_at, created_at"
             )
@@ -384,6 +407,7 @@ async fn claim(
                 .bind(now)
                 .bind(lease)
                 .bind(limit)
+                .bind(providers)
                 .fetch_all(&mut *tx)
                 .await?;
             tx.commit().await?;
@@ -394,6 +418,7 @@ async fn claim(
                 .bind(now)
                 .bind(lease)
                 .bind(limit)
+                .bind(providers)
                 .fetch_all(p)
                 .await
         }

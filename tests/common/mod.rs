@@ -223,8 +223,9 @@ impl TestApp {
         self.child.id().expect("server running")
     }
 
-    /// Sends SIGTERM and waits for the process to exit.
-    pub async fn terminate(mut self) -> (std::process::ExitStatus, Vec<String>) {
+    /// Sends SIGTERM and waits for the process to exit; answers how it
+    /// exited, what it logged, and the database (kept for a look).
+    pub async fn terminate(mut self) -> (std::process::ExitStatus, Vec<String>, TestDb) {
         let pid = self.pid().to_string();
         let status = std::process::Command::new("kill")
             .args(["-TERM", &pid])
@@ -236,7 +237,9 @@ impl TestApp {
             .expect("server exits after SIGTERM")
             .unwrap();
         tokio::time::sleep(Duration::from_millis(100)).await;
-        (exit, self.logs())
+        let logs = self.logs();
+        let TestApp { db, .. } = self;
+        (exit, logs, db)
     }
 
     /// Runs a CLI command against this app's database.

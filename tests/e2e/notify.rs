@@ -470,3 +470,19 @@ async fn a_send_in_flight_at_kill_9_is_delivered_after_restart() {
         "nothing lost"
     );
 }
+
+#[tokio::test]
+async fn an_instance_leaves_messages_for_providers_it_does_not_have() {
+    // The demo instance queues, its dispatcher off; a second instance on the
+    // same database has only the log SMS provider.
+    let env = vec![("GOV_NOTIFY__DISPATCHER__ENABLED", "false".to_owned())];
+    let app = spawn_with(TestDb::new().await, Options { demo: true, env }).await;
+    let env = vec![("GOV_NOTIFY__DISPATCHER__POLL_INTERVAL_MS", "100".to_owned())];
+    let other = spawn_with(app.db.shared(), Options { demo: false, env }).await;
+    let id = enqueue(&app, "19900000107", None, Duration::from_secs(300), true).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let row = status(&app, &id).await;
+    assert_eq!(row["status"], "queued", "{row}");
+    assert_eq!(row["attempts"], 0, "{row}");
+    drop(other);
+}

@@ -151,10 +151,58 @@ async fn answers_carry_security_headers() {
 async fn sigterm_drains_and_exits_cleanly() {
     let app = spawn_app().await;
     assert_eq!(app.get_as(None, "/healthz").await.status().as_u16(), 200);
-    let (status, logs) = app.terminate().await;
+    let (status, logs, _) = app.terminate().await;
     assert!(status.success(), "exit status {status}");
     assert!(logs.iter().any(|l| l.contains("shutdown requested")));
     assert!(logs.iter().any(|l| l.contains("\"stopped\"")));
+}
+
+#[tokio::test]
+async fn sigterm_under_load_answers_in_flight_requests_and_leaves_nothing_claimed() {
+    let app = spawn_app().await;
+    // A slow SMS provider: messages are mid-send when the signal comes.
+    let slow = serde_json::json!({ "delay_ms": 1500, "times": 20 });
+    assert_eq!(
+        app.post_json("/stand-in/sms/faults", slow)
+            .await
+            .status()
+            .as_u16(),
+        204
+    );
+    let mut load = Vec::new();
+    for i in 0..12 {
+        let (client, url) = (app.client.clone(), app.url("/m/v1/verification-codes"));
+        load.push(tokio::spawn(async move {
+            let body = serde_json::json!({ "phone": format!("199123800{i:02}"), "purpose": "disclosure_request" });
+            client.post(url).json(&body).send().await.map(|r| r.status().as_u16())
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let (status, _, db) = app.terminate().await;
+    assert!(status.success(), "exit status {status}");
+    // Every request that got an answer got a whole one; a request the
+    // closing listener refused got no answer at all.
+    let mut accepted = 0;
+    for h in load {
+        if let Ok(code) = h.await.unwrap() {
+            assert_eq!(code, 202);
+            accepted += 1;
+        }
+    }
+    // Nothing is left claimed: what was mid-send finished or went back to
+    // the queue, and every accepted request's message is in the outbox.
+    let db = db.connect().await;
+    let count = |sql: &'static str| {
+        let db = db.clone();
+        async move {
+            api::on_db!(&db, p => sqlx::query_scalar::<_, i64>(sql).fetch_one(p).await).unwrap()
+        }
+    };
+    assert_eq!(
+        count("SELECT COUNT(*) FROM outbox WHERE status = 'sending'").await,
+        0
+    );
+    assert_eq!(count("SELECT COUNT(*) FROM outbox").await, accepted);
 }
 
 #[tokio::test]
