@@ -64,10 +64,33 @@ pub enum ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
-        match e {
-            sqlx::Error::PoolTimedOut => ApiError::Unavailable,
-            other => ApiError::Internal(other.into()),
+        if database_unreachable(&e) {
+            // Logged here: the answer is a plain 503, and operators need the cause.
+            tracing::warn!(error = %e, "database unavailable");
+            return ApiError::Unavailable;
         }
+        ApiError::Internal(e.into())
+    }
+}
+
+/// True when the database cannot be reached or refuses connections for now
+/// (an outage, a restart, a failover): the client may retry; nothing is
+/// wrong with its request.
+fn database_unreachable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            // 08: connection exceptions; 57P01–03: shut down or starting up;
+            // 53300: too many connections; 55000 is what a database refusing
+            // connections (ALLOW_CONNECTIONS false) answers at connect.
+            code.starts_with("08")
+                || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "53300")
+                || (code == "55000" && db.message().contains("accepting connections"))
+        }),
+        _ => false,
     }
 }
 

@@ -54,12 +54,32 @@ async fn not_ready_while_postgres_refuses_connections() {
                 .unwrap()
         }
     };
+    // Writes acknowledged before the outage.
+    let send = |i: u32| {
+        let body = serde_json::json!({ "phone": format!("1991239{i:04}"), "purpose": "disclosure_request" });
+        let (client, url) = (app.client.clone(), app.url("/m/v1/verification-codes"));
+        async move {
+            client
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    for i in 0..5 {
+        assert_eq!(send(i).await, 202);
+    }
     run(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false")).await;
     run(format!(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
     ))
     .await;
     problem(app.get_as(None, "/readyz").await, 503, "unavailable").await;
+    // A write during the outage is refused, not acknowledged.
+    assert_eq!(send(5).await, 503);
     run(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true")).await;
     let mut ready = false;
     for _ in 0..50 {
@@ -70,6 +90,10 @@ async fn not_ready_while_postgres_refuses_connections() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(ready, "ready again once the database is back");
+    // The same process writes again, and nothing acknowledged was lost.
+    assert_eq!(send(6).await, 202);
+    let sends = app.count("SELECT COUNT(*) FROM verification_sends").await;
+    assert_eq!(sends, 6);
 }
 
 #[tokio::test]
