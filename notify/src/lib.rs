@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod connector;
+pub mod connector_standin;
 pub mod dispatcher;
 pub mod provider;
 pub mod push;

@@ -12,47 +12,36 @@ use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::HEADER_PREFIX;
-use crate::standin_faults::Faults;
+use crate::connector_standin::{Gate, HttpFault, answer};
 
 pub const PATH: &str = "/stand-in/two-pages";
 pub const DEMO_APP_ID: &str = "demo-gov-two-pages";
 pub const DEMO_SECRET: &str = "demo-gov-two-pages-secret";
 
-#[derive(Clone, Deserialize)]
-struct Fault {
-    status: u16,
-    #[serde(default)]
-    retry_after_secs: Option<u64>,
-    times: u32,
-}
-
 #[derive(Default)]
 struct Books {
     received: Vec<Value>,
     seen: HashSet<String>,
-    faults: Faults<Fault>,
     requests: u64,
 }
 
 pub struct StandIn {
-    app_id: String,
-    secret: String,
+    gate: Gate,
     books: Mutex<Books>,
 }
 
 impl StandIn {
     pub fn new(app_id: &str, secret: &str) -> Arc<Self> {
         Arc::new(StandIn {
-            app_id: app_id.to_owned(),
-            secret: secret.to_owned(),
+            gate: Gate::new(app_id, secret, HEADER_PREFIX),
             books: Mutex::new(Books::default()),
         })
     }
@@ -70,43 +59,11 @@ pub fn routes<S: Clone + Send + Sync + 'static>(standin: Arc<StandIn>) -> Router
         .with_state(standin)
 }
 
-fn answer(code: &str, msg: &str) -> Response {
-    Json(json!({ "code": code, "msg": msg })).into_response()
-}
-
 async fn receive(State(s): State<Arc<StandIn>>, headers: HeaderMap, body: Bytes) -> Response {
-    let [app_id, timestamp, signature] = crate::connector::headers(HEADER_PREFIX);
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let fault = {
-        let mut books = s.books();
-        books.requests += 1;
-        books.faults.take()
-    };
-    if let Some(f) = fault {
-        let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-        let mut resp = (status, "stand-in fault").into_response();
-        if let Some(secs) = f.retry_after_secs {
-            resp.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-        }
-        return resp;
-    }
-    if header(&app_id) != Some(s.app_id.as_str()) {
-        return answer("10001", "应用不存在");
-    }
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let signed = api::crypto::signed_request::verify(
-        s.secret.as_bytes(),
-        header(&timestamp),
-        header(&signature),
-        &body,
-        now,
-    );
-    if signed.is_err() {
-        return answer("10003", "签名校验失败");
-    }
-    let Ok(milestone) = serde_json::from_slice::<Value>(&body) else {
-        return answer("20002", "报文格式错误");
+    s.books().requests += 1;
+    let milestone = match s.gate.admit(&headers, &body) {
+        Ok(m) => m,
+        Err(refusal) => return *refusal,
     };
     let required = [
         "event_id",
@@ -145,7 +102,7 @@ async fn milestones(State(s): State<Arc<StandIn>>, Query(f): Query<Filter>) -> J
     Json(json!({ "milestones": list, "requests": books.requests }))
 }
 
-async fn add_fault(State(s): State<Arc<StandIn>>, Json(f): Json<Fault>) -> StatusCode {
-    s.books().faults.push(f.clone(), f.times);
+async fn add_fault(State(s): State<Arc<StandIn>>, Json(f): Json<HttpFault>) -> StatusCode {
+    s.gate.add_fault(f);
     StatusCode::NO_CONTENT
 }
