@@ -199,29 +199,54 @@ pub enum UserKey<'a> {
 /// Loads an active user with their grants: two indexed queries. A disabled
 /// or unknown user is unauthenticated.
 pub async fn load_principal(db: &Db, key: UserKey<'_>) -> ApiResult<Principal> {
-    macro_rules! select_user {
-        () => {
-            "SELECT u.id, u.login_name, u.display_name, u.unit_id, o.name AS unit_name, u.status \
-             FROM users u LEFT JOIN org_units o ON o.id = u.unit_id "
-        };
-    }
-    const BY_ID: &str = concat!(select_user!(), "WHERE u.id = $1");
-    const BY_LOGIN: &str = concat!(select_user!(), "WHERE u.login_name = $1");
-    const GRANTS: &str = "SELECT ra.role, ra.unit_id, ou.name AS unit_name, ou.path AS unit_path \
-         FROM role_assignments ra LEFT JOIN org_units ou ON ou.id = ra.unit_id \
-         WHERE ra.user_id = $1 ORDER BY ra.role, ra.unit_id";
-    let (sql, value) = match key {
-        UserKey::Id(v) => (BY_ID, v),
-        UserKey::LoginName(v) => (BY_LOGIN, v),
-    };
+    let (sql, value) = user_query(&key);
     let row: Option<PrincipalRow> =
         on_db!(db, p => sqlx::query_as(sql).bind(value).fetch_optional(p).await)?;
-    let row = row
-        .filter(|r| r.status == "active")
-        .ok_or(ApiError::Unauthenticated)?;
+    let row = active(row)?;
     let grants: Vec<GrantRow> =
-        on_db!(db, p => sqlx::query_as(GRANTS).bind(&row.id).fetch_all(p).await)?;
-    Ok(Principal {
+        on_db!(db, p => sqlx::query_as(GRANTS_SQL).bind(&row.id).fetch_all(p).await)?;
+    Ok(principal(row, grants))
+}
+
+/// [`load_principal`] inside a transaction: for checks made in the middle
+/// of a change, without taking a second connection from the pool.
+pub async fn load_principal_tx(tx: &mut crate::db::Tx, key: UserKey<'_>) -> ApiResult<Principal> {
+    let (sql, value) = user_query(&key);
+    let row: Option<PrincipalRow> =
+        crate::on_tx!(tx, c => sqlx::query_as(sql).bind(value).fetch_optional(c).await)?;
+    let row = active(row)?;
+    let grants: Vec<GrantRow> =
+        crate::on_tx!(tx, c => sqlx::query_as(GRANTS_SQL).bind(&row.id).fetch_all(c).await)?;
+    Ok(principal(row, grants))
+}
+
+macro_rules! select_user {
+    () => {
+        "SELECT u.id, u.login_name, u.display_name, u.unit_id, o.name AS unit_name, u.status \
+         FROM users u LEFT JOIN org_units o ON o.id = u.unit_id "
+    };
+}
+const GRANTS_SQL: &str = "SELECT ra.role, ra.unit_id, ou.name AS unit_name, ou.path AS unit_path \
+     FROM role_assignments ra LEFT JOIN org_units ou ON ou.id = ra.unit_id \
+     WHERE ra.user_id = $1 ORDER BY ra.role, ra.unit_id";
+
+fn user_query<'a>(key: &UserKey<'a>) -> (&'static str, &'a str) {
+    const BY_ID: &str = concat!(select_user!(), "WHERE u.id = $1");
+    const BY_LOGIN: &str = concat!(select_user!(), "WHERE u.login_name = $1");
+    match key {
+        UserKey::Id(v) => (BY_ID, v),
+        UserKey::LoginName(v) => (BY_LOGIN, v),
+    }
+}
+
+/// A disabled or unknown user is unauthenticated.
+fn active(row: Option<PrincipalRow>) -> ApiResult<PrincipalRow> {
+    row.filter(|r| r.status == "active")
+        .ok_or(ApiError::Unauthenticated)
+}
+
+fn principal(row: PrincipalRow, grants: Vec<GrantRow>) -> Principal {
+    Principal {
         session: None,
         user_id: row.id,
         login_name: row.login_name,
@@ -239,7 +264,7 @@ pub async fn load_principal(db: &Db, key: UserKey<'_>) -> ApiResult<Principal> {
                 })
             })
             .collect(),
-    })
+    }
 }
 
 pub type AuthFuture<'a> = Pin<Box<dyn Future<Output = ApiResult<Principal>> + Send + 'a>>;

@@ -388,7 +388,7 @@ async fn side_effects(ctx: &Ctx<'_>, tx: &mut Tx, cmd: Command, facts: &Facts) -
          status, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $9)";
     const ANSWER: &str = "UPDATE disclosure_assignments SET status = 'answered', answer = $2, answered_by = $3, \
          answered_at = $4 WHERE id = $1 AND status = 'open'";
-    let (app, p, today) = (ctx.app, ctx.p, ctx.today);
+    let (p, today) = (ctx.p, ctx.today);
     let case_id = ctx.case.row.id.as_str();
     let now = crate::clock::now();
     let mut extra = Extra::default();
@@ -402,10 +402,9 @@ async fn side_effects(ctx: &Ctx<'_>, tx: &mut Tx, cmd: Command, facts: &Facts) -
             }
             let assignee = match input.assignee_id.as_deref() {
                 Some(user) => {
-                    let who =
-                        crate::authz::load_principal(&app.db, crate::authz::UserKey::Id(user))
-                            .await
-                            .map_err(|_| ApiError::invalid("assignee_id", "用户不存在或已停用"))?;
+                    let who = crate::authz::load_principal_tx(tx, crate::authz::UserKey::Id(user))
+                        .await
+                        .map_err(|_| ApiError::invalid("assignee_id", "用户不存在或已停用"))?;
                     if !covers(&who, &[Role::Handler], &path) {
                         return Err(ApiError::invalid(
                             "assignee_id",
@@ -553,8 +552,8 @@ async fn side_effects(ctx: &Ctx<'_>, tx: &mut Tx, cmd: Command, facts: &Facts) -
         }
         Command::Extend(input) => {
             let reason = text("reason", Some(&input.reason), 500, true)?;
-            let approver = crate::authz::load_principal(
-                &app.db,
+            let approver = crate::authz::load_principal_tx(
+                tx,
                 crate::authz::UserKey::Id(input.approver_id.trim()),
             )
             .await

@@ -22,7 +22,7 @@ use sqlx::FromRow;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use super::approvers::{Policy, setup};
+use super::approvers::{Policy, setup_tx};
 use super::decision::canonical;
 use super::todo;
 use crate::audit::{self, Actor, Entry, Outcome};
@@ -427,7 +427,7 @@ pub async fn create(
     if live > 0 {
         return Err(conflict("application_exists", "该告知书已有用印申请"));
     }
-    let approvers = setup(state, &seal_unit).await?;
+    let approvers = setup_tx(tx, &seal_unit).await?;
     let policy = approvers
         .policy
         .filter(|_| !approvers.approvers.is_empty())

@@ -64,16 +64,16 @@ pub struct ApproverSetupInput {
     pub approver_ids: Vec<String>,
 }
 
-/// The unit's approvers and policy, as applications snapshot them.
-pub async fn setup(app: &AppState, unit_id: &str) -> ApiResult<ApproverSetup> {
-    const POLICY: &str = "SELECT policy FROM seal_policies WHERE unit_id = $1";
-    const LIST: &str = "SELECT a.user_id, u.display_name, a.position FROM seal_approvers a \
-         JOIN users u ON u.id = a.user_id WHERE a.unit_id = $1 ORDER BY a.position";
-    let policy: Option<String> =
-        on_db!(&app.db, c => sqlx::query_scalar(POLICY).bind(unit_id).fetch_optional(c).await)?;
-    let rows: Vec<(String, String, i32)> =
-        on_db!(&app.db, c => sqlx::query_as(LIST).bind(unit_id).fetch_all(c).await)?;
-    Ok(ApproverSetup {
+const POLICY_SQL: &str = "SELECT policy FROM seal_policies WHERE unit_id = $1";
+const LIST_SQL: &str = "SELECT a.user_id, u.display_name, a.position FROM seal_approvers a \
+     JOIN users u ON u.id = a.user_id WHERE a.unit_id = $1 ORDER BY a.position";
+
+fn assemble(
+    unit_id: &str,
+    policy: Option<String>,
+    rows: Vec<(String, String, i32)>,
+) -> ApproverSetup {
+    ApproverSetup {
         unit_id: unit_id.to_owned(),
         policy: policy.map(|p| {
             if p == "sequential" {
@@ -90,7 +90,25 @@ pub async fn setup(app: &AppState, unit_id: &str) -> ApiResult<ApproverSetup> {
                 position,
             })
             .collect(),
-    })
+    }
+}
+
+/// The unit's approvers and policy.
+pub async fn setup(app: &AppState, unit_id: &str) -> ApiResult<ApproverSetup> {
+    let policy: Option<String> =
+        on_db!(&app.db, c => sqlx::query_scalar(POLICY_SQL).bind(unit_id).fetch_optional(c).await)?;
+    let rows: Vec<(String, String, i32)> =
+        on_db!(&app.db, c => sqlx::query_as(LIST_SQL).bind(unit_id).fetch_all(c).await)?;
+    Ok(assemble(unit_id, policy, rows))
+}
+
+/// The same, inside the transaction of an application that snapshots them.
+pub async fn setup_tx(tx: &mut crate::db::Tx, unit_id: &str) -> ApiResult<ApproverSetup> {
+    let policy: Option<String> =
+        on_tx!(tx, c => sqlx::query_scalar(POLICY_SQL).bind(unit_id).fetch_optional(c).await)?;
+    let rows: Vec<(String, String, i32)> =
+        on_tx!(tx, c => sqlx::query_as(LIST_SQL).bind(unit_id).fetch_all(c).await)?;
+    Ok(assemble(unit_id, policy, rows))
 }
 
 async fn admin_of(app: &AppState, p: &Principal, unit_id: &str) -> ApiResult<String> {
