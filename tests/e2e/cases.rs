@@ -77,6 +77,7 @@ fn pdf_text(pdf: &[u8]) -> Option<String> {
 }
 
 /// Downloads a PDF (as `user`, or with an applicant's bearer token).
+/// Empty when the server has no CJK font to set notices in (outside CI).
 async fn download(app: &TestApp, user: Option<&str>, bearer: Option<&str>, path: &str) -> Vec<u8> {
     let mut req = app.client.get(app.url(path));
     if let Some(u) = user {
@@ -86,6 +87,12 @@ async fn download(app: &TestApp, user: Option<&str>, bearer: Option<&str>, path:
         req = req.bearer_auth(b);
     }
     let resp = req.send().await.unwrap();
+    if resp.status().as_u16() == 503 {
+        // No CJK font on this machine: CI installs one; elsewhere say so.
+        assert!(std::env::var("CI").is_err(), "no CJK font in CI");
+        eprintln!("no CJK font: PDF notices not checked (apt-get install fonts-wqy-microhei)");
+        return Vec::new();
+    }
     assert_eq!(resp.status().as_u16(), 200, "{path}");
     assert_eq!(resp.headers()["content-type"], "application/pdf");
     resp.bytes().await.unwrap().to_vec()
@@ -242,8 +249,10 @@ async fn a_case_goes_through_every_step_of_the_statutory_flow() {
         &format!("{base}/notices/{notice}/pdf"),
     )
     .await;
-    assert!(pdf.starts_with(b"%PDF-"));
-    if let Some(text) = pdf_text(&pdf) {
+    assert!(pdf.is_empty() || pdf.starts_with(b"%PDF-"));
+    if !pdf.is_empty()
+        && let Some(text) = pdf_text(&pdf)
+    {
         let flat: String = text.split_whitespace().collect();
         assert!(flat.contains("政府信息公开申请补正告知书"), "{text}");
         assert!(flat.contains(c["case_no"].as_str().unwrap()), "{text}");
@@ -476,7 +485,9 @@ async fn the_applicant_sees_the_milestones_but_not_the_internal_steps() {
     assert_eq!(detail["notices"].as_array().unwrap().len(), 1);
     let pdf_path = detail["notices"][0]["pdf"].as_str().unwrap();
     let pdf = download(&app, None, Some(&session), pdf_path).await;
-    if let Some(text) = pdf_text(&pdf) {
+    if !pdf.is_empty()
+        && let Some(text) = pdf_text(&pdf)
+    {
         let flat: String = text.split_whitespace().collect();
         assert!(
             flat.contains("政府信息公开申请答复书") && flat.contains("李娜："),
@@ -713,7 +724,7 @@ async fn milestones_reach_the_applicants_page_retried_after_the_platform_fails()
     // The link works for the applicant.
     let path = &link[link.find("/m/v1/").unwrap()..];
     let pdf = download(&app, None, Some(&session), path).await;
-    assert!(pdf.starts_with(b"%PDF-"));
+    assert!(pdf.is_empty() || pdf.starts_with(b"%PDF-"));
     // Every message was delivered once, after the failures.
     let sent = app
         .count("SELECT COUNT(*) FROM outbox WHERE provider = 'two_pages' AND status = 'sent'")
