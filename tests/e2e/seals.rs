@@ -41,6 +41,42 @@ pub(crate) async fn ok(resp: reqwest::Response, status: u16) -> Value {
     body
 }
 
+/// The seal's grant history, as its administrator reads it.
+async fn grant_history(app: &TestApp, seal: &str) -> Value {
+    let path = format!("/api/v1/seals/{seal}/grants");
+    ok(
+        send(
+            app,
+            "xh_admin",
+            reqwest::Method::GET,
+            &path,
+            None,
+            json!(null),
+        )
+        .await,
+        200,
+    )
+    .await
+}
+
+/// Revokes a grant as the seal's administrator.
+async fn revoke(app: &TestApp, seal: &str, grant: &str, reason: &str) {
+    let path = format!("/api/v1/seals/{seal}/grants/{grant}/revocation");
+    ok(
+        send(
+            app,
+            "xh_admin",
+            reqwest::Method::POST,
+            &path,
+            None,
+            json!({ "reason": reason }),
+        )
+        .await,
+        200,
+    )
+    .await;
+}
+
 /// Gives `login` the seal-approver role at the unit `code`.
 async fn make_approver(app: &TestApp, login: &str, code: &str) {
     let user = user_id(app, login).await;
@@ -589,33 +625,9 @@ async fn approval_policies_races_and_refusals() {
         200,
     )
     .await;
-    let grants = ok(
-        send(
-            &app,
-            "xh_admin",
-            reqwest::Method::GET,
-            &format!("/api/v1/seals/{seal}/grants"),
-            None,
-            json!(null),
-        )
-        .await,
-        200,
-    )
-    .await;
+    let grants = grant_history(&app, &seal).await;
     let grant = grants[0]["id"].as_str().unwrap();
-    ok(
-        send(
-            &app,
-            "xh_admin",
-            reqwest::Method::POST,
-            &format!("/api/v1/seals/{seal}/grants/{grant}/revocation"),
-            None,
-            json!({ "reason": "岗位调整" }),
-        )
-        .await,
-        200,
-    )
-    .await;
+    revoke(&app, &seal, grant, "岗位调整").await;
     problem(
         decide(&app, "xh_approver", &id2, "approve", "revoked").await,
         409,
@@ -667,19 +679,7 @@ async fn approval_policies_races_and_refusals() {
     wait_text(&app, "19900000013", "未获批准").await;
 
     // The grant history keeps who granted and revoked, when and why.
-    let history = ok(
-        send(
-            &app,
-            "xh_admin",
-            reqwest::Method::GET,
-            &format!("/api/v1/seals/{seal}/grants"),
-            None,
-            json!(null),
-        )
-        .await,
-        200,
-    )
-    .await;
+    let history = grant_history(&app, &seal).await;
     assert_eq!(history[0]["live"], false);
     assert_eq!(history[0]["revoke_reason"], "岗位调整");
     assert_eq!(history[0]["granted_by"], "周杰");
@@ -835,33 +835,9 @@ async fn authorisation_statistics_as_json_and_xlsx() {
         )
         .await;
     }
-    let grants = ok(
-        send(
-            &app,
-            "xh_admin",
-            reqwest::Method::GET,
-            &format!("/api/v1/seals/{seal}/grants"),
-            None,
-            json!(null),
-        )
-        .await,
-        200,
-    )
-    .await;
-    let revoke = grants[1]["id"].as_str().unwrap();
-    ok(
-        send(
-            &app,
-            "xh_admin",
-            reqwest::Method::POST,
-            &format!("/api/v1/seals/{seal}/grants/{revoke}/revocation"),
-            None,
-            json!({ "reason": "调岗" }),
-        )
-        .await,
-        200,
-    )
-    .await;
+    let grants = grant_history(&app, &seal).await;
+    let dispatcher_grant = grants[1]["id"].as_str().unwrap();
+    revoke(&app, &seal, dispatcher_grant, "调岗").await;
 
     let r = app
         .get_json(

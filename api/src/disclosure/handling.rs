@@ -214,7 +214,12 @@ impl Ctx<'_> {
     }
 
     /// A notice for this case, filled from it.
-    async fn notice(&self, tx: &mut Tx, kind: NoticeKind, n: NoticeArgs<'_>) -> ApiResult<String> {
+    async fn notice(
+        &self,
+        tx: &mut Tx,
+        kind: NoticeKind,
+        n: NoticeArgs<'_>,
+    ) -> ApiResult<notices::Issued> {
         let NoticeArgs {
             addressee,
             deadline,
@@ -269,6 +274,8 @@ struct Extra {
     assignee: Option<Option<String>>,
     approver: Option<String>,
     result: Option<CaseResult>,
+    /// The notice the step issued.
+    notice: Option<notices::Issued>,
     detail: Value,
 }
 
@@ -502,7 +509,8 @@ async fn side_effects(ctx: &Ctx<'_>, tx: &mut Tx, cmd: Command, facts: &Facts) -
                     },
                 )
                 .await?;
-            extra.detail = json!({ "correction_due_on": facts.correction_due_on.map(ymd), "notice_id": notice });
+            extra.detail = json!({ "correction_due_on": facts.correction_due_on.map(ymd), "notice_id": notice.id });
+            extra.notice = Some(notice);
         }
         Command::Corrected(input) => {
             extra.detail = json!({ "note": note(input.note.as_deref())?, "received_on": ymd(facts.received_on) });
@@ -522,7 +530,8 @@ async fn side_effects(ctx: &Ctx<'_>, tx: &mut Tx, cmd: Command, facts: &Facts) -
                     },
                 )
                 .await?;
-            extra.detail = json!({ "note": note(input.note.as_deref())?, "result": label, "notice_id": notice });
+            extra.detail = json!({ "note": note(input.note.as_deref())?, "result": label, "notice_id": notice.id });
+            extra.notice = Some(notice);
             extra.result = Some(result);
         }
         Command::StartConsultation(input) => {
@@ -540,7 +549,8 @@ async fn side_effects(ctx: &Ctx<'_>, tx: &mut Tx, cmd: Command, facts: &Facts) -
                     },
                 )
                 .await?;
-            extra.detail = json!({ "consultation_due_on": facts.consultation_due_on.map(ymd), "notice_id": notice });
+            extra.detail = json!({ "consultation_due_on": facts.consultation_due_on.map(ymd), "notice_id": notice.id });
+            extra.notice = Some(notice);
         }
         Command::EndConsultation(input) => {
             let outcome = match input.outcome {
@@ -580,7 +590,8 @@ async fn side_effects(ctx: &Ctx<'_>, tx: &mut Tx, cmd: Command, facts: &Facts) -
                     },
                 )
                 .await?;
-            extra.detail = json!({ "working_days": input.working_days, "approver": approver.display_name, "notice_id": notice });
+            extra.detail = json!({ "working_days": input.working_days, "approver": approver.display_name, "notice_id": notice.id });
+            extra.notice = Some(notice);
             extra.approver = Some(approver.user_id);
         }
         Command::Conclude(input) => {
@@ -597,7 +608,8 @@ async fn side_effects(ctx: &Ctx<'_>, tx: &mut Tx, cmd: Command, facts: &Facts) -
                     },
                 )
                 .await?;
-            extra.detail = json!({ "result": label, "notice_id": notice });
+            extra.detail = json!({ "result": label, "notice_id": notice.id });
+            extra.notice = Some(notice);
             extra.result = Some(input.result);
         }
     }
@@ -612,22 +624,12 @@ async fn milestone(
     step: Step,
     f: &Facts,
     event_id: &str,
-    detail: &Value,
+    notice: Option<&notices::Issued>,
     now: time::OffsetDateTime,
 ) -> ApiResult<()> {
     let r = &ctx.case.row;
-    let notice = match (step, detail["notice_id"].as_str()) {
-        (Step::StartConsultation, _) | (_, None) => None,
-        (_, Some(id)) => {
-            let kind = match step {
-                Step::RequestCorrection => NoticeKind::Correction,
-                Step::Extend => NoticeKind::Extension,
-                _ => NoticeKind::Conclusion,
-            };
-            let sm3 = notices::sm3_of(tx, id).await?;
-            Some((id.to_owned(), kind.title(), sm3))
-        }
-    };
+    // Only notices addressed to the applicant go to their page.
+    let notice = notice.filter(|n| notices::TO_APPLICANT.contains(&n.kind.as_str()));
     let m = super::two_pages::Milestone {
         event_id,
         case_id: &r.id,
@@ -644,9 +646,7 @@ async fn milestone(
         status: f.status.as_str(),
         occurred_at: now,
         due_on: f.due_on.map(ymd),
-        notice: notice
-            .as_ref()
-            .map(|(id, t, s)| (id.as_str(), *t, s.as_str())),
+        notice: notice.map(|n| (n.id.as_str(), n.kind.title(), n.sm3.as_str())),
     };
     super::two_pages::push(ctx.app, tx, m).await
 }
@@ -701,7 +701,7 @@ async fn store(ctx: &Ctx<'_>, tx: &mut Tx, step: Step, f: &Facts, extra: Extra) 
     on_tx!(tx, c => sqlx::query(EVENT).bind(&event_id).bind(&r.id).bind(step.as_str())
         .bind(&actor).bind(now).bind(detail.to_string()).bind(public).execute(c).await.map(|_| ()))?;
     if public {
-        milestone(ctx, tx, step, f, &event_id, &detail, now).await?;
+        milestone(ctx, tx, step, f, &event_id, extra.notice.as_ref(), now).await?;
     }
     let entry = Entry {
         actor: if ctx.p.user_id.is_empty() {

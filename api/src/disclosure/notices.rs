@@ -160,13 +160,15 @@ pub async fn download(
         .into_response())
 }
 
-/// The SM3 of a notice stored in `tx`.
-pub async fn sm3_of(tx: &mut Tx, id: &str) -> ApiResult<String> {
-    const SQL: &str = "SELECT sm3 FROM disclosure_notices WHERE id = $1";
-    Ok(on_tx!(tx, c => sqlx::query_scalar(SQL).bind(id).fetch_one(c).await)?)
+/// A notice just stored.
+pub struct Issued {
+    pub id: String,
+    pub kind: NoticeKind,
+    /// SM3 of its text, hex.
+    pub sm3: String,
 }
 
-/// Stores a notice inside `tx`; answers its id.
+/// Stores a notice inside `tx`.
 pub async fn issue(
     app: &AppState,
     tx: &mut Tx,
@@ -174,7 +176,7 @@ pub async fn issue(
     kind: NoticeKind,
     text: &str,
     by: Option<&str>,
-) -> ApiResult<String> {
+) -> ApiResult<Issued> {
     const SQL: &str = "INSERT INTO disclosure_notices (id, case_id, kind, title, body_sealed, sm3, seal_status, created_by, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, 'awaiting_seal', $7, $8)";
     let id = ulid::Ulid::new().to_string();
@@ -182,7 +184,7 @@ pub async fn issue(
     let sealed = app.pii.encrypt(BODY_FIELD, text);
     on_tx!(tx, c => sqlx::query(SQL).bind(&id).bind(case_id).bind(kind.as_str()).bind(kind.title())
         .bind(&sealed).bind(&sm3).bind(by).bind(crate::clock::now()).execute(c).await.map(|_| ()))?;
-    Ok(id)
+    Ok(Issued { id, kind, sm3 })
 }
 
 #[cfg(test)]
