@@ -83,6 +83,21 @@ enum Command {
         /// The decision's id.
         id: String,
     },
+    /// Load the demo data plus generated units, officials (25 a unit),
+    /// cases and audit history, for benchmarks; write what a load generator
+    /// needs to drive it as JSON. Refused by the production profile.
+    DemoData {
+        #[arg(long, default_value_t = 200)]
+        units: usize,
+        #[arg(long, default_value_t = 50_000)]
+        cases: usize,
+        /// Audit records to reach (sign-in history tops the log up).
+        #[arg(long, default_value_t = 200_000)]
+        audit_records: usize,
+        /// Where the manifest goes.
+        #[arg(long)]
+        manifest: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -208,6 +223,43 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
                     ExitCode::FAILURE
                 }
             })
+        }
+        Command::DemoData {
+            units,
+            cases,
+            audit_records,
+            manifest,
+        } => {
+            let db = open_db(&config).await?;
+            let pii = pii_cipher(&config)?;
+            api::demo::load(&db, &config, &pii)
+                .await
+                .map_err(|e| anyhow::anyhow!("loading demo data: {e}"))?;
+            let keys = key_ring(&config, &db, pii.clone()).await?;
+            let calendar = work_calendar(&config)?;
+            let state = app_state(config, db.clone(), pii, keys, calendar)?;
+            let spec = api::demo::bulk::Spec {
+                units,
+                cases,
+                audit_records,
+            };
+            let started = std::time::Instant::now();
+            let made = api::demo::bulk::generate(&state, spec)
+                .await
+                .map_err(|e| anyhow::anyhow!("generating demo data: {e}"))?;
+            db.close().await;
+            std::fs::write(&manifest, serde_json::to_vec(&made)?)
+                .with_context(|| format!("writing {}", manifest.display()))?;
+            println!(
+                "generated {} units, {} officials, {} cases ({} notices awaiting a seal); audit log {} records; {:.0} s",
+                made.units.len(),
+                made.officials,
+                made.cases,
+                made.notices_awaiting_seal,
+                made.audit_records,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Command::VerifyDecision { id } => {
             let db = api::db::connect(&config.database).await?;

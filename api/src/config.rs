@@ -316,6 +316,10 @@ pub struct HttpConfig {
     pub request_timeout_secs: u64,
     /// How long a SIGTERM waits for requests in flight before exiting.
     pub shutdown_grace_secs: u64,
+    /// Serve `GET /bench/units/{id}`: one row by primary key with no
+    /// authentication, audit or JSON, the floor `scripts/bench.sh` compares
+    /// every journey with. Off except in benchmarks.
+    pub bench_route: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -401,6 +405,11 @@ impl Config {
                 "auth.refresh_overlap_secs may be at most 10".into(),
             ));
         }
+        if self.profile == Profile::Production && self.http.bench_route {
+            return Err(ConfigError::Invalid(
+                "http.bench_route serves data without authentication; the production profile refuses it".into(),
+            ));
+        }
         if self.profile == Profile::Production {
             let c = &self.crypto;
             let dev = [
@@ -457,6 +466,7 @@ fn defaults() -> serde_json::Value {
             "body_limit_bytes": 1_048_576,
             "request_timeout_secs": 30,
             "shutdown_grace_secs": 20,
+            "bench_route": false,
         },
         "log": { "level": "info,sqlx=warn", "format": "json" },
         "auth": {

@@ -14,12 +14,25 @@ use tokio::process::{Child, Command};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_gov-server");
 
-/// A fresh, empty database: its URL, and the temp dir to remove (SQLite).
+/// A fresh, empty database: its URL, and what to remove when the owning
+/// handle is dropped (a SQLite temp dir, or a PostgreSQL database).
 pub struct TestDb {
     pub url: String,
-    /// The SQLite temp dir this handle removes when dropped.
-    dir: Option<PathBuf>,
+    cleanup: Cleanup,
     postgres: bool,
+}
+
+/// What the owning handle removes; shared handles remove nothing.
+enum Cleanup {
+    None,
+    Dir(PathBuf),
+    /// The admin URL and the database's name: thousands of test runs would
+    /// otherwise leave thousands of databases behind, and a PostgreSQL that
+    /// was not shut down cleanly fsyncs every file of them before it starts.
+    Database {
+        admin_url: String,
+        name: String,
+    },
 }
 
 impl TestDb {
@@ -40,7 +53,10 @@ impl TestDb {
                     .expect("URL with a database name");
                 TestDb {
                     url: format!("{base}/{name}"),
-                    dir: None,
+                    cleanup: Cleanup::Database {
+                        admin_url: admin_url.clone(),
+                        name,
+                    },
                     postgres: true,
                 }
             }
@@ -50,7 +66,7 @@ impl TestDb {
                 let url = format!("sqlite://{}", dir.join("gov.db").display());
                 TestDb {
                     url,
-                    dir: Some(dir),
+                    cleanup: Cleanup::Dir(dir),
                     postgres: false,
                 }
             }
@@ -66,7 +82,7 @@ impl TestDb {
     pub fn shared(&self) -> TestDb {
         TestDb {
             url: self.url.clone(),
-            dir: None,
+            cleanup: Cleanup::None,
             postgres: self.postgres,
         }
     }
@@ -87,8 +103,35 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if let Some(dir) = &self.dir {
-            let _ = std::fs::remove_dir_all(dir);
+        match std::mem::replace(&mut self.cleanup, Cleanup::None) {
+            Cleanup::None => {}
+            Cleanup::Dir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::Database { admin_url, name } => {
+                // Drop runs inside the test's runtime, which cannot be
+                // blocked on; a thread with its own runtime can. FORCE ends
+                // the connections of a server that is still being killed.
+                let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                let dropped = std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .expect("runtime");
+                    runtime.block_on(async move {
+                        let admin = sqlx::PgPool::connect(&admin_url).await?;
+                        sqlx::query(sqlx::AssertSqlSafe(sql))
+                            .execute(&admin)
+                            .await?;
+                        admin.close().await;
+                        Ok::<_, sqlx::Error>(())
+                    })
+                })
+                .join();
+                if let Ok(Err(e)) = dropped {
+                    eprintln!("could not drop test database {name}: {e}");
+                }
+            }
         }
     }
 }

@@ -235,9 +235,8 @@ fn id_number(id_type: IdType, value: Option<&str>) -> ApiResult<String> {
 /// GB 11643-1999: 17 digits, a real birth date, and the ISO 7064 MOD 11-2
 /// check character.
 pub fn resident_id_is_valid(id: &str) -> bool {
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    const CHECK: &[u8; 11] = b"10X98765432";
     let b = id.as_bytes();
+    // Digits first: the date is sliced out of the string by byte offsets.
     if b.len() != 18 || !b[..17].iter().all(u8::is_ascii_digit) {
         return false;
     }
@@ -245,15 +244,23 @@ pub fn resident_id_is_valid(id: &str) -> bool {
         &id[6..14],
         time::macros::format_description!("[year][month][day]"),
     );
-    if born.is_err() {
-        return false;
+    born.is_ok() && resident_id_check_char(&id[..17]) == Some(b[17])
+}
+
+/// The check character of the first 17 digits of a resident ID number.
+pub fn resident_id_check_char(first17: &str) -> Option<u8> {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const CHECK: &[u8; 11] = b"10X98765432";
+    let b = first17.as_bytes();
+    if b.len() != 17 || !b.iter().all(u8::is_ascii_digit) {
+        return None;
     }
-    let sum: u32 = b[..17]
+    let sum: u32 = b
         .iter()
         .zip(WEIGHTS)
         .map(|(d, w)| u32::from(d - b'0') * w)
         .sum();
-    CHECK[(sum % 11) as usize] == b[17]
+    Some(CHECK[(sum % 11) as usize])
 }
 
 /// GB 32100-2015: 18 characters of the code's alphabet (no I, O, S, V, Z)

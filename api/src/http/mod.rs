@@ -28,8 +28,14 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// routes), and the middleware stack.
 pub fn app(state: AppState, extra: Router<AppState>) -> Router {
     let body_limit = state.config.http.body_limit_bytes;
+    let bench = if state.config.http.bench_route {
+        ops::bench_routes()
+    } else {
+        Router::new()
+    };
     Router::new()
         .merge(ops::routes())
+        .merge(bench)
         .merge(crate::org::units::routes())
         .merge(crate::org::users::routes())
         .merge(crate::org::roles::routes())

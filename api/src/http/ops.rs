@@ -62,6 +62,22 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     )
 }
 
+/// The benchmark floor (`http.bench_route`): a unit's name by primary key,
+/// as plain text. Not part of the API and not in its description.
+pub fn bench_routes() -> Router<AppState> {
+    Router::new().route("/bench/units/{id}", get(bench_unit))
+}
+
+async fn bench_unit(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> ApiResult<String> {
+    const SQL: &str = "SELECT name FROM org_units WHERE id = $1";
+    let name: Option<String> =
+        crate::on_db!(&state.db, p => sqlx::query_scalar(SQL).bind(&id).fetch_optional(p).await)?;
+    name.ok_or(ApiError::NotFound)
+}
+
 async fn openapi(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "application/json")],

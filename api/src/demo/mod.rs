@@ -6,6 +6,8 @@
 //! no range reserved for fiction, so the demo keeps to one block that the
 //! SMS stand-in owns and production data can be checked against.
 
+pub mod bulk;
+
 use serde_json::json;
 
 use crate::audit::{self, Actor, Entry, Outcome};
