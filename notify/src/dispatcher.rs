@@ -92,7 +92,7 @@ impl Dispatcher {
                     None
                 }
             },
-            Db::Sqlite(_) => None,
+            Db::Sqlite(..) => None,
         };
         let poll = Duration::from_millis(self.cfg.poll_interval_ms.max(10));
         let mut last_gauge = Instant::now() - Duration::from_secs(60);
@@ -401,15 +401,15 @@ async fn claim(
     const SQLITE: &str = claim_sql!("");
     const POSTGRES: &str = claim_sql!(" FOR UPDATE SKIP LOCKED");
     match db {
-        Db::Sqlite(p) => {
-            let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
-            let rows = sqlx::query_as(SQLITE)
+        Db::Sqlite(..) => {
+            let mut tx = db.begin().await?;
+            let rows = api::on_tx!(&mut tx, c => sqlx::query_as(SQLITE)
                 .bind(now)
                 .bind(lease)
                 .bind(limit)
                 .bind(providers)
-                .fetch_all(&mut *tx)
-                .await?;
+                .fetch_all(c)
+                .await)?;
             tx.commit().await?;
             Ok(rows)
         }

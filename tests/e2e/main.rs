@@ -9,6 +9,7 @@ mod audit;
 mod authz_matrix;
 mod cases;
 mod cli;
+mod crash;
 mod demo;
 mod disclosure;
 mod errors;

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, problem, spawn_app};
+use crate::common::{Options, TestApp, TestDb, problem, spawn_app, spawn_with};
 
 /// Signs `user` in on the phone; answers their access token.
 async fn phone_session(app: &TestApp, user: &str) -> String {
@@ -616,4 +616,139 @@ async fn the_log_provider_for_push_delivers_nothing() {
         !app.logs().join("\n").contains(IPHONE),
         "a device token reached the log"
     );
+}
+
+/// Waits up to `secs` for an outbox message to leave the queue.
+async fn settle_within(app: &TestApp, id: &str, secs: u64) -> Value {
+    let until = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let s = app
+            .get_json("sysadmin", &format!("/api/v1/notifications/{id}"), 200)
+            .await;
+        if !matches!(s["status"].as_str(), Some("queued" | "sending")) {
+            return s;
+        }
+        assert!(Instant::now() < until, "{id} still {}", s["status"]);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Every provider is down for a while, first answering 503 with
+/// Retry-After, then too slow to wait for; then it recovers. Every message
+/// arrives once, after the recovery, and no retry came before the provider
+/// said it could.
+#[tokio::test]
+async fn outages_and_timeouts_at_every_provider_are_waited_out() {
+    let env = vec![
+        ("GOV_NOTIFY__ALIYUN__TIMEOUT_SECS", "1".to_owned()),
+        ("GOV_NOTIFY__HUAWEI__TIMEOUT_SECS", "1".to_owned()),
+        ("GOV_NOTIFY__APNS__TIMEOUT_SECS", "1".to_owned()),
+        ("GOV_NOTIFY__FCM__TIMEOUT_SECS", "1".to_owned()),
+        ("GOV_NOTIFY__DISPATCHER__BASE_BACKOFF_MS", "200".to_owned()),
+    ];
+    let app = spawn_with(TestDb::new().await, Options { demo: true, env }).await;
+    // (user, device, stand-in, the outage's answer in that provider's words)
+    let phones = [
+        (
+            "pd_handler",
+            json!({ "platform": "android", "provider": "huawei", "token": HUAWEI_PHONE }),
+            "/stand-in/huawei",
+            json!({ "status": 503 }),
+        ),
+        (
+            "xh_handler",
+            json!({ "platform": "ios", "provider": "apns", "token": IPHONE }),
+            "/stand-in/apns",
+            json!({ "status": 503, "reason": "ServiceUnavailable" }),
+        ),
+        (
+            "gk_handler",
+            json!({ "platform": "android", "provider": "fcm", "token": "fcm-token-1" }),
+            "/stand-in/fcm",
+            json!({ "status": 503, "error_code": "UNAVAILABLE" }),
+        ),
+    ];
+    let sms_phones = ["19900000201", "19900000202"];
+    let outage = |base: &Value, times: usize| {
+        let mut refused = base.clone();
+        refused["retry_after_secs"] = json!(2);
+        refused["times"] = json!(times);
+        // Answers only after the client has given up.
+        let mut slow = base.clone();
+        slow["delay_ms"] = json!(3000);
+        slow["times"] = json!(times);
+        [refused, slow]
+    };
+    for (user, device, standin, base) in &phones {
+        let token = phone_session(&app, user).await;
+        assert_eq!(
+            register(&app, &token, device.clone())
+                .await
+                .status()
+                .as_u16(),
+            204
+        );
+        for fault in outage(base, 1) {
+            let resp = app.post_json(&format!("{standin}/faults"), fault).await;
+            assert_eq!(resp.status().as_u16(), 204);
+        }
+    }
+    for fault in outage(&json!({ "status": 503 }), sms_phones.len()) {
+        let resp = app.post_json("/stand-in/sms/faults", fault).await;
+        assert_eq!(resp.status().as_u16(), 204);
+    }
+
+    let started = Instant::now();
+    let mut ids = Vec::new();
+    for (user, ..) in &phones {
+        ids.extend(test_notification(&app, user).await);
+    }
+    for phone in sms_phones {
+        let resp = app
+            .post_raw(
+                "sysadmin",
+                "/api/v1/notifications/test-sms",
+                "application/json",
+                json!({ "phone": phone }).to_string(),
+            )
+            .await;
+        assert_eq!(resp.status().as_u16(), 202);
+        ids.push(
+            resp.json::<Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    assert_eq!(ids.len(), 5);
+    for id in &ids {
+        let sent = settle_within(&app, id, 30).await;
+        // Refused, timed out, delivered.
+        assert_eq!(
+            (sent["status"].as_str(), sent["attempts"].as_i64()),
+            (Some("sent"), Some(3)),
+            "{sent}"
+        );
+    }
+    assert!(
+        started.elapsed() >= Duration::from_secs(3),
+        "delivered before Retry-After plus a timeout could pass: {:?}",
+        started.elapsed()
+    );
+    // Once each: a request that timed out was not delivered by the provider.
+    assert_eq!(pushes_to(&app, HUAWEI_PHONE).await.len(), 1);
+    for standin in ["/stand-in/apns", "/stand-in/fcm"] {
+        let got: Value = app
+            .get_as(None, &format!("{standin}/messages"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(got.as_array().unwrap().len(), 1, "{standin}: {got}");
+    }
+    for phone in sms_phones {
+        assert_eq!(app.sms_to(phone).await.len(), 1, "{phone}");
+    }
+    // No person got an SMS in place of a push that was only delayed.
+    assert!(app.sms_to(PD_HANDLER_PHONE).await.is_empty());
 }

@@ -34,18 +34,19 @@ pub async fn connect(config: &DatabaseConfig) -> Result<Db, DbError> {
         {
             std::fs::create_dir_all(dir).map_err(|e| DbError::Directory(path.to_owned(), e))?;
         }
+        let busy = Duration::from_secs(10);
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10))
+            .busy_timeout(busy)
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(config.max_connections)
             .acquire_timeout(acquire)
             .connect_with(options)
             .await?;
-        Ok(Db::Sqlite(pool))
+        Ok(Db::Sqlite(pool, super::WriteGate::new(busy)))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let options = PgConnectOptions::from_str(url)?.application_name("gov-server");
         let pool = PgPoolOptions::new()

@@ -13,18 +13,55 @@ pub mod constraint;
 
 pub use connect::{DbError, connect};
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    /// The pool, and the gate its writers pass one at a time.
+    Sqlite(SqlitePool, WriteGate),
     Postgres(PgPool),
 }
 
-/// A transaction on whichever backend is live.
+/// A transaction on whichever backend is live. A SQLite transaction holds
+/// its turn at the write gate until it ends.
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
+    Sqlite(Transaction<'static, Sqlite>, OwnedSemaphorePermit),
     Postgres(Transaction<'static, Postgres>),
+}
+
+/// SQLite has one writer at a time. Left to its busy handler, writers that
+/// wait for the lock poll it with growing sleeps while each holds a pooled
+/// connection: under load a waiting writer can starve for seconds, and the
+/// readers behind it run out of connections. Writers of this process
+/// therefore queue here, first come first served, before they take a
+/// connection.
+#[derive(Clone, Debug)]
+pub struct WriteGate {
+    turn: Arc<Semaphore>,
+    /// How long a writer waits for its turn before the request fails (503),
+    /// as SQLite's own busy timeout would have failed it.
+    wait: Duration,
+}
+
+impl WriteGate {
+    pub fn new(wait: Duration) -> WriteGate {
+        WriteGate {
+            turn: Arc::new(Semaphore::new(1)),
+            wait,
+        }
+    }
+
+    async fn enter(&self) -> Result<OwnedSemaphorePermit, sqlx::Error> {
+        match tokio::time::timeout(self.wait, self.turn.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(_)) => Err(sqlx::Error::PoolClosed),
+            Err(_) => Err(sqlx::Error::PoolTimedOut),
+        }
+    }
 }
 
 /// Runs `$body` with `$e` bound to the live pool (`&SqlitePool` or `&PgPool`).
@@ -32,7 +69,7 @@ pub enum Tx {
 macro_rules! on_db {
     ($db:expr, $e:ident => $body:expr) => {
         match $db {
-            $crate::db::Db::Sqlite($e) => $body,
+            $crate::db::Db::Sqlite($e, _) => $body,
             $crate::db::Db::Postgres($e) => $body,
         }
     };
@@ -43,7 +80,7 @@ macro_rules! on_db {
 macro_rules! on_tx {
     ($tx:expr, $e:ident => $body:expr) => {
         match $tx {
-            $crate::db::Tx::Sqlite(t) => {
+            $crate::db::Tx::Sqlite(t, _) => {
                 let $e = &mut **t;
                 $body
             }
@@ -61,7 +98,7 @@ static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migration
 impl Db {
     pub fn backend(&self) -> &'static str {
         match self {
-            Db::Sqlite(_) => "sqlite",
+            Db::Sqlite(..) => "sqlite",
             Db::Postgres(_) => "postgres",
         }
     }
@@ -69,10 +106,14 @@ impl Db {
     /// Begins a transaction. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`): a deferred transaction that reads and then writes
     /// fails with `SQLITE_BUSY_SNAPSHOT` when another writer got in between,
-    /// and `busy_timeout` cannot help it. Writers queue instead.
+    /// and `busy_timeout` cannot help it. Writers queue at the [`WriteGate`]
+    /// instead.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite(p, gate) => {
+                let turn = gate.enter().await?;
+                Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, turn)
+            }
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
@@ -80,7 +121,7 @@ impl Db {
     /// Applies every pending migration of this backend's folder.
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
         match self {
-            Db::Sqlite(p) => SQLITE_MIGRATOR.run(p).await,
+            Db::Sqlite(p, _) => SQLITE_MIGRATOR.run(p).await,
             Db::Postgres(p) => POSTGRES_MIGRATOR.run(p).await,
         }
     }
@@ -89,7 +130,7 @@ impl Db {
     /// knows has been applied (so an old schema never serves a new binary).
     pub async fn check_ready(&self) -> Result<(), String> {
         let latest = match self {
-            Db::Sqlite(_) => SQLITE_MIGRATOR.iter().map(|m| m.version).max(),
+            Db::Sqlite(..) => SQLITE_MIGRATOR.iter().map(|m| m.version).max(),
             Db::Postgres(_) => POSTGRES_MIGRATOR.iter().map(|m| m.version).max(),
         }
         .unwrap_or(0);
@@ -112,7 +153,7 @@ impl Db {
 impl Tx {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
-            Tx::Sqlite(t) => t.commit().await,
+            Tx::Sqlite(t, _turn) => t.commit().await,
             Tx::Postgres(t) => t.commit().await,
         }
     }

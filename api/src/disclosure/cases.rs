@@ -89,12 +89,15 @@ struct Row {
 #[macro_export]
 macro_rules! case_visible_sql {
     () => {
-        "EXISTS (SELECT 1 FROM role_assignments ra JOIN org_units su ON su.id = ra.unit_id \
-         WHERE ra.user_id = $1 AND ra.role IN ('handler', 'dispatcher') \
-         AND (substr(u.path, 1, length(su.path)) = su.path \
-              OR (ra.role = 'handler' AND EXISTS (SELECT 1 FROM disclosure_assignments a \
-                  JOIN org_units au ON au.id = a.unit_id WHERE a.case_id = c.id AND a.status <> 'withdrawn' \
-                  AND substr(au.path, 1, length(su.path)) = su.path))))"
+        // The caller's units are found once per query (uncorrelated), so a
+        // case costs two set lookups, not a search of the caller's roles.
+        "(c.unit_id IN (SELECT wu.id FROM role_assignments ra JOIN org_units su ON su.id = ra.unit_id \
+         JOIN org_units wu ON substr(wu.path, 1, length(su.path)) = su.path \
+         WHERE ra.user_id = $1 AND ra.role IN ('handler', 'dispatcher')) \
+         OR c.id IN (SELECT a.case_id FROM disclosure_assignments a WHERE a.status <> 'withdrawn' \
+         AND a.unit_id IN (SELECT wu.id FROM role_assignments ra JOIN org_units su ON su.id = ra.unit_id \
+         JOIN org_units wu ON substr(wu.path, 1, length(su.path)) = su.path \
+         WHERE ra.user_id = $1 AND ra.role = 'handler')))"
     };
 }
 

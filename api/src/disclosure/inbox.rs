@@ -37,29 +37,54 @@ impl Tab {
     }
 }
 
+/// The ids of the units in the subtrees where the user bound to `$1` holds
+/// `$role`: a handful of units, found once per query, not once per case.
+macro_rules! units_where {
+    ($role:literal) => {
+        concat!(
+            "SELECT wu.id FROM role_assignments ra JOIN org_units su ON su.id = ra.unit_id \
+             JOIN org_units wu ON substr(wu.path, 1, length(su.path)) = su.path \
+             WHERE ra.user_id = $1 AND ra.role = '",
+            $role,
+            "'"
+        )
+    };
+}
+
 /// Each tab's condition on `disclosure_cases c` / `org_units u` for the
-/// user bound to `$1`, in `Tab::ALL` order.
+/// user bound to `$1`, in `Tab::ALL` order. Each starts from the caller's
+/// units (and assignments), so its cost follows what the caller sees, not
+/// how many cases the city holds.
 macro_rules! tab_conditions {
     ($wrap:ident) => {
         [
-            $wrap!("c.status = 'registered' AND EXISTS (SELECT 1 FROM role_assignments ra \
-                JOIN org_units su ON su.id = ra.unit_id WHERE ra.user_id = $1 AND ra.role = 'dispatcher' \
-                AND substr(u.path, 1, length(su.path)) = su.path)"),
-            $wrap!("c.status IN ('handling', 'correction', 'consultation') AND (c.assignee_id = $1 OR EXISTS \
-                (SELECT 1 FROM role_assignments ra JOIN org_units su ON su.id = ra.unit_id \
-                LEFT JOIN org_units hu ON hu.id = c.handling_unit_id WHERE ra.user_id = $1 AND ra.role = 'handler' \
-                AND substr(COALESCE(hu.path, u.path), 1, length(su.path)) = su.path))"),
-            $wrap!("c.status = 'handling' AND EXISTS (SELECT 1 FROM disclosure_assignments a \
-                JOIN org_units au ON au.id = a.unit_id JOIN role_assignments ra ON ra.user_id = $1 \
-                AND ra.role = 'handler' JOIN org_units su ON su.id = ra.unit_id \
-                WHERE a.case_id = c.id AND a.kind = 'part' AND a.status = 'open' \
-                AND substr(au.path, 1, length(su.path)) = su.path)"),
+            $wrap!(concat!(
+                "c.status = 'registered' AND c.unit_id IN (",
+                units_where!("dispatcher"),
+                ")"
+            )),
+            // The handling unit, or the receiving unit while none is set.
+            $wrap!(concat!(
+                "c.status IN ('handling', 'correction', 'consultation') AND c.id IN (\
+                 SELECT id FROM disclosure_cases WHERE assignee_id = $1 \
+                 UNION SELECT id FROM disclosure_cases WHERE handling_unit_id IN (",
+                units_where!("handler"),
+                ") UNION SELECT id FROM disclosure_cases WHERE handling_unit_id IS NULL AND unit_id IN (",
+                units_where!("handler"),
+                "))"
+            )),
+            $wrap!(concat!(
+                "c.status = 'handling' AND c.id IN (SELECT a.case_id FROM disclosure_assignments a \
+                 WHERE a.kind = 'part' AND a.status = 'open' AND a.unit_id IN (",
+                units_where!("handler"),
+                "))"
+            )),
         ]
     };
 }
 
 macro_rules! count_sql {
-    ($cond:literal) => {
+    ($cond:expr) => {
         concat!(
             "SELECT COUNT(*) FROM disclosure_cases c JOIN org_units u ON u.id = c.unit_id WHERE ",
             $cond
@@ -68,7 +93,7 @@ macro_rules! count_sql {
 }
 
 macro_rules! list_sql {
-    ($cond:literal) => {
+    ($cond:expr) => {
         concat!(
             "SELECT c.id, c.case_no, c.status, c.unit_id, u.name AS unit_name, c.applicant_label, \
              substr(c.description, 1, 60) AS description, c.due_on \

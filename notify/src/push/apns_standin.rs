@@ -44,6 +44,9 @@ struct Fault {
     reason: String,
     #[serde(default)]
     retry_after_secs: Option<u64>,
+    /// Hold the answer this long first (a provider too slow to wait for).
+    #[serde(default)]
+    delay_ms: Option<u64>,
     times: u32,
 }
 
@@ -123,6 +126,9 @@ async fn push(State(s): State<Arc<StandIn>>, Path(token): Path<String>, req: Req
     }
     let fault = s.books().faults.take();
     if let Some(f) = fault {
+        if let Some(ms) = f.delay_ms {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        }
         let mut resp = reason(
             StatusCode::from_u16(f.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
             &f.reason,

@@ -43,6 +43,9 @@ struct Fault {
     error_code: String,
     #[serde(default)]
     retry_after_secs: Option<u64>,
+    /// Hold the answer this long first (a provider too slow to wait for).
+    #[serde(default)]
+    delay_ms: Option<u64>,
     times: u32,
 }
 
@@ -149,8 +152,11 @@ async fn send(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
-    let mut books = s.books();
-    if let Some(f) = books.faults.take() {
+    let fault = s.books().faults.take();
+    if let Some(f) = fault {
+        if let Some(ms) = f.delay_ms {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        }
         let mut resp = envelope(
             StatusCode::from_u16(f.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
             &f.error_code,
@@ -161,6 +167,7 @@ async fn send(
         }
         return resp;
     }
+    let mut books = s.books();
     let bearer = headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

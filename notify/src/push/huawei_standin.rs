@@ -39,6 +39,9 @@ struct Fault {
     status: u16,
     #[serde(default)]
     retry_after_secs: Option<u64>,
+    /// Hold the answer this long first (a provider too slow to wait for).
+    #[serde(default)]
+    delay_ms: Option<u64>,
     times: u32,
 }
 
@@ -120,8 +123,11 @@ async fn send(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
-    let mut books = s.books();
-    if let Some(f) = books.faults.take() {
+    let fault = s.books().faults.take();
+    if let Some(f) = fault {
+        if let Some(ms) = f.delay_ms {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        }
         let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
         let mut resp = code(status, "81000001", "System inner error");
         if let Some(secs) = f.retry_after_secs {
@@ -129,6 +135,7 @@ async fn send(
         }
         return resp;
     }
+    let mut books = s.books();
     let bearer = headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
