@@ -1,12 +1,14 @@
-//! Notification drain benchmark: enqueues N SMS (default 20 000) into the
-//! outbox of a running `gov-server serve --demo`, and measures how fast the
-//! dispatcher drains them through the real Aliyun provider to the SMS
-//! stand-in: messages per second, and enqueue-to-provider latency
+//! Notification drain benchmark: enqueues N messages (default 20 000) into
+//! the outbox of a running `gov-server serve --demo`, half SMS and half
+//! pushes to a person with three phones (Huawei Push Kit, APNs, FCM), and
+//! measures how fast the dispatcher drains them through the real providers
+//! to their stand-ins: messages per second, and enqueue-to-provider latency
 //! percentiles (from the outbox's own `created_at` and `sent_at`).
 //!
 //! `cargo bench --bench notify_drain` (SQLite); with
-//! `TEST_POSTGRES_URL=postgres://…/admin_db` on a fresh PostgreSQL database.
-//! `DRAIN_MESSAGES=N` changes the count.
+//! `TEST_POSTGRES_URL=postgres://…/admin_db` on a fresh PostgreSQL database
+//! (dropped afterwards). `DRAIN_MESSAGES=N` changes the count. Also run by
+//! `scripts/bench.sh --scenario drain`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::Stdio;
@@ -14,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use api::config::DatabaseConfig;
 use api::outbox::SmsMessage;
+use api::outbox::push::{Notification, notify_user};
 use api::pii::{Phone, PiiCipher};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
@@ -36,6 +39,7 @@ async fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(20_000);
     let name = format!("gov_bench_{}", ulid::Ulid::new().to_string().to_lowercase());
+    let admin_url = std::env::var("TEST_POSTGRES_URL").unwrap_or_default();
     let (url, backend) = match std::env::var("TEST_POSTGRES_URL") {
         Ok(admin) if !admin.is_empty() => {
             let pool = sqlx::PgPool::connect(&admin).await.unwrap();
@@ -87,11 +91,33 @@ async fn main() {
     .unwrap();
     let config = api::config::Config::load(None).unwrap();
     let pii = PiiCipher::new(&config.crypto.pii_key, config.crypto.index_key.clone()).unwrap();
-    let phones: Vec<Phone> = (0..n)
+    let n_sms = n / 2;
+    let phones: Vec<Phone> = (0..n_sms)
         .map(|i| Phone::parse(&format!("1980{i:07}")).unwrap())
         .collect();
+    let person = phones_of_one_person(&addr).await;
+    let notify_config = config.notify.clone();
 
     let started = Instant::now();
+    let begun = api::clock::now();
+    // Pushes: each notification fans out to the person's three phones.
+    let calls = (n - n_sms).div_ceil(3);
+    for chunk in (0..calls).collect::<Vec<_>>().chunks(BATCH / 3) {
+        let mut tx = db.begin().await.unwrap();
+        for _ in chunk {
+            let note = Notification {
+                kind: "notification_test",
+                user_id: &person,
+                params: &[("time", "09:30")],
+                idempotency_key: None,
+                ttl: Duration::from_secs(3600),
+            };
+            notify_user(&mut tx, &pii, &notify_config, note)
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
     for chunk in phones.chunks(BATCH) {
         let mut tx = db.begin().await.unwrap();
         for phone in chunk {
@@ -109,8 +135,10 @@ async fn main() {
         tx.commit().await.unwrap();
     }
     let enqueued = started.elapsed();
+    let n: i64 = api::on_db!(&db, p => sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE created_at >= $1").bind(begun).fetch_one(p).await).unwrap();
+    let n = n as usize;
     loop {
-        let done: i64 = api::on_db!(&db, p => sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status IN ('sent', 'failed', 'dead')").fetch_one(p).await).unwrap();
+        let done: i64 = api::on_db!(&db, p => sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE created_at >= $1 AND status IN ('sent', 'failed', 'dead')").bind(begun).fetch_one(p).await).unwrap();
         if done as usize >= n {
             break;
         }
@@ -121,12 +149,12 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let drained = started.elapsed();
-    let rows: Vec<(time::OffsetDateTime, Option<time::OffsetDateTime>, String)> =
-        api::on_db!(&db, p => sqlx::query_as("SELECT created_at, sent_at, status FROM outbox").fetch_all(p).await).unwrap();
+    let rows: Vec<(time::OffsetDateTime, Option<time::OffsetDateTime>, String, String)> =
+        api::on_db!(&db, p => sqlx::query_as("SELECT created_at, sent_at, status, provider FROM outbox WHERE created_at >= $1").bind(begun).fetch_all(p).await).unwrap();
     let failed = rows.iter().filter(|r| r.2 != "sent").count();
     let mut latency: Vec<f64> = rows
         .iter()
-        .filter_map(|(c, s, _)| s.map(|s| (s - *c).as_seconds_f64() * 1e3))
+        .filter_map(|(c, s, _, _)| s.map(|s| (s - *c).as_seconds_f64() * 1e3))
         .collect();
     latency.sort_by(f64::total_cmp);
     let first_sent = rows.iter().filter_map(|r| r.1).min().unwrap();
@@ -142,7 +170,13 @@ async fn main() {
             .unwrap_or_default(),
     );
 
-    println!("notification drain: {n} SMS through the Aliyun provider to its stand-in, {backend}");
+    let mut per_provider = std::collections::BTreeMap::<&str, usize>::new();
+    for r in &rows {
+        *per_provider.entry(r.3.as_str()).or_default() += 1;
+    }
+    println!(
+        "notification drain: {n} messages through the real providers to their stand-ins, {backend}: {per_provider:?}"
+    );
     println!("machine: {cores} cores, {memory}");
     println!(
         "{:<32}{:>12}",
@@ -200,6 +234,81 @@ async fn main() {
         format!("{:.1} ms", idle.last().copied().unwrap_or_default())
     );
     server.kill().await.ok();
+    db.close().await;
+    if !admin_url.is_empty() {
+        let pool = sqlx::PgPool::connect(&admin_url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+}
+
+/// Signs pd_handler in on three phones (Huawei, iPhone, Android with FCM)
+/// through the Suishenban stand-in and registers each for pushes; answers
+/// their user id.
+async fn phones_of_one_person(addr: &str) -> String {
+    let http = reqwest::Client::new();
+    let phones = [
+        (
+            "bench-huawei",
+            "android",
+            "huawei",
+            "hw-bench-token-0001".to_owned(),
+        ),
+        ("bench-iphone", "ios", "apns", "ab".repeat(32)),
+        (
+            "bench-android",
+            "android",
+            "fcm",
+            "fcm-bench-token-0001".to_owned(),
+        ),
+    ];
+    let mut user = String::new();
+    for (device, platform, provider, token) in phones {
+        let code: serde_json::Value = http
+            .post(format!("http://{addr}/stand-in/suishenban/auth-codes"))
+            .json(&serde_json::json!({ "user": "pd_handler" }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let session: serde_json::Value = http
+            .post(format!("http://{addr}/m/v1/session"))
+            .json(&serde_json::json!({ "auth_code": code["auth_code"], "device_id": device }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token_ = session["access_token"].as_str().unwrap();
+        let resp = http
+            .put(format!("http://{addr}/m/v1/devices/{device}"))
+            .bearer_auth(token_)
+            .json(
+                &serde_json::json!({ "platform": platform, "provider": provider, "token": token }),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 204);
+        let me: serde_json::Value = http
+            .get(format!("http://{addr}/m/v1/me"))
+            .bearer_auth(token_)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        user = me["id"].as_str().unwrap().to_owned();
+    }
+    user
 }
 
 /// Sends `count` test SMS through the admin API one after the other,

@@ -118,10 +118,21 @@ impl Db {
         })
     }
 
-    /// Applies every pending migration of this backend's folder.
+    /// Applies every pending migration of this backend's folder. On SQLite
+    /// it then refreshes the planner's statistics: without them SQLite
+    /// assumes an equality on any indexed column is selective, and would
+    /// walk every case of a status instead of the caller's few cases.
+    /// (PostgreSQL's autovacuum keeps its own statistics.)
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
         match self {
-            Db::Sqlite(p, _) => SQLITE_MIGRATOR.run(p).await,
+            Db::Sqlite(p, _) => {
+                SQLITE_MIGRATOR.run(p).await?;
+                // A sample of rows per index: milliseconds, whatever the size.
+                sqlx::raw_sql("PRAGMA analysis_limit = 1000; ANALYZE;")
+                    .execute(p)
+                    .await?;
+                Ok(())
+            }
             Db::Postgres(p) => POSTGRES_MIGRATOR.run(p).await,
         }
     }

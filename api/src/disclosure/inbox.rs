@@ -51,6 +51,13 @@ macro_rules! units_where {
     };
 }
 
+/// The statuses of cases being handled.
+macro_rules! handle_statuses {
+    () => {
+        "('handling', 'correction', 'consultation')"
+    };
+}
+
 /// Each tab's condition on `disclosure_cases c` / `org_units u` for the
 /// user bound to `$1`, in `Tab::ALL` order. Each starts from the caller's
 /// units (and assignments), so its cost follows what the caller sees, not
@@ -63,13 +70,20 @@ macro_rules! tab_conditions {
                 units_where!("dispatcher"),
                 ")"
             )),
-            // The handling unit, or the receiving unit while none is set.
+            // Assigned to the caller, or at a unit they handle for: the
+            // handling unit, or the receiving unit while none is set. Each
+            // branch is found through its own index; the status test sits
+            // inside, so nothing scans every open case.
             $wrap!(concat!(
-                "c.status IN ('handling', 'correction', 'consultation') AND c.id IN (\
-                 SELECT id FROM disclosure_cases WHERE assignee_id = $1 \
-                 UNION SELECT id FROM disclosure_cases WHERE handling_unit_id IN (",
+                "c.id IN (SELECT id FROM disclosure_cases WHERE assignee_id = $1 AND status IN ",
+                handle_statuses!(),
+                " UNION SELECT id FROM disclosure_cases WHERE status IN ",
+                handle_statuses!(),
+                " AND handling_unit_id IN (",
                 units_where!("handler"),
-                ") UNION SELECT id FROM disclosure_cases WHERE handling_unit_id IS NULL AND unit_id IN (",
+                ") UNION SELECT id FROM disclosure_cases WHERE status IN ",
+                handle_statuses!(),
+                " AND handling_unit_id IS NULL AND unit_id IN (",
                 units_where!("handler"),
                 "))"
             )),
