@@ -613,6 +613,15 @@ mod tests {
     }
 
     #[test]
+    fn production_refuses_the_bench_route() {
+        let mut config = Config::load(None).unwrap();
+        config.profile = Profile::Production;
+        config.http.bench_route = true;
+        let err = config.check().unwrap_err().to_string();
+        assert!(err.contains("http.bench_route"), "{err}");
+    }
+
+    #[test]
     fn file_values_override_defaults() {
         let dir = std::env::temp_dir().join(format!("gov-config-{}", ulid::Ulid::new()));
         std::fs::create_dir_all(&dir).unwrap();

@@ -294,3 +294,24 @@ async fn openapi_is_served_and_matches_the_cli() {
         assert!(doc["paths"].get(path).is_some(), "{path} missing");
     }
 }
+
+#[tokio::test]
+async fn the_benchmark_floor_is_served_only_when_asked_for() {
+    let app = spawn_app().await;
+    let unit = app.unit_id("310104").await;
+    let path = format!("/bench/units/{unit}");
+    problem(app.get_as(None, &path).await, 404, "no_route").await;
+
+    let env = vec![("GOV_HTTP__BENCH_ROUTE", "true".to_owned())];
+    let bench = spawn_with(TestDb::new().await, Options { demo: true, env }).await;
+    let unit = bench.unit_id("310104").await;
+    let resp = bench.get_as(None, &format!("/bench/units/{unit}")).await;
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(resp.text().await.unwrap(), "上海市徐汇区人民政府");
+    problem(
+        bench.get_as(None, "/bench/units/nope").await,
+        404,
+        "not_found",
+    )
+    .await;
+}

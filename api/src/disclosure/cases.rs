@@ -86,18 +86,16 @@ struct Row {
 /// aliased `c` (receiving unit aliased `u`): a handler or dispatcher of the
 /// receiving unit or above, or a handler of a unit the case was assigned or
 /// dispatched to (or above). The same rule as `case::load`.
-#[macro_export]
 macro_rules! case_visible_sql {
     () => {
-        // The caller's units are found once per query (uncorrelated), so a
-        // case costs two set lookups, not a search of the caller's roles.
-        "(c.unit_id IN (SELECT wu.id FROM role_assignments ra JOIN org_units su ON su.id = ra.unit_id \
-         JOIN org_units wu ON substr(wu.path, 1, length(su.path)) = su.path \
-         WHERE ra.user_id = $1 AND ra.role IN ('handler', 'dispatcher')) \
-         OR c.id IN (SELECT a.case_id FROM disclosure_assignments a WHERE a.status <> 'withdrawn' \
-         AND a.unit_id IN (SELECT wu.id FROM role_assignments ra JOIN org_units su ON su.id = ra.unit_id \
-         JOIN org_units wu ON substr(wu.path, 1, length(su.path)) = su.path \
-         WHERE ra.user_id = $1 AND ra.role = 'handler')))"
+        concat!(
+            "(c.unit_id IN (",
+            units_where!("'handler', 'dispatcher'"),
+            ") OR c.id IN (SELECT a.case_id FROM disclosure_assignments a \
+             WHERE a.status <> 'withdrawn' AND a.unit_id IN (",
+            units_where!("'handler'"),
+            ")))"
+        )
     };
 }
 

@@ -37,20 +37,6 @@ impl Tab {
     }
 }
 
-/// The ids of the units in the subtrees where the user bound to `$1` holds
-/// `$role`: a handful of units, found once per query, not once per case.
-macro_rules! units_where {
-    ($role:literal) => {
-        concat!(
-            "SELECT wu.id FROM role_assignments ra JOIN org_units su ON su.id = ra.unit_id \
-             JOIN org_units wu ON substr(wu.path, 1, length(su.path)) = su.path \
-             WHERE ra.user_id = $1 AND ra.role = '",
-            $role,
-            "'"
-        )
-    };
-}
-
 /// The statuses of cases being handled.
 macro_rules! handle_statuses {
     () => {
@@ -67,7 +53,7 @@ macro_rules! tab_conditions {
         [
             $wrap!(concat!(
                 "c.status = 'registered' AND c.unit_id IN (",
-                units_where!("dispatcher"),
+                units_where!("'dispatcher'"),
                 ")"
             )),
             // Assigned to the caller, or at a unit they handle for: the
@@ -80,17 +66,17 @@ macro_rules! tab_conditions {
                 " UNION SELECT id FROM disclosure_cases WHERE status IN ",
                 handle_statuses!(),
                 " AND handling_unit_id IN (",
-                units_where!("handler"),
+                units_where!("'handler'"),
                 ") UNION SELECT id FROM disclosure_cases WHERE status IN ",
                 handle_statuses!(),
                 " AND handling_unit_id IS NULL AND unit_id IN (",
-                units_where!("handler"),
+                units_where!("'handler'"),
                 "))"
             )),
             $wrap!(concat!(
                 "c.status = 'handling' AND c.id IN (SELECT a.case_id FROM disclosure_assignments a \
                  WHERE a.kind = 'part' AND a.status = 'open' AND a.unit_id IN (",
-                units_where!("handler"),
+                units_where!("'handler'"),
                 "))"
             )),
         ]
