@@ -1,5 +1,6 @@
-//! Configuration: a TOML file, then environment overrides, into one typed
-//! value. There is no global config: `main` loads it once and hands it on.
+//! Configuration: defaults, a TOML file, then environment overrides, into
+//! typed values. There is no global config: the composition root loads it
+//! once and hands each crate its section.
 //!
 //! Environment overrides use the `GOV_` prefix with `__` between levels
 //! (`GOV_DATABASE__URL`, `GOV_CRYPTO__PII_KEY`); `DATABASE_URL` is also
@@ -12,6 +13,7 @@ use std::path::Path;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// Development keys, public on purpose so that a demo runs with no set-up.
@@ -28,6 +30,9 @@ pub enum Profile {
     Production,
 }
 
+/// The core's configuration: what every crate shares. Each crate's own
+/// section (`sso::SsoConfig`, `notify::NotifyConfig`) lives with that crate
+/// and is read from the same [`Sources`] by the composition root.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Config {
     pub profile: Profile,
@@ -37,47 +42,10 @@ pub struct Config {
     pub log: LogConfig,
     pub crypto: CryptoConfig,
     pub auth: AuthConfig,
-    pub suishenban: SuishenbanConfig,
-    pub unified_platform: UnifiedPlatformConfig,
-    pub org_sync: OrgSyncConfig,
-    pub notify: NotifyConfig,
-    pub verification: VerificationConfig,
-    pub onenet: OneNetConfig,
-    pub applicants: ApplicantsConfig,
     pub disclosure: DisclosureConfig,
-    pub two_pages: ConnectorConfig,
-    /// The unified office platform's to-do API (GK-03); same shape.
-    pub todo: ConnectorConfig,
-}
-
-/// A platform connector taking signed JSON: the "two pages" (citizen
-/// homepage, company page, XT-01) and the unified to-do (GK-03).
-#[derive(Debug, Clone, Deserialize)]
-pub struct ConnectorConfig {
-    /// Base URL of its API. Empty: messages wait in the outbox until it is
-    /// configured (demo mode points it at the in-process stand-in).
-    pub base_url: String,
-    pub app_id: String,
-    pub secret: SecretString,
-    pub timeout_secs: u64,
-}
-
-/// The one-net service (一网通办) connector: applicant identity and profile
-/// by login ticket (GK-14).
-#[derive(Debug, Clone, Deserialize)]
-pub struct OneNetConfig {
-    /// Base URL of its open API. Empty: one-net autofill is not configured
-    /// (demo mode points it at the in-process stand-in).
-    pub base_url: String,
-    pub app_id: String,
-    pub app_secret: SecretString,
-    pub timeout_secs: u64,
-}
-
-/// Applicant (public) sessions.
-#[derive(Debug, Clone, Deserialize)]
-pub struct ApplicantsConfig {
-    pub session_ttl_secs: u64,
+    /// The enqueue side's part of `[notify]`; the rest of that table is the
+    /// notify crate's.
+    pub notify: DeliveryPolicy,
 }
 
 /// Disclosure on application (依申请公开).
@@ -97,168 +65,16 @@ pub struct DisclosureConfig {
     pub watch_interval_secs: u64,
 }
 
-/// SMS verification codes for applicants (GK-15). The per-phone limits are
-/// Aliyun's defaults for one signature.
+/// What the enqueue side of the outbox needs of `[notify]`: which SMS
+/// provider a message is queued for (the dispatcher claims only rows of the
+/// providers it has), and how each kind of notification travels.
 #[derive(Debug, Clone, Deserialize)]
-pub struct VerificationConfig {
-    pub code_ttl_secs: u64,
-    /// Wrong codes before the code dies.
-    pub max_attempts: i32,
-    /// Lifetime of the verification token a correct code earns.
-    pub token_ttl_secs: u64,
-    pub phone_per_minute: i64,
-    pub phone_per_hour: i64,
-    pub phone_per_day: i64,
-    /// Codes one client address may request per hour.
-    pub ip_per_hour: i64,
-    /// Pumping guard: at most `prefix_max` codes per `prefix_window_secs` to
-    /// numbers sharing their first `prefix_len` digits.
-    pub prefix_len: usize,
-    pub prefix_window_secs: u64,
-    pub prefix_max: i64,
-}
-
-/// Delivery of SMS and push (the `notify` crate).
-#[derive(Debug, Clone, Deserialize)]
-pub struct NotifyConfig {
+pub struct DeliveryPolicy {
     /// `aliyun`, or `log` (write to the log and mark sent: no delivery).
     pub sms_provider: String,
-    pub aliyun: AliyunSmsConfig,
-    /// Aliyun template code per notification kind.
-    pub sms_templates: std::collections::BTreeMap<String, String>,
     /// Per notification kind: `push_then_sms` (the default for kinds not
     /// listed), `push_only` or `sms_only`.
     pub channel_policy: std::collections::BTreeMap<String, String>,
-    /// `providers` (deliver) or `log` (write pushes to the log only).
-    pub push_delivery: String,
-    pub huawei: HuaweiPushConfig,
-    pub apns: ApnsConfig,
-    pub fcm: FcmConfig,
-    pub dispatcher: DispatcherConfig,
-}
-
-/// Apple Push Notification service, token-based (.p8 key) authentication.
-#[derive(Debug, Clone, Deserialize)]
-pub struct ApnsConfig {
-    /// `https://api.push.apple.com` (or the sandbox); empty turns APNs off
-    /// (demo mode points it at the stand-in).
-    pub base_url: String,
-    /// The app's bundle id: `apns-topic`.
-    pub topic: String,
-    pub team_id: String,
-    pub key_id: String,
-    /// The .p8 signing key (PKCS#8 PEM). Secret.
-    pub private_key: SecretString,
-    pub timeout_secs: u64,
-}
-
-/// Firebase Cloud Messaging HTTP v1, with a service account.
-#[derive(Debug, Clone, Deserialize)]
-pub struct FcmConfig {
-    /// `https://fcm.googleapis.com`; empty turns FCM off (demo mode points it
-    /// at the stand-in).
-    pub api_base: String,
-    pub project_id: String,
-    /// The service account's `client_email`.
-    pub client_email: String,
-    /// The service account's `private_key` (PKCS#8 PEM). Secret.
-    pub private_key: SecretString,
-    /// The service account's `token_uri`.
-    pub token_uri: String,
-    pub timeout_secs: u64,
-}
-
-/// Huawei Push Kit, the Android push channel that works in mainland China.
-#[derive(Debug, Clone, Deserialize)]
-pub struct HuaweiPushConfig {
-    /// OAuth token endpoint; empty turns Huawei push off (demo mode points
-    /// it at the stand-in).
-    pub token_url: String,
-    /// Push API base, e.g. `https://push-api.cloud.huawei.com`.
-    pub api_base: String,
-    pub app_id: String,
-    pub client_id: String,
-    pub client_secret: SecretString,
-    pub timeout_secs: u64,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct AliyunSmsConfig {
-    /// Dysmsapi endpoint. Empty in demo mode: the in-process stand-in.
-    pub endpoint: String,
-    pub access_key_id: String,
-    pub access_key_secret: SecretString,
-    /// The approved SMS signature (签名), e.g. 上海市政务服务.
-    pub sign_name: String,
-    pub timeout_secs: u64,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct DispatcherConfig {
-    /// Run the dispatcher in this process.
-    pub enabled: bool,
-    /// Messages claimed per round.
-    pub batch_size: u32,
-    /// A claimed message not finished in this time is claimed again (after
-    /// a crash).
-    pub lease_secs: u64,
-    /// Polling when nothing wakes the dispatcher.
-    pub poll_interval_ms: u64,
-    /// First retry delay; doubles per attempt, with jitter, up to the max.
-    pub base_backoff_ms: u64,
-    pub max_backoff_secs: u64,
-    /// Sends in flight at once, per provider.
-    pub provider_concurrency: usize,
-    /// Sends per second across all providers.
-    pub max_rate_per_sec: u32,
-}
-
-/// Org and user sync with the unified office platform (GK-01), both ways:
-/// we pull its change feed, and it pushes batches to us.
-#[derive(Debug, Clone, Deserialize)]
-pub struct OrgSyncConfig {
-    /// Base URL of the platform's org API. Empty: no pulling (pushes are
-    /// still accepted when `secret` is set).
-    pub base_url: String,
-    pub app_key: String,
-    /// Shared HMAC-SM3 secret signing requests in both directions. Empty:
-    /// pushes are refused.
-    pub secret: SecretString,
-    /// Seconds between scheduled pulls; 0 turns the schedule off.
-    pub interval_secs: u64,
-    /// Changes asked for per page when pulling.
-    pub page_size: u32,
-    /// Largest accepted push, in bytes.
-    pub max_batch_bytes: usize,
-    pub timeout_secs: u64,
-}
-
-/// The unified office platform (一体化办公平台), an OpenID Provider for PC
-/// sign-in (GK-02). Endpoints come from its discovery document.
-#[derive(Debug, Clone, Deserialize)]
-pub struct UnifiedPlatformConfig {
-    /// The OP's issuer URL. Empty: PC sign-in is not configured (demo mode
-    /// points it at the in-process stand-in).
-    pub issuer: String,
-    pub client_id: String,
-    pub client_secret: SecretString,
-    /// Our callback as registered at the OP, e.g.
-    /// `https://gov.example/auth/pc/callback`.
-    pub redirect_uri: String,
-    /// Where the browser lands after logout at the OP.
-    pub post_logout_redirect_uri: String,
-    pub timeout_secs: u64,
-}
-
-/// The Suishenban (随申办) government cloud, for mobile sign-in (GK-06).
-#[derive(Debug, Clone, Deserialize)]
-pub struct SuishenbanConfig {
-    /// Base URL of its open API. Empty: mobile sign-in is not configured
-    /// (demo mode points it at the in-process stand-in).
-    pub base_url: String,
-    pub app_key: String,
-    pub app_secret: SecretString,
-    pub timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -357,10 +173,19 @@ pub enum ConfigError {
     Invalid(String),
 }
 
-impl Config {
-    /// Defaults, then the TOML file (if given), then the environment.
-    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+/// Where the configuration comes from, layered key by key: the defaults of
+/// the core and of each crate, then the TOML file (if given), then the
+/// environment. Each crate extracts its own section from it.
+#[derive(Clone)]
+pub struct Sources(Figment);
+
+impl Sources {
+    /// `sections`: the other crates' defaults, as trees like [`defaults`].
+    pub fn load(file: Option<&Path>, sections: &[serde_json::Value]) -> Result<Self, ConfigError> {
         let mut fig = Figment::from(Serialized::defaults(defaults()));
+        for section in sections {
+            fig = fig.join(Serialized::defaults(section));
+        }
         if let Some(path) = file {
             if !path.exists() {
                 return Err(ConfigError::Invalid(format!(
@@ -375,70 +200,77 @@ impl Config {
                 .only(&["DATABASE_URL"])
                 .map(|_| "database.url".into()),
         );
-        let config: Config = fig
+        Ok(Sources(fig))
+    }
+
+    /// A section (a struct naming the top-level keys it reads; the others
+    /// are left to their owners). Errors name the key.
+    pub fn extract<T: DeserializeOwned>(&self) -> Result<T, ConfigError> {
+        self.0
             .extract()
-            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+            .map_err(|e| ConfigError::Invalid(e.to_string()))
+    }
+
+    /// The core's configuration, checked.
+    pub fn core(&self) -> Result<Config, ConfigError> {
+        let config: Config = self.extract()?;
         config.check()?;
         Ok(config)
+    }
+}
+
+/// A refusal naming the key, for the crates' own checks.
+pub fn invalid(why: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid(why.into())
+}
+
+impl Config {
+    /// The core's configuration alone (no other crate's defaults).
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Sources::load(file, &[])?.core()
     }
 
     fn check(&self) -> Result<(), ConfigError> {
         if self.http.body_limit_bytes == 0 || self.database.max_connections == 0 {
-            return Err(ConfigError::Invalid(
-                "http.body_limit_bytes and database.max_connections must be positive".into(),
+            return Err(invalid(
+                "http.body_limit_bytes and database.max_connections must be positive",
             ));
         }
         for (kind, policy) in &self.notify.channel_policy {
             if !["push_then_sms", "push_only", "sms_only"].contains(&policy.as_str()) {
-                return Err(ConfigError::Invalid(format!(
+                return Err(invalid(format!(
                     "notify.channel_policy.{kind} must be push_then_sms, push_only or sms_only"
                 )));
             }
         }
-        if !["providers", "log"].contains(&self.notify.push_delivery.as_str()) {
-            return Err(ConfigError::Invalid(
-                "notify.push_delivery must be providers or log".into(),
-            ));
-        }
         if self.auth.refresh_overlap_secs > 10 {
-            return Err(ConfigError::Invalid(
-                "auth.refresh_overlap_secs may be at most 10".into(),
-            ));
+            return Err(invalid("auth.refresh_overlap_secs may be at most 10"));
         }
         if self.profile == Profile::Production && self.http.bench_route {
-            return Err(ConfigError::Invalid(
-                "http.bench_route serves data without authentication; the production profile refuses it".into(),
+            return Err(invalid(
+                "http.bench_route serves data without authentication; the production profile refuses it",
             ));
         }
         if self.profile == Profile::Production {
-            let c = &self.crypto;
-            let dev = [
-                (c.pii_key.expose_secret(), DEV_PII_KEY, "crypto.pii_key"),
-                (
-                    c.index_key.expose_secret(),
-                    DEV_INDEX_KEY,
-                    "crypto.index_key",
-                ),
-                (
-                    c.audit_key.expose_secret(),
-                    DEV_AUDIT_KEY,
-                    "crypto.audit_key",
-                ),
-                (
-                    c.signing_key.expose_secret(),
-                    DEV_SIGNING_KEY,
-                    "crypto.signing_key",
-                ),
-            ];
-            for (value, dev_value, key) in dev {
-                if value == dev_value {
-                    return Err(ConfigError::Invalid(format!(
-                        "{key} still has the development value; the production profile needs its own key"
-                    )));
-                }
-            }
+            self.check_production_keys()?;
         }
         Ok(())
+    }
+
+    fn check_production_keys(&self) -> Result<(), ConfigError> {
+        let c = &self.crypto;
+        let dev = [
+            (&c.pii_key, DEV_PII_KEY, "crypto.pii_key"),
+            (&c.index_key, DEV_INDEX_KEY, "crypto.index_key"),
+            (&c.audit_key, DEV_AUDIT_KEY, "crypto.audit_key"),
+            (&c.signing_key, DEV_SIGNING_KEY, "crypto.signing_key"),
+        ];
+        match dev.iter().find(|(v, d, _)| v.expose_secret() == *d) {
+            Some((_, _, key)) => Err(invalid(format!(
+                "{key} still has the development value; the production profile needs its own key"
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// The HMAC-SM3 key of the audit chain.
@@ -451,8 +283,8 @@ impl Config {
     }
 }
 
-/// The defaults as a serialisable tree, so figment can layer the file and the
-/// environment over them key by key.
+/// The core's defaults as a serialisable tree, so figment can layer the
+/// file and the environment over them key by key.
 fn defaults() -> serde_json::Value {
     serde_json::json!({
         "profile": "development",
@@ -484,9 +316,6 @@ fn defaults() -> serde_json::Value {
                 "ip_window_secs": 900,
             },
         },
-        "suishenban": { "base_url": "", "app_key": "", "app_secret": "", "timeout_secs": 5 },
-        "onenet": { "base_url": "", "app_id": "", "app_secret": "", "timeout_secs": 5 },
-        "applicants": { "session_ttl_secs": 7200 },
         "disclosure": {
             "calendar_file": "",
             "notice_font": "",
@@ -494,93 +323,7 @@ fn defaults() -> serde_json::Value {
             "warn_working_days": 3,
             "watch_interval_secs": 900,
         },
-        "two_pages": { "base_url": "", "app_id": "", "secret": "", "timeout_secs": 5 },
-        "todo": { "base_url": "", "app_id": "", "secret": "", "timeout_secs": 5 },
-        "unified_platform": {
-            "issuer": "",
-            "client_id": "",
-            "client_secret": "",
-            "redirect_uri": "",
-            "post_logout_redirect_uri": "",
-            "timeout_secs": 5,
-        },
-        "org_sync": {
-            "base_url": "",
-            "app_key": "",
-            "secret": "",
-            "interval_secs": 300,
-            "page_size": 500,
-            "max_batch_bytes": 8_388_608,
-            "timeout_secs": 10,
-        },
-        "notify": {
-            "sms_provider": "log",
-            "aliyun": {
-                "endpoint": "",
-                "access_key_id": "",
-                "access_key_secret": "",
-                "sign_name": "上海市政务服务",
-                "timeout_secs": 5,
-            },
-            "channel_policy": {},
-            "push_delivery": "providers",
-            "sms_templates": {
-                "verification_code": "SMS_480001",
-                "seal_approval_pending": "SMS_480002",
-                "case_assigned": "SMS_480003",
-                "notification_test": "SMS_480004",
-                "disclosure_received": "SMS_480005",
-                "case_deadline": "SMS_480006",
-                "case_overdue": "SMS_480007",
-                "seal_result": "SMS_480008",
-            },
-            "huawei": {
-                "token_url": "",
-                "api_base": "",
-                "app_id": "",
-                "client_id": "",
-                "client_secret": "",
-                "timeout_secs": 5,
-            },
-            "apns": {
-                "base_url": "",
-                "topic": "",
-                "team_id": "",
-                "key_id": "",
-                "private_key": "",
-                "timeout_secs": 5,
-            },
-            "fcm": {
-                "api_base": "",
-                "project_id": "",
-                "client_email": "",
-                "private_key": "",
-                "token_uri": "",
-                "timeout_secs": 5,
-            },
-            "dispatcher": {
-                "enabled": true,
-                "batch_size": 32,
-                "lease_secs": 60,
-                "poll_interval_ms": 1000,
-                "base_backoff_ms": 1000,
-                "max_backoff_secs": 300,
-                "provider_concurrency": 16,
-                "max_rate_per_sec": 500,
-            },
-        },
-        "verification": {
-            "code_ttl_secs": 300,
-            "max_attempts": 5,
-            "token_ttl_secs": 900,
-            "phone_per_minute": 1,
-            "phone_per_hour": 5,
-            "phone_per_day": 10,
-            "ip_per_hour": 30,
-            "prefix_len": 7,
-            "prefix_window_secs": 600,
-            "prefix_max": 50,
-        },
+        "notify": { "sms_provider": "log", "channel_policy": {} },
         "crypto": {
             "pii_key": DEV_PII_KEY,
             "index_key": DEV_INDEX_KEY,

@@ -3,11 +3,16 @@
 
 use std::sync::Arc;
 
+use anyhow::Context;
+
 use crate::authz::Authenticator;
+use crate::calendar::WorkCalendar;
 use crate::config::Config;
 use crate::db::Db;
+use crate::disclosure::pdf::NoticeFont;
 use crate::http::metrics::Metrics;
 use crate::pii::PiiCipher;
+use crate::seal::adapter::{LocalSignService, SignService};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -22,16 +27,58 @@ pub struct AppState {
     /// messages (other instances hear PostgreSQL's NOTIFY, or poll).
     pub outbox_wake: Arc<tokio::sync::Notify>,
     /// The Shanghai working-day calendar for statutory deadlines.
-    pub calendar: Arc<crate::calendar::WorkCalendar>,
+    pub calendar: Arc<WorkCalendar>,
     /// The CJK font notices are set in; None when the machine has none
     /// (PDF downloads then answer 503).
-    pub notice_font: Option<crate::disclosure::pdf::NoticeFont>,
+    pub notice_font: Option<NoticeFont>,
     /// The signing, e-seal and time-stamp services (SEC-08).
-    pub signer: Arc<dyn crate::seal::adapter::SignService>,
+    pub signer: Arc<dyn SignService>,
 }
 
 impl AppState {
+    /// The core's state from its configuration: the signing service, the
+    /// working-day calendar and the notices' font; `authn` comes from the
+    /// identity crate, `openapi` from the composition root.
+    pub fn build(
+        config: Config,
+        db: Db,
+        pii: Arc<PiiCipher>,
+        authn: Authenticator,
+        openapi: Arc<str>,
+    ) -> anyhow::Result<AppState> {
+        let signer = LocalSignService::from_config(&config.crypto)
+            .map_err(|e| anyhow::anyhow!("crypto.signing_key: {e}"))?;
+        let d = &config.disclosure;
+        let calendar = WorkCalendar::from_file(&d.calendar_file)?;
+        let notice_font = NoticeFont::load(&d.notice_font, d.notice_font_index);
+        if notice_font.is_none() {
+            tracing::warn!(
+                "no CJK font for PDF notices (install fonts-wqy-microhei or set disclosure.notice_font): notice downloads answer 503"
+            );
+        }
+        Ok(AppState {
+            signer: Arc::new(signer),
+            notice_font,
+            calendar: Arc::new(calendar),
+            db,
+            authn,
+            config: Arc::new(config),
+            pii,
+            metrics: Arc::new(Metrics::new()),
+            openapi,
+            outbox_wake: Arc::new(tokio::sync::Notify::new()),
+        })
+    }
+
     pub fn audit_key(&self) -> &[u8] {
         self.config.audit_key()
+    }
+}
+
+impl PiiCipher {
+    /// The cipher and blind-index keys of `crypto`.
+    pub fn from_config(c: &crate::config::CryptoConfig) -> anyhow::Result<Arc<PiiCipher>> {
+        let cipher = PiiCipher::new(&c.pii_key, c.index_key.clone()).context("crypto.pii_key")?;
+        Ok(Arc::new(cipher))
     }
 }

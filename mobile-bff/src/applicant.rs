@@ -52,7 +52,7 @@ pub async fn sign_in(
         req.verification_token.as_deref(),
         req.onenet_ticket.as_deref(),
     ) {
-        (Some(t), None) => applicants::start_by_phone(&sso.app, t.trim()).await?,
+        (Some(t), None) => applicants::start_by_phone(&sso, t.trim()).await?,
         (None, Some(t)) if !t.trim().is_empty() && t.len() <= 256 => {
             applicants::start_by_onenet(&sso, t.trim()).await?
         }

@@ -215,7 +215,7 @@ pub async fn submit(
         (Some(t), _) => {
             verification::consume_token(&mut tx, &app.pii, t, Purpose::DisclosureRequest).await?
         }
-        (None, Some(s)) => applicants::consume_phone_proof(app, &mut tx, s).await?,
+        (None, Some(s)) => applicants::consume_phone_proof(&sso, &mut tx, s).await?,
         (None, None) => {
             return Err(ApiError::invalid(
                 "verification_token",

@@ -141,6 +141,6 @@ pub async fn step_up_code(
         .session
         .as_ref()
         .ok_or(ApiError::Unauthenticated)?;
-    let sent = sso::verification::send_step_up_code(&sso.app, &principal).await?;
+    let sent = sso::verification::send_step_up_code(&sso, &principal).await?;
     Ok((StatusCode::ACCEPTED, Json(sent)))
 }

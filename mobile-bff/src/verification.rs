@@ -57,7 +57,7 @@ pub async fn send(
 ) -> ApiResult<(StatusCode, Json<CodeSent>)> {
     let phone = phone(&req.phone)?;
     let ip = context::current().source_ip;
-    let sent = verification::send_code(&sso.app, &phone, req.purpose, ip).await?;
+    let sent = verification::send_code(&sso, &phone, req.purpose, ip).await?;
     Ok((StatusCode::ACCEPTED, Json(sent)))
 }
 
@@ -74,6 +74,6 @@ pub async fn verify(
 ) -> ApiResult<Json<Verified>> {
     let phone = phone(&req.phone)?;
     Ok(Json(
-        verification::verify_code(&sso.app, &phone, req.purpose, req.code.trim()).await?,
+        verification::verify_code(&sso, &phone, req.purpose, req.code.trim()).await?,
     ))
 }

@@ -18,8 +18,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::config::DispatcherConfig;
 use api::clock;
-use api::config::DispatcherConfig;
 use api::db::Db;
 use api::outbox::{PAYLOAD_FIELD, PG_CHANNEL};
 use api::state::AppState;
@@ -54,8 +54,11 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    pub fn new(app: AppState, providers: Vec<Arc<dyn Provider>>) -> Arc<Self> {
-        let cfg = app.config.notify.dispatcher.clone();
+    pub fn new(
+        app: AppState,
+        cfg: DispatcherConfig,
+        providers: Vec<Arc<dyn Provider>>,
+    ) -> Arc<Self> {
         let provider_list = format!(
             ",{},",
             providers

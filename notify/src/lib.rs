@@ -4,12 +4,17 @@
 //! stand-ins, and the admin view.
 
 pub mod admin;
+pub mod config;
 pub mod connector;
+#[cfg(feature = "stand-ins")]
 pub mod connector_standin;
 pub mod dispatcher;
 pub mod provider;
 pub mod push;
 pub mod sms;
+#[cfg(feature = "stand-ins")]
+pub mod stand_ins;
+#[cfg(feature = "stand-ins")]
 pub mod standin_faults;
 pub mod todo;
 pub mod two_pages;
@@ -19,6 +24,7 @@ use std::sync::Arc;
 use api::state::AppState;
 use utoipa::OpenApi;
 
+use crate::config::{NotifyConfig, ProvidersConfig};
 use crate::provider::Provider;
 
 #[derive(OpenApi)]
@@ -33,78 +39,59 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 /// Every provider this configuration enables: the SMS provider, the log
-/// provider (rows queued for it are always deliverable), and each push
-/// provider that is configured.
-pub fn providers(state: &AppState) -> anyhow::Result<Vec<Arc<dyn Provider>>> {
-    let mut all = vec![sms_provider(state)?];
+/// provider (rows queued for it are always deliverable), each platform
+/// connector and each push provider that is configured.
+pub fn providers(app: &AppState, config: &NotifyConfig) -> anyhow::Result<Vec<Arc<dyn Provider>>> {
+    let sms = sms_provider(&app.config.notify.sms_provider, &config.notify)?;
+    let mut all = vec![sms];
     if all[0].name() != "log" {
         all.push(Arc::new(sms::log::LogSms));
     }
-    let timeout = |secs| std::time::Duration::from_secs(secs);
-    let t = &state.config.two_pages;
-    if !t.base_url.is_empty() {
-        all.push(Arc::new(two_pages::provider(
-            &t.base_url,
-            &t.app_id,
-            t.secret.clone(),
-            timeout(t.timeout_secs),
-        )?));
-    }
-    let t = &state.config.todo;
-    if !t.base_url.is_empty() {
-        all.push(Arc::new(todo::provider(
-            &t.base_url,
-            &t.app_id,
-            t.secret.clone(),
-            timeout(t.timeout_secs),
-        )?));
-    }
-    if state.config.notify.push_delivery == "log" {
+    all.extend(connectors(config)?);
+    if config.notify.push_delivery == "log" {
         for name in ["apns", "fcm", "huawei"] {
             all.push(Arc::new(push::log::LogPush { name }));
         }
-        return Ok(all);
-    }
-    let a = &state.config.notify.apns;
-    if !a.base_url.is_empty() {
-        all.push(Arc::new(push::apns::Apns::new(
-            &a.base_url,
-            &a.topic,
-            &a.team_id,
-            &a.key_id,
-            &a.private_key,
-            timeout(a.timeout_secs),
-        )?));
-    }
-    let f = &state.config.notify.fcm;
-    if !f.api_base.is_empty() {
-        all.push(Arc::new(push::fcm::Fcm::new(
-            &f.api_base,
-            &f.project_id,
-            &f.client_email,
-            &f.private_key,
-            &f.token_uri,
-            timeout(f.timeout_secs),
-        )?));
-    }
-    let h = &state.config.notify.huawei;
-    if !h.token_url.is_empty() {
-        all.push(Arc::new(push::huawei::HuaweiPush::new(
-            &h.token_url,
-            &h.api_base,
-            &h.app_id,
-            &h.client_id,
-            h.client_secret.clone(),
-            std::time::Duration::from_secs(h.timeout_secs),
-        )?));
+    } else {
+        all.extend(push::providers(&config.notify)?);
     }
     Ok(all)
 }
 
-/// The SMS provider the configuration names.
-pub fn sms_provider(state: &AppState) -> anyhow::Result<Arc<dyn Provider>> {
-    let n = &state.config.notify;
-    Ok(match n.sms_provider.as_str() {
+fn seconds(secs: u64) -> std::time::Duration {
+    std::time::Duration::from_secs(secs)
+}
+
+/// The platform connectors (the two pages, the unified to-do) that have a
+/// base URL.
+fn connectors(config: &NotifyConfig) -> anyhow::Result<Vec<Arc<dyn Provider>>> {
+    let mut all: Vec<Arc<dyn Provider>> = Vec::new();
+    let t = &config.two_pages;
+    if !t.base_url.is_empty() {
+        let p = two_pages::provider(
+            &t.base_url,
+            &t.app_id,
+            t.secret.clone(),
+            seconds(t.timeout_secs),
+        )?;
+        all.push(Arc::new(p));
+    }
+    let t = &config.todo;
+    if !t.base_url.is_empty() {
+        let p = todo::provider(
+            &t.base_url,
+            &t.app_id,
+            t.secret.clone(),
+            seconds(t.timeout_secs),
+        )?;
+        all.push(Arc::new(p));
+    }
+    Ok(all)
+}
+
+/// The SMS provider `name`s (the core's `notify.sms_provider`).
+pub fn sms_provider(name: &str, n: &ProvidersConfig) -> anyhow::Result<Arc<dyn Provider>> {
+    Ok(match name {
         "log" => Arc::new(sms::log::LogSms),
         "aliyun" => {
             let a = &n.aliyun;
@@ -117,7 +104,7 @@ pub fn sms_provider(state: &AppState) -> anyhow::Result<Arc<dyn Provider>> {
                 a.access_key_secret.clone(),
                 &a.sign_name,
                 n.sms_templates.clone(),
-                std::time::Duration::from_secs(a.timeout_secs),
+                seconds(a.timeout_secs),
             )?)
         }
         other => anyhow::bail!("notify.sms_provider must be aliyun or log, not {other}"),

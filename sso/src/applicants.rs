@@ -94,16 +94,16 @@ fn login_entry(label: String, outcome: Outcome, via: &str, why: &str) -> Entry {
 }
 
 async fn start(
-    app: &AppState,
+    sso: &SsoState,
     tx: &mut api::db::Tx,
     phone: Option<&Phone>,
     profile: Option<&VerifiedProfile>,
 ) -> ApiResult<ApplicantToken> {
     const SQL: &str = "INSERT INTO applicant_sessions (id, token_hash, phone_index, phone_cipher, onenet_index, \
          profile_sealed, phone_proof_used_at, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-    let pii = &app.pii;
+    let pii = &sso.app.pii;
     let token = new_token();
-    let ttl = Duration::from_secs(app.config.applicants.session_ttl_secs);
+    let ttl = Duration::from_secs(sso.config.applicants.session_ttl_secs);
     let now = clock::now();
     let phone_index = phone.map(|p| pii.blind_index(PHONE_FIELD, p.as_str()));
     let phone_cipher = phone.map(|p| pii.encrypt(SESSION_PHONE_FIELD, p.as_str()));
@@ -129,7 +129,8 @@ async fn start(
 }
 
 /// Signs in with a verification token earned for `applicant_login`.
-pub async fn start_by_phone(app: &AppState, verification_token: &str) -> ApiResult<ApplicantToken> {
+pub async fn start_by_phone(sso: &SsoState, verification_token: &str) -> ApiResult<ApplicantToken> {
+    let app = &sso.app;
     let mut tx = app.db.begin().await?;
     let phone = verification::consume_token(
         &mut tx,
@@ -138,7 +139,7 @@ pub async fn start_by_phone(app: &AppState, verification_token: &str) -> ApiResu
         Purpose::ApplicantLogin,
     )
     .await?;
-    let token = start(app, &mut tx, Some(&phone), None).await?;
+    let token = start(sso, &mut tx, Some(&phone), None).await?;
     let label = format!("申请人（{}）", phone.masked());
     audit::append(
         &mut tx,
@@ -177,7 +178,7 @@ pub async fn start_by_onenet(sso: &SsoState, ticket: &str) -> ApiResult<Applican
     };
     let phone = profile.phone.as_deref().and_then(|p| Phone::parse(p).ok());
     let mut tx = app.db.begin().await?;
-    let token = start(app, &mut tx, phone.as_ref(), Some(&profile)).await?;
+    let token = start(sso, &mut tx, phone.as_ref(), Some(&profile)).await?;
     let entry = login_entry(
         "申请人（一网通办）".into(),
         Outcome::Success,
@@ -192,14 +193,14 @@ pub async fn start_by_onenet(sso: &SsoState, ticket: &str) -> ApiResult<Applican
 /// Uses up the phone proof of a session started by an SMS code (once,
 /// within the verification token lifetime); answers the phone.
 pub async fn consume_phone_proof(
-    app: &AppState,
+    sso: &SsoState,
     tx: &mut api::db::Tx,
     session: &ApplicantSession,
 ) -> ApiResult<Phone> {
     const SQL: &str = "UPDATE applicant_sessions SET phone_proof_used_at = $2 \
          WHERE id = $1 AND phone_proof_used_at IS NULL AND created_at > $3";
     let now = clock::now();
-    let fresh = now - Duration::from_secs(app.config.verification.token_ttl_secs);
+    let fresh = now - Duration::from_secs(sso.config.verification.token_ttl_secs);
     let used = on_tx!(tx, c => sqlx::query(SQL).bind(&session.id).bind(now).bind(fresh)
         .execute(c).await.map(|r| r.rows_affected()))?;
     match (&session.phone, used) {

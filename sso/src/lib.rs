@@ -5,11 +5,15 @@
 
 pub mod applicants;
 pub mod bearer;
+pub mod config;
+pub mod connectors;
 pub mod keys;
 pub mod local;
 pub mod onenet;
 pub mod pc;
 pub mod sessions;
+#[cfg(feature = "stand-ins")]
+pub mod stand_ins;
 pub mod suishenban;
 pub mod sync;
 pub mod tokens;
@@ -23,12 +27,16 @@ use axum::Router;
 use axum::extract::FromRef;
 use utoipa::OpenApi;
 
+use crate::config::SsoConfig;
+use crate::connectors::Connectors;
 use crate::keys::KeyRing;
 
 /// What identity handlers need beyond the core's state.
 #[derive(Clone)]
 pub struct SsoState {
     pub app: AppState,
+    /// This crate's configuration section.
+    pub config: Arc<SsoConfig>,
     pub keys: Arc<KeyRing>,
     /// None when mobile sign-in is not configured.
     pub suishenban: Option<Arc<suishenban::client::SuishenbanClient>>,
@@ -36,6 +44,34 @@ pub struct SsoState {
     pub platform: Option<Arc<pc::client::OidcClient>>,
     /// None when one-net autofill is not configured.
     pub onenet: Option<Arc<onenet::OneNetClient>>,
+}
+
+impl SsoState {
+    /// The identity crate from its configuration section: the connector of
+    /// each city platform that is configured.
+    pub fn build(app: AppState, keys: Arc<KeyRing>, config: SsoConfig) -> anyhow::Result<Self> {
+        let c = Connectors::from_config(&config)?;
+        Ok(SsoState {
+            app,
+            config: Arc::new(config),
+            keys,
+            suishenban: c.suishenban,
+            platform: c.platform,
+            onenet: c.onenet,
+        })
+    }
+
+    /// Starts this crate's background work: pulling the org feed every
+    /// `org_sync.interval_secs`, when a feed is configured.
+    pub fn spawn_jobs(&self) -> anyhow::Result<()> {
+        let interval = std::time::Duration::from_secs(self.config.org_sync.interval_secs);
+        if let Some(client) =
+            connectors::feed(&self.config.org_sync)?.filter(|_| !interval.is_zero())
+        {
+            sync::pull::schedule(self.app.clone(), client, interval);
+        }
+        Ok(())
+    }
 }
 
 impl FromRef<SsoState> for AppState {
@@ -59,12 +95,12 @@ pub fn authenticator(keys: Arc<KeyRing>, issuer: String) -> Authenticator {
 }
 
 pub fn routes(sso: SsoState) -> Router<AppState> {
-    let max_batch = sso.app.config.org_sync.max_batch_bytes;
+    let max_batch = sso.config.org_sync.max_batch_bytes;
     sessions::routes::routes()
         .merge(local::routes::routes())
         .merge(pc::routes::routes())
-        .with_state(sso)
         .merge(sync::push::routes(max_batch))
+        .with_state(sso)
 }
 
 #[derive(OpenApi)]

@@ -16,8 +16,9 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use crate::SsoState;
+use crate::config::VerificationConfig;
 use api::clock;
-use api::config::VerificationConfig;
 use api::db::Tx;
 use api::error::{ApiError, ApiResult};
 use api::on_tx;
@@ -108,72 +109,27 @@ fn wait_until(oldest: Option<OffsetDateTime>, window: Duration, now: OffsetDateT
 
 /// Sends a code to `phone` for `purpose`, unless a throttle says no.
 pub async fn send_code(
-    app: &AppState,
+    sso: &SsoState,
     phone: &Phone,
     purpose: Purpose,
     ip: Option<IpAddr>,
 ) -> ApiResult<CodeSent> {
-    const BY_PHONE: &str = "SELECT COUNT(*), MIN(sent_at) FROM verification_sends WHERE phone_index = $1 AND sent_at > $2";
-    const BY_PREFIX: &str =
-        "SELECT COUNT(*), MIN(sent_at) FROM verification_sends WHERE prefix = $1 AND sent_at > $2";
-    const BY_IP: &str = "SELECT COUNT(*), MIN(sent_at) FROM verification_sends WHERE source_ip = $1 AND sent_at > $2";
     const UPSERT: &str = "INSERT INTO verification_codes (phone_index, purpose, code_mac, attempts, expires_at, created_at) \
          VALUES ($1, $2, $3, 0, $4, $5) ON CONFLICT (phone_index, purpose) \
          DO UPDATE SET code_mac = $3, attempts = 0, expires_at = $4, created_at = $5";
     const SENT: &str = "INSERT INTO verification_sends (id, phone_index, prefix, source_ip, sent_at) VALUES ($1, $2, $3, $4, $5)";
-    let cfg: &VerificationConfig = &app.config.verification;
+    let (app, cfg) = (&sso.app, &sso.config.verification);
     let index = app.pii.blind_index(PHONE_FIELD, phone.as_str());
     let prefix: String = phone.as_str().chars().take(cfg.prefix_len).collect();
     let now = clock::now();
-    let (minute, hour, day) = (
-        Duration::from_secs(60),
-        Duration::from_secs(3600),
-        Duration::from_secs(86_400),
-    );
     let mut tx = app.db.begin().await?;
     lock(&mut tx, &index).await?;
-    if let Some(ip) = ip {
-        let (n, oldest) = count_since(&mut tx, BY_IP, &ip.to_string(), now - hour).await?;
-        if n >= cfg.ip_per_hour {
-            return Err(too_many(
-                "too_many_codes",
-                "本网络请求验证码过于频繁，请稍后再试",
-                wait_until(oldest, hour, now),
-            ));
-        }
-    }
-    let window = Duration::from_secs(cfg.prefix_window_secs);
-    let (n, oldest) = count_since(&mut tx, BY_PREFIX, &prefix, now - window).await?;
-    if n >= cfg.prefix_max {
-        tracing::warn!(prefix = %api::pii::mask_phone(&format!("{prefix:0<11}")), "verification codes: prefix pumping guard tripped");
-        return Err(too_many(
-            "too_many_codes",
-            "验证码请求异常频繁，请稍后再试",
-            wait_until(oldest, window, now),
-        ));
-    }
-    for (limit, span, detail) in [
-        (
-            cfg.phone_per_minute,
-            minute,
-            "获取验证码过于频繁，请一分钟后再试",
-        ),
-        (
-            cfg.phone_per_hour,
-            hour,
-            "该号码本小时获取验证码次数已达上限",
-        ),
-        (cfg.phone_per_day, day, "该号码今日获取验证码次数已达上限"),
-    ] {
-        let (n, oldest) = count_since(&mut tx, BY_PHONE, &index, now - span).await?;
-        if n >= limit {
-            return Err(too_many(
-                "too_many_codes",
-                detail,
-                wait_until(oldest, span, now),
-            ));
-        }
-    }
+    let sender = Sender {
+        phone_index: &index,
+        prefix: &prefix,
+        ip,
+    };
+    check_throttles(&mut tx, cfg, &sender, now).await?;
     let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32));
     let mac = code_mac(&app.pii, &index, purpose, &code);
     let ttl = Duration::from_secs(cfg.code_ttl_secs);
@@ -198,6 +154,79 @@ pub async fn send_code(
     })
 }
 
+/// Who asks for a code, as the throttles count them.
+struct Sender<'a> {
+    phone_index: &'a str,
+    prefix: &'a str,
+    ip: Option<IpAddr>,
+}
+
+/// Refuses (429, with when to retry) when the address, the number prefix
+/// or the phone has had its share of codes.
+async fn check_throttles(
+    tx: &mut Tx,
+    cfg: &VerificationConfig,
+    sender: &Sender<'_>,
+    now: OffsetDateTime,
+) -> ApiResult<()> {
+    const BY_PHONE: &str = "SELECT COUNT(*), MIN(sent_at) FROM verification_sends WHERE phone_index = $1 AND sent_at > $2";
+    const BY_PREFIX: &str =
+        "SELECT COUNT(*), MIN(sent_at) FROM verification_sends WHERE prefix = $1 AND sent_at > $2";
+    const BY_IP: &str = "SELECT COUNT(*), MIN(sent_at) FROM verification_sends WHERE source_ip = $1 AND sent_at > $2";
+    let (minute, hour, day) = (
+        Duration::from_secs(60),
+        Duration::from_secs(3600),
+        Duration::from_secs(86_400),
+    );
+    if let Some(ip) = sender.ip {
+        let (n, oldest) = count_since(tx, BY_IP, &ip.to_string(), now - hour).await?;
+        if n >= cfg.ip_per_hour {
+            let detail = "本网络请求验证码过于频繁，请稍后再试";
+            return Err(too_many(
+                "too_many_codes",
+                detail,
+                wait_until(oldest, hour, now),
+            ));
+        }
+    }
+    let window = Duration::from_secs(cfg.prefix_window_secs);
+    let (n, oldest) = count_since(tx, BY_PREFIX, sender.prefix, now - window).await?;
+    if n >= cfg.prefix_max {
+        let masked = api::pii::mask_phone(&format!("{:0<11}", sender.prefix));
+        tracing::warn!(prefix = %masked, "verification codes: prefix pumping guard tripped");
+        let detail = "验证码请求异常频繁，请稍后再试";
+        return Err(too_many(
+            "too_many_codes",
+            detail,
+            wait_until(oldest, window, now),
+        ));
+    }
+    let per_phone = [
+        (
+            cfg.phone_per_minute,
+            minute,
+            "获取验证码过于频繁，请一分钟后再试",
+        ),
+        (
+            cfg.phone_per_hour,
+            hour,
+            "该号码本小时获取验证码次数已达上限",
+        ),
+        (cfg.phone_per_day, day, "该号码今日获取验证码次数已达上限"),
+    ];
+    for (limit, span, detail) in per_phone {
+        let (n, oldest) = count_since(tx, BY_PHONE, sender.phone_index, now - span).await?;
+        if n >= limit {
+            return Err(too_many(
+                "too_many_codes",
+                detail,
+                wait_until(oldest, span, now),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn code_mac(pii: &PiiCipher, phone_index: &str, purpose: Purpose, code: &str) -> String {
     pii.blind_index(
         CODE_FIELD,
@@ -211,19 +240,20 @@ fn invalid_code() -> ApiError {
 
 /// Checks a code; a correct one is used up and earns a token.
 pub async fn verify_code(
-    app: &AppState,
+    sso: &SsoState,
     phone: &Phone,
     purpose: Purpose,
     code: &str,
 ) -> ApiResult<Verified> {
     const TOKEN: &str = "INSERT INTO verification_tokens (token_hash, phone_index, phone_cipher, purpose, expires_at) \
          VALUES ($1, $2, $3, $4, $5)";
-    check_code(app, phone, purpose, code).await?;
+    check_code(sso, phone, purpose, code).await?;
+    let app = &sso.app;
     let index = app.pii.blind_index(PHONE_FIELD, phone.as_str());
     let mut raw = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut raw);
     let token = URL_SAFE_NO_PAD.encode(raw);
-    let ttl = Duration::from_secs(app.config.verification.token_ttl_secs);
+    let ttl = Duration::from_secs(sso.config.verification.token_ttl_secs);
     let sealed = app.pii.encrypt(TOKEN_FIELD, phone.as_str());
     let hash = app.pii.blind_index(TOKEN_FIELD, &token);
     let expires = clock::now() + ttl;
@@ -238,7 +268,7 @@ pub async fn verify_code(
 /// Checks a code and uses it up; wrong codes count against it, and it dies
 /// after `max_attempts`.
 pub async fn check_code(
-    app: &AppState,
+    sso: &SsoState,
     phone: &Phone,
     purpose: Purpose,
     code: &str,
@@ -246,7 +276,7 @@ pub async fn check_code(
     const FIND: &str = "SELECT code_mac, attempts, expires_at FROM verification_codes WHERE phone_index = $1 AND purpose = $2";
     const MISS: &str = "UPDATE verification_codes SET attempts = attempts + 1 WHERE phone_index = $1 AND purpose = $2";
     const BURN: &str = "DELETE FROM verification_codes WHERE phone_index = $1 AND purpose = $2";
-    let cfg = &app.config.verification;
+    let (app, cfg) = (&sso.app, &sso.config.verification);
     if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ApiError::invalid("code", "验证码为 6 位数字"));
     }
@@ -307,12 +337,12 @@ async fn phone_of(app: &AppState, principal: &api::authz::Principal) -> ApiResul
 
 /// Sends a step-up code to the signed-in official's phone on file.
 pub async fn send_step_up_code(
-    app: &AppState,
+    sso: &SsoState,
     principal: &api::authz::Principal,
 ) -> ApiResult<CodeSent> {
-    let phone = phone_of(app, principal).await?;
+    let phone = phone_of(&sso.app, principal).await?;
     send_code(
-        app,
+        sso,
         &phone,
         Purpose::StepUp,
         api::http::context::current().source_ip,
@@ -322,7 +352,7 @@ pub async fn send_step_up_code(
 
 /// Steps the session up with an SMS code sent by [`send_step_up_code`].
 pub async fn step_up_with_sms(
-    sso: &crate::SsoState,
+    sso: &SsoState,
     principal: &api::authz::Principal,
     code: &str,
 ) -> ApiResult<()> {
@@ -332,7 +362,7 @@ pub async fn step_up_with_sms(
         .as_ref()
         .ok_or(ApiError::Unauthenticated)?;
     let phone = phone_of(app, principal).await?;
-    let checked = check_code(app, &phone, Purpose::StepUp, code).await;
+    let checked = check_code(sso, &phone, Purpose::StepUp, code).await;
     let mut tx = app.db.begin().await?;
     let outcome = if checked.is_ok() {
         crate::sessions::mark_stepped_up(&mut tx, &session.id).await?;

@@ -23,5 +23,6 @@ mod push;
 mod roles;
 mod schema;
 mod seals;
+mod startup;
 mod sync;
 mod verification;

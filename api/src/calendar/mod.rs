@@ -71,6 +71,17 @@ impl WorkCalendar {
         })
     }
 
+    /// The calendar in `file` (`disclosure.calendar_file`), or the built-in
+    /// one when `file` is empty.
+    pub fn from_file(file: &str) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        if file.is_empty() {
+            return Ok(Self::built_in());
+        }
+        let text = std::fs::read_to_string(file).with_context(|| format!("reading {file}"))?;
+        Self::parse(&text).with_context(|| format!("calendar file {file}"))
+    }
+
     pub fn parse(text: &str) -> Result<Self, ParseError> {
         let mut days = BTreeMap::new();
         let mut confirmed = BTreeSet::new();

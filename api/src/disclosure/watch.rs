@@ -160,3 +160,23 @@ pub async fn round(app: &AppState) -> ApiResult<Round> {
     }
     Ok(done)
 }
+
+/// Runs the watch every `disclosure.watch_interval_secs` (0: never), on
+/// whichever instance holds its lease (held for two intervals, renewed each
+/// round).
+pub fn schedule(state: AppState) {
+    let every = Duration::from_secs(state.config.disclosure.watch_interval_secs);
+    if every.is_zero() {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = run(&state, every * 2).await {
+                tracing::warn!(error = %e, "deadline watch failed; retrying at the next interval");
+            }
+        }
+    });
+}

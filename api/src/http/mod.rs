@@ -1,5 +1,7 @@
-//! The HTTP server: one router for every crate's routes, the middleware every
-//! request passes through, and graceful shutdown.
+//! The HTTP kernel: the middleware every request passes through, the
+//! request context, extractors, metrics, the operations routes, and
+//! graceful shutdown. It knows no domain module: the composition root hands
+//! it every module's routes.
 
 pub mod context;
 pub mod extract;
@@ -24,9 +26,9 @@ use crate::state::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The whole application: the core's routes, `extra` (the other crates'
-/// routes), and the middleware stack.
-pub fn app(state: AppState, extra: Router<AppState>) -> Router {
+/// The whole application: `routes` (every module's), the operations
+/// routes, and the middleware stack.
+pub fn app(state: AppState, routes: Router<AppState>) -> Router {
     let body_limit = state.config.http.body_limit_bytes;
     let bench = if state.config.http.bench_route {
         ops::bench_routes()
@@ -36,13 +38,7 @@ pub fn app(state: AppState, extra: Router<AppState>) -> Router {
     Router::new()
         .merge(ops::routes())
         .merge(bench)
-        .merge(crate::org::units::routes())
-        .merge(crate::org::users::routes())
-        .merge(crate::org::roles::routes())
-        .merge(crate::disclosure::cases::routes())
-        .merge(crate::disclosure::actions::routes())
-        .merge(crate::seal::routes())
-        .merge(extra)
+        .merge(routes)
         .fallback(|| async { ApiError::NoRoute })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(body_limit))

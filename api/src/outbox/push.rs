@@ -27,7 +27,7 @@ pub enum ChannelPolicy {
 }
 
 impl ChannelPolicy {
-    pub fn for_kind(config: &crate::config::NotifyConfig, kind: &str) -> Self {
+    pub fn for_kind(config: &crate::config::DeliveryPolicy, kind: &str) -> Self {
         match config.channel_policy.get(kind).map(String::as_str) {
             Some("push_only") => ChannelPolicy::PushOnly,
             Some("sms_only") => ChannelPolicy::SmsOnly,
@@ -58,7 +58,7 @@ pub fn fallback_of(kind: &str, user_id: &str, group: &str, params: &Map<String, 
 pub async fn notify_user(
     tx: &mut Tx,
     pii: &PiiCipher,
-    config: &crate::config::NotifyConfig,
+    config: &crate::config::DeliveryPolicy,
     n: Notification<'_>,
 ) -> ApiResult<Vec<String>> {
     const DEVICES: &str = "SELECT id, provider, token_cipher FROM devices WHERE user_id = $1 AND disabled_at IS NULL ORDER BY id";

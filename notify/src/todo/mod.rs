@@ -6,6 +6,7 @@
 //! `crate::connector` with headers prefixed `X-Todo`.
 //! Format: docs/integration/todo.md.
 
+#[cfg(feature = "stand-ins")]
 pub mod standin;
 
 use std::time::Duration;

@@ -6,6 +6,7 @@
 //! `crate::connector` with headers prefixed `X-TwoPages`.
 //! Format: docs/integration/two-pages.md.
 
+#[cfg(feature = "stand-ins")]
 pub mod standin;
 
 use std::time::Duration;

@@ -77,3 +77,40 @@ pub async fn load_demo_credentials(sso: &crate::SsoState) -> ApiResult<usize> {
     tx.commit().await?;
     Ok(users.len())
 }
+
+/// `gov-server admin enrol`: sets a system, security or audit
+/// administrator's password and starts TOTP enrolment, audited as the CLI.
+/// Answers the `otpauth://` URI.
+pub async fn enrol_by_cli(
+    db: &api::db::Db,
+    pii: &PiiCipher,
+    audit_key: &[u8],
+    login: &str,
+    password: &str,
+) -> anyhow::Result<String> {
+    use api::authz::{UserKey, load_principal};
+    let principal = load_principal(db, UserKey::LoginName(login))
+        .await
+        .map_err(|_| anyhow::anyhow!("no active user {login}"))?;
+    if !LOCAL_ROLES.iter().any(|r| principal.has_role(*r)) {
+        anyhow::bail!("{login} is not a system, security or audit administrator");
+    }
+    let mut tx = db.begin().await?;
+    let uri = enrol(&mut tx, pii, &principal.user_id, login, password, None)
+        .await
+        .map_err(|e| match e {
+            ApiError::Invalid { reason, .. } => anyhow::anyhow!("password refused: {reason}"),
+            other => anyhow::anyhow!("{other}"),
+        })?;
+    let entry = api::audit::Entry {
+        actor: api::audit::Actor::system("cli"),
+        action: "credentials.enrol",
+        target_type: Some("user"),
+        target_id: Some(principal.user_id.clone()),
+        outcome: api::audit::Outcome::Success,
+        detail: serde_json::json!({ "login_name": login }),
+    };
+    api::audit::append(&mut tx, audit_key, entry).await?;
+    tx.commit().await?;
+    Ok(uri)
+}

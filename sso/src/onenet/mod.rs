@@ -18,6 +18,7 @@
 //! - companies (`user_type` "legal"): `uid`, `org_name`, `uscc`,
 //!   `legal_person`, `contact_name`, `contact_mobile`.
 
+#[cfg(feature = "stand-ins")]
 pub mod standin;
 
 use std::time::Duration;

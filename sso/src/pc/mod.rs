@@ -14,6 +14,7 @@
 
 pub mod client;
 pub mod routes;
+#[cfg(feature = "stand-ins")]
 pub mod standin;
 
 use axum::http::HeaderMap;

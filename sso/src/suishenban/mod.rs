@@ -12,6 +12,7 @@
 //! description, and every endpoint, key and secret is configuration.
 
 pub mod client;
+#[cfg(feature = "stand-ins")]
 pub mod standin;
 
 use api::audit::{self, Actor, Entry, Outcome};

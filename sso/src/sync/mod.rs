@@ -15,6 +15,7 @@
 pub mod pull;
 pub mod push;
 pub mod signature;
+#[cfg(feature = "stand-ins")]
 pub mod standin;
 
 use api::audit::{self, Actor, Entry, Outcome};

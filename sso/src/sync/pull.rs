@@ -126,3 +126,22 @@ pub async fn pull(app: &AppState, client: &FeedClient, full: bool) -> ApiResult<
     summary.position = position;
     Ok(summary)
 }
+
+/// Pulls the feed every `interval`, for as long as the server runs.
+pub fn schedule(app: AppState, client: FeedClient, interval: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match pull(&app, &client, false).await {
+                Ok(s) => {
+                    tracing::info!(applied = s.applied, rejected = s.rejected, position = %s.position, "org sync pulled")
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "scheduled org sync failed; retrying at the next interval")
+                }
+            }
+        }
+    });
+}

@@ -1,8 +1,8 @@
 //! `POST /api/v1/sync/org-changes`: the platform pushes a signed batch.
 
+use crate::SsoState;
 use api::audit::{self, Actor, Entry, Outcome};
 use api::error::{ApiError, ApiResult};
-use api::state::AppState;
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 use super::signature::{self, Refusal, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use super::{Batch, ChangeResult, apply_batch};
 
-pub fn routes(max_batch_bytes: usize) -> Router<AppState> {
+pub fn routes(max_batch_bytes: usize) -> Router<SsoState> {
     Router::new()
         .route("/api/v1/sync/org-changes", post(push))
         .layer(DefaultBodyLimit::max(max_batch_bytes))
@@ -44,24 +44,19 @@ pub struct PushAnswer {
         (status = 503, description = "sync not configured", body = api::error::Problem),
     ))]
 pub async fn push(
-    State(app): State<AppState>,
+    State(sso): State<SsoState>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<PushAnswer>> {
-    let secret = app
-        .config
-        .org_sync
-        .secret
-        .expose_secret()
-        .as_bytes()
-        .to_vec();
+    let app = &sso.app;
+    let secret = sso.config.org_sync.secret.expose_secret().as_bytes();
     if secret.is_empty() {
         return Err(ApiError::Unavailable);
     }
     let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
     let now = api::clock::now().unix_timestamp();
     if let Err(refusal) = signature::verify(
-        &secret,
+        secret,
         header(TIMESTAMP_HEADER),
         header(SIGNATURE_HEADER),
         &body,
@@ -88,6 +83,6 @@ pub async fn push(
     }
     let batch: Batch =
         serde_json::from_slice(&body).map_err(|e| ApiError::MalformedBody(e.to_string()))?;
-    let results = apply_batch(&app, "push", &batch.changes).await?;
+    let results = apply_batch(app, "push", &batch.changes).await?;
     Ok(Json(PushAnswer { results }))
 }

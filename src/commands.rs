@@ -1,0 +1,138 @@
+//! The command-line tools besides `serve`: each opens what it needs through
+//! the composition root's functions and works through the product's own
+//! code, then closes the database.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use api::pii::PiiCipher;
+use api::seal::adapter::LocalSignService;
+
+use crate::startup::{Settings, core_state, open_db};
+
+pub async fn migrate(s: Settings) -> anyhow::Result<ExitCode> {
+    let db = open_db(&s.core).await?;
+    tracing::info!(backend = db.backend(), "migrations applied");
+    db.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn audit_verify(s: Settings) -> anyhow::Result<ExitCode> {
+    let db = api::db::connect(&s.core.database).await?;
+    let report = api::audit::verify_chain(&db, s.core.audit_key()).await?;
+    db.close().await;
+    Ok(match report.first_bad {
+        None => {
+            println!("audit chain intact: {} records", report.records);
+            ExitCode::SUCCESS
+        }
+        Some(bad) => {
+            println!(
+                "audit chain BROKEN at record seq={} id={}: {} ({} records before it verified)",
+                bad.seq, bad.id, bad.reason, report.records
+            );
+            ExitCode::FAILURE
+        }
+    })
+}
+
+pub async fn demo_data(
+    s: Settings,
+    spec: api::demo::bulk::Spec,
+    manifest: &Path,
+) -> anyhow::Result<ExitCode> {
+    let db = open_db(&s.core).await?;
+    let pii = PiiCipher::from_config(&s.core.crypto)?;
+    api::demo::load(&db, &s.core, &pii)
+        .await
+        .map_err(|e| anyhow::anyhow!("loading demo data: {e}"))?;
+    let (state, _) = core_state(s.core, db.clone(), pii).await?;
+    let started = std::time::Instant::now();
+    let made = api::demo::bulk::generate(&state, spec)
+        .await
+        .map_err(|e| anyhow::anyhow!("generating demo data: {e}"))?;
+    db.close().await;
+    std::fs::write(manifest, serde_json::to_vec(&made)?)
+        .with_context(|| format!("writing {}", manifest.display()))?;
+    println!(
+        "generated {} units, {} officials, {} cases ({} notices awaiting a seal); audit log {} records; {:.0} s",
+        made.units.len(),
+        made.officials,
+        made.cases,
+        made.notices_awaiting_seal,
+        made.audit_records,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn verify_decision(s: Settings, id: &str) -> anyhow::Result<ExitCode> {
+    let db = api::db::connect(&s.core.database).await?;
+    let signer = LocalSignService::from_config(&s.core.crypto)
+        .map_err(|e| anyhow::anyhow!("crypto.signing_key: {e}"))?;
+    let stored = api::seal::decision::load(&db, id).await;
+    db.close().await;
+    let stored = stored.map_err(|_| anyhow::anyhow!("no decision {id}"))?;
+    let v = api::seal::decision::verify(&signer, &stored);
+    let verdict = match &v.problem {
+        None => "signature valid".to_owned(),
+        Some(p) => format!("signature INVALID: {p}"),
+    };
+    println!(
+        "decision {} ({} by {} at {}, key {}): {verdict}",
+        v.decision_id, v.decision, v.approver_id, v.decided_at, v.key_id,
+    );
+    Ok(if v.valid {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Sets a local administrator's password (from `GOV_ENROL_PASSWORD` or the
+/// first line of standard input) and prints the TOTP enrolment URI.
+pub async fn enrol_admin(s: Settings, login: &str) -> anyhow::Result<ExitCode> {
+    let db = open_db(&s.core).await?;
+    let password = match std::env::var("GOV_ENROL_PASSWORD") {
+        Ok(p) => p,
+        Err(_) => {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    let pii = PiiCipher::from_config(&s.core.crypto)?;
+    let uri = sso::local::enrol_by_cli(&db, &pii, s.core.audit_key(), login, &password).await;
+    db.close().await;
+    println!("{}", uri?);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn sync_org(s: Settings, full: bool) -> anyhow::Result<ExitCode> {
+    let db = open_db(&s.core).await?;
+    let client = sso::connectors::feed(&s.sso.org_sync)?
+        .ok_or_else(|| anyhow::anyhow!("org_sync.base_url is not set"))?;
+    let pii = PiiCipher::from_config(&s.core.crypto)?;
+    let (state, _) = core_state(s.core, db.clone(), pii).await?;
+    let pulled = sso::sync::pull::pull(&state, &client, full)
+        .await
+        .map_err(|e| anyhow::anyhow!("org sync: {e}"));
+    db.close().await;
+    let p = pulled?;
+    println!(
+        "org sync: {} pages, {} applied, {} duplicate, {} stale, {} rejected; feed position {}",
+        p.pages, p.applied, p.duplicate, p.stale, p.rejected, p.position
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn rotate_keys(s: Settings) -> anyhow::Result<ExitCode> {
+    let db = open_db(&s.core).await?;
+    let pii = PiiCipher::from_config(&s.core.crypto)?;
+    let (_, keys) = core_state(s.core, db.clone(), pii).await?;
+    let kid = keys.rotate().await?;
+    println!("signing with new key {kid}");
+    db.close().await;
+    Ok(ExitCode::SUCCESS)
+}
