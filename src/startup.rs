@@ -43,7 +43,6 @@ impl Settings {
             sso: sources.extract()?,
             notify: sources.extract()?,
         };
-        settings.notify.check()?;
         Ok(settings)
     }
 }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sqlx::FromRow;
 use utoipa::ToSchema;
 
@@ -21,55 +21,23 @@ use crate::error::{ApiError, ApiResult};
 use crate::on_db;
 use crate::state::AppState;
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    SystemAdmin,
-    SecurityAdmin,
-    AuditAdmin,
-    UnitAdmin,
-    SealApprover,
-    Handler,
-    Dispatcher,
-    LegalStaff,
-    Applicant,
+crate::text_enum! {
+    pub enum Role {
+        SystemAdmin = "system_admin",
+        SecurityAdmin = "security_admin",
+        AuditAdmin = "audit_admin",
+        UnitAdmin = "unit_admin",
+        SealApprover = "seal_approver",
+        Handler = "handler",
+        Dispatcher = "dispatcher",
+        LegalStaff = "legal_staff",
+        Applicant = "applicant",
+    }
 }
 
 impl Role {
-    pub const ALL: [Role; 9] = [
-        Role::SystemAdmin,
-        Role::SecurityAdmin,
-        Role::AuditAdmin,
-        Role::UnitAdmin,
-        Role::SealApprover,
-        Role::Handler,
-        Role::Dispatcher,
-        Role::LegalStaff,
-        Role::Applicant,
-    ];
-
     /// The three administrator roles of 三权分立: no user may hold two.
     pub const SEPARATED: [Role; 3] = [Role::SystemAdmin, Role::SecurityAdmin, Role::AuditAdmin];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::SystemAdmin => "system_admin",
-            Role::SecurityAdmin => "security_admin",
-            Role::AuditAdmin => "audit_admin",
-            Role::UnitAdmin => "unit_admin",
-            Role::SealApprover => "seal_approver",
-            Role::Handler => "handler",
-            Role::Dispatcher => "dispatcher",
-            Role::LegalStaff => "legal_staff",
-            Role::Applicant => "applicant",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s)
-    }
 
     /// The name shown to people.
     pub fn label_zh(self) -> &'static str {
@@ -179,12 +147,12 @@ struct PrincipalRow {
     display_name: String,
     unit_id: Option<String>,
     unit_name: Option<String>,
-    status: String,
+    status: crate::org::UserStatus,
 }
 
 #[derive(FromRow)]
 struct GrantRow {
-    role: String,
+    role: Role,
     unit_id: Option<String>,
     unit_name: Option<String>,
     unit_path: Option<String>,
@@ -241,7 +209,7 @@ fn user_query<'a>(key: &UserKey<'a>) -> (&'static str, &'a str) {
 
 /// A disabled or unknown user is unauthenticated.
 fn active(row: Option<PrincipalRow>) -> ApiResult<PrincipalRow> {
-    row.filter(|r| r.status == "active")
+    row.filter(|r| r.status == crate::org::UserStatus::Active)
         .ok_or(ApiError::Unauthenticated)
 }
 
@@ -255,13 +223,11 @@ fn principal(row: PrincipalRow, grants: Vec<GrantRow>) -> Principal {
         unit_name: row.unit_name,
         grants: grants
             .into_iter()
-            .filter_map(|g| {
-                Some(Grant {
-                    role: Role::parse(&g.role)?,
-                    unit_id: g.unit_id,
-                    unit_name: g.unit_name,
-                    unit_path: g.unit_path,
-                })
+            .map(|g| Grant {
+                role: g.role,
+                unit_id: g.unit_id,
+                unit_name: g.unit_name,
+                unit_path: g.unit_path,
             })
             .collect(),
     }

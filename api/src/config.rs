@@ -71,10 +71,19 @@ pub struct DisclosureConfig {
 #[derive(Debug, Clone, Deserialize)]
 pub struct DeliveryPolicy {
     /// `aliyun`, or `log` (write to the log and mark sent: no delivery).
-    pub sms_provider: String,
+    pub sms_provider: SmsProvider,
     /// Per notification kind: `push_then_sms` (the default for kinds not
     /// listed), `push_only` or `sms_only`.
-    pub channel_policy: std::collections::BTreeMap<String, String>,
+    pub channel_policy: std::collections::BTreeMap<String, crate::outbox::push::ChannelPolicy>,
+}
+
+crate::text_enum! {
+    /// Which SMS provider messages are queued for.
+    pub enum SmsProvider {
+        Aliyun = "aliyun",
+        /// Written to the log and marked sent: no delivery.
+        Log = "log",
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -219,8 +228,7 @@ impl Sources {
     }
 }
 
-/// A refusal naming the key, for the crates' own checks.
-pub fn invalid(why: impl Into<String>) -> ConfigError {
+fn invalid(why: impl Into<String>) -> ConfigError {
     ConfigError::Invalid(why.into())
 }
 
@@ -235,13 +243,6 @@ impl Config {
             return Err(invalid(
                 "http.body_limit_bytes and database.max_connections must be positive",
             ));
-        }
-        for (kind, policy) in &self.notify.channel_policy {
-            if !["push_then_sms", "push_only", "sms_only"].contains(&policy.as_str()) {
-                return Err(invalid(format!(
-                    "notify.channel_policy.{kind} must be push_then_sms, push_only or sms_only"
-                )));
-            }
         }
         if self.auth.refresh_overlap_secs > 10 {
             return Err(invalid("auth.refresh_overlap_secs may be at most 10"));

@@ -2,9 +2,6 @@
 //! are sealed at rest (they address a person's phone) and found again by a
 //! blind index when a provider says one is gone.
 
-use serde::Deserialize;
-use utoipa::ToSchema;
-
 use crate::clock;
 use crate::db::Tx;
 use crate::error::ApiResult;
@@ -13,39 +10,19 @@ use crate::pii::PiiCipher;
 
 pub const TOKEN_FIELD: &str = "devices.token";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Platform {
-    Ios,
-    Android,
-    Harmony,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum PushProvider {
-    Apns,
-    Fcm,
-    Huawei,
-}
-
-impl Platform {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Platform::Ios => "ios",
-            Platform::Android => "android",
-            Platform::Harmony => "harmony",
-        }
+crate::text_enum! {
+    pub enum Platform {
+        Ios = "ios",
+        Android = "android",
+        Harmony = "harmony",
     }
 }
 
-impl PushProvider {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PushProvider::Apns => "apns",
-            PushProvider::Fcm => "fcm",
-            PushProvider::Huawei => "huawei",
-        }
+crate::text_enum! {
+    pub enum PushProvider {
+        Apns = "apns",
+        Fcm = "fcm",
+        Huawei = "huawei",
     }
 }
 
@@ -72,7 +49,7 @@ pub async fn register(tx: &mut Tx, pii: &PiiCipher, r: Registration<'_>) -> ApiR
     let index = pii.blind_index(TOKEN_FIELD, r.token);
     on_tx!(tx, c => sqlx::query(SQL)
         .bind(ulid::Ulid::new().to_string()).bind(r.user_id).bind(r.device_id).bind(r.session_id)
-        .bind(r.platform.as_str()).bind(r.provider.as_str()).bind(&sealed).bind(&index)
+        .bind(r.platform).bind(r.provider).bind(&sealed).bind(&index)
         .bind(r.app_version).bind(r.locale).bind(clock::now())
         .execute(c).await.map(|_| ()))?;
     Ok(())

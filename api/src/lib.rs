@@ -28,3 +28,4 @@ pub mod seal;
 pub mod state;
 pub mod telemetry;
 pub mod text_enum;
+pub mod validate;

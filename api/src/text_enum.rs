@@ -25,7 +25,7 @@ macro_rules! text_enum {
     (
         $(#[$meta:meta])*
         $vis:vis enum $name:ident {
-            $( $(#[$vmeta:meta])* $variant:ident = $text:literal ),+ $(,)?
+            $( $(#[$vmeta:meta])* $variant:ident = $text:tt ),+ $(,)?
         }
     ) => {
         $(#[$meta])*
@@ -38,7 +38,7 @@ macro_rules! text_enum {
         }
 
         impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub const ALL: [$name; [$(stringify!($variant)),+].len()] = [$($name::$variant),+];
 
             /// The stored and serialised text.
             pub const fn as_str(self) -> &'static str {
@@ -116,10 +116,10 @@ mod tests {
     #[test]
     fn text_round_trips_and_unknown_text_is_refused() {
         for light in Light::ALL {
-            assert_eq!(Light::parse(light.as_str()), Some(*light));
-            let json = serde_json::to_string(light).unwrap();
+            assert_eq!(Light::parse(light.as_str()), Some(light));
+            let json = serde_json::to_string(&light).unwrap();
             assert_eq!(json, format!("\"{light}\""));
-            assert_eq!(serde_json::from_str::<Light>(&json).unwrap(), *light);
+            assert_eq!(serde_json::from_str::<Light>(&json).unwrap(), light);
         }
         assert_eq!(Light::parse("blue"), None);
         assert!(serde_json::from_str::<Light>("\"blue\"").is_err());

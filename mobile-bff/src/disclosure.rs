@@ -4,13 +4,14 @@
 
 use api::disclosure::DeliveryMethod;
 use api::disclosure::agencies::{self, AgencyPage};
-use api::disclosure::applicant::{ApplicantInput, optional_text, text};
+use api::disclosure::applicant::ApplicantInput;
 use api::disclosure::intake::{self, Attachment, CaseReceipt, NewRequest};
 use api::disclosure::mine::{self, MyRequestDetail, MyRequestPage};
 use api::error::{ApiError, ApiResult};
 use api::http::extract::{ApiQuery, HashedJson};
 use api::idempotency::{self, Claim, IdempotencyKey};
 use api::pagination::page_limit;
+use api::validate::{optional_text, text};
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};

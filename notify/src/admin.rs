@@ -9,7 +9,7 @@ use api::authz::{Principal, Role};
 use api::error::{ApiError, ApiResult};
 use api::http::extract::{ApiJson, ApiQuery};
 use api::outbox::push::{Notification, notify_user};
-use api::outbox::{SmsMessage, send_sms_now};
+use api::outbox::{Channel, OutboxStatus, SmsMessage, send_sms_now};
 use api::pagination::page_limit;
 use api::pii::Phone;
 use api::state::AppState;
@@ -47,12 +47,14 @@ async fn require_admin(
 pub struct NotificationView {
     pub id: String,
     pub kind: String,
-    pub channel: String,
+    #[schema(value_type = String)]
+    pub channel: Channel,
     pub provider: String,
     /// e.g. `138****5678`.
     pub recipient_masked: String,
     /// `queued`, `sending`, `sent`, `failed` or `dead`.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: OutboxStatus,
     pub attempts: i32,
     pub last_error: Option<String>,
     pub provider_message_id: Option<String>,
@@ -113,16 +115,17 @@ pub async fn list(
         "WHERE ($1 = '' OR status = $1) AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT $3"
     );
     let limit = page_limit(q.limit)?;
-    let status = q.status.unwrap_or_default();
-    if !["", "queued", "sending", "sent", "failed", "dead"].contains(&status.as_str()) {
-        return Err(ApiError::invalid(
-            "status",
-            "须为 queued、sending、sent、failed 或 dead",
-        ));
-    }
+    let status = match q.status.as_deref().unwrap_or_default() {
+        "" => "",
+        s => OutboxStatus::parse(s)
+            .map(OutboxStatus::as_str)
+            .ok_or_else(|| {
+                ApiError::invalid("status", "须为 queued、sending、sent、failed 或 dead")
+            })?,
+    };
     let cursor = q.cursor.unwrap_or_default();
     let mut items: Vec<NotificationView> = on_db!(&state.db, p => sqlx::query_as(SQL)
-        .bind(&status).bind(&cursor).bind(limit + 1).fetch_all(p).await)?;
+        .bind(status).bind(&cursor).bind(limit + 1).fetch_all(p).await)?;
     let more = items.len() as i64 > limit;
     items.truncate(limit as usize);
     let next_cursor = if more {
@@ -246,8 +249,8 @@ pub async fn test_sms(
         idempotency_key: None,
         ttl: Duration::from_secs(600),
     };
-    let provider = state.config.notify.sms_provider.clone();
-    let id = send_sms_now(&state.db, &state.pii, &provider, &state.outbox_wake, msg).await?;
+    let provider = state.config.notify.sms_provider.as_str();
+    let id = send_sms_now(&state.db, &state.pii, provider, &state.outbox_wake, msg).await?;
     let entry = Entry {
         actor: Actor::from(&principal),
         action: "notifications.test_sms",

@@ -36,8 +36,7 @@ pub struct ProvidersConfig {
     pub aliyun: AliyunSmsConfig,
     /// Aliyun template code per notification kind.
     pub sms_templates: BTreeMap<String, String>,
-    /// `providers` (deliver) or `log` (write pushes to the log only).
-    pub push_delivery: String,
+    pub push_delivery: PushDelivery,
     pub huawei: HuaweiPushConfig,
     pub apns: ApnsConfig,
     pub fcm: FcmConfig,
@@ -120,16 +119,17 @@ pub struct DispatcherConfig {
     pub max_rate_per_sec: u32,
 }
 
-impl NotifyConfig {
-    pub fn check(&self) -> Result<(), api::config::ConfigError> {
-        if !["providers", "log"].contains(&self.notify.push_delivery.as_str()) {
-            return Err(api::config::invalid(
-                "notify.push_delivery must be providers or log",
-            ));
-        }
-        Ok(())
-    }
+/// Whether pushes go to their providers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PushDelivery {
+    /// Deliver.
+    Providers,
+    /// Write pushes to the log only.
+    Log,
+}
 
+impl NotifyConfig {
     /// The defaults, layered under the TOML file and the environment.
     pub fn defaults() -> serde_json::Value {
         serde_json::json!({

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use crate::config::DispatcherConfig;
 use api::clock;
 use api::db::Db;
-use api::outbox::{PAYLOAD_FIELD, PG_CHANNEL};
+use api::outbox::{Channel, OutboxStatus, PAYLOAD_FIELD, PG_CHANNEL};
 use api::state::AppState;
 use rand::Rng;
 use sqlx::FromRow;
@@ -34,7 +34,7 @@ use crate::provider::{Outgoing, Provider, SendError};
 struct Claimed {
     id: String,
     kind: String,
-    channel: String,
+    channel: Channel,
     provider: String,
     payload_cipher: Vec<u8>,
     attempts: i32,
@@ -42,10 +42,13 @@ struct Claimed {
     created_at: OffsetDateTime,
 }
 
+/// A provider and the permits that bound its concurrent sends.
+type Lane = (Arc<dyn Provider>, Arc<Semaphore>);
+
 pub struct Dispatcher {
     app: AppState,
     cfg: DispatcherConfig,
-    providers: HashMap<&'static str, (Arc<dyn Provider>, Arc<Semaphore>)>,
+    providers: HashMap<&'static str, Lane>,
     /// `,name,name,`: the claim takes only messages this instance can send,
     /// and leaves the others to an instance that can.
     provider_list: String,
@@ -175,73 +178,86 @@ impl Dispatcher {
     }
 
     async fn deliver(&self, row: Claimed) -> anyhow::Result<()> {
+        let (channel, provider_name) = (row.channel.as_str(), row.provider.as_str());
         let metrics = &self.app.metrics.outbox;
+        let (msg, (provider, permits)) = match self.prepare(&row) {
+            Ok(ready) => ready,
+            Err(refused) => {
+                match refused {
+                    Finish::Dead(_) => metrics.dead(channel, provider_name),
+                    _ => metrics.failed(channel, provider_name),
+                }
+                return finish(&self.app.db, &row.id, refused).await;
+            }
+        };
+        let _permit = permits.acquire().await?;
+        self.wait_for_slot().await;
+        let result = provider.send(&msg).await;
+        let outcome = self.judge(&row, &msg, result).await?;
+        finish(&self.app.db, &row.id, outcome).await
+    }
+
+    /// The message ready to send with its provider and that provider's
+    /// permits; or why it will never be sent (expired, a provider this
+    /// instance does not have, a payload that does not decrypt).
+    fn prepare(&self, row: &Claimed) -> Result<(Outgoing, &Lane), Finish> {
         if clock::now() >= row.expires_at {
-            metrics.dead(&row.channel, &row.provider);
-            return finish(
-                &self.app.db,
-                &row.id,
-                Finish::Dead("expired before it could be sent".into()),
-            )
-            .await;
+            return Err(Finish::Dead("expired before it could be sent".into()));
         }
         // The claim takes only our providers' messages; this guards a change
         // of configuration between claim and send.
-        let Some((provider, permits)) = self.providers.get(row.provider.as_str()) else {
-            metrics.failed(&row.channel, &row.provider);
+        let Some(lane) = self.providers.get(row.provider.as_str()) else {
             let why = format!(
                 "provider {} is not configured in this instance",
                 row.provider
             );
-            return finish(&self.app.db, &row.id, Finish::Failed(why)).await;
+            return Err(Finish::Failed(why));
         };
         let payload = self
             .app
             .pii
             .decrypt(PAYLOAD_FIELD, &row.payload_cipher)
             .ok()
-            .and_then(|p| serde_json::from_str(&p).ok());
-        let Some(payload) = payload else {
-            metrics.failed(&row.channel, &row.provider);
-            return finish(
-                &self.app.db,
-                &row.id,
-                Finish::Failed("payload does not decrypt".into()),
-            )
-            .await;
-        };
+            .and_then(|p| serde_json::from_str(&p).ok())
+            .ok_or_else(|| Finish::Failed("payload does not decrypt".into()))?;
         let msg = Outgoing {
             id: row.id.clone(),
             kind: row.kind.clone(),
             payload,
             expires_at: row.expires_at,
         };
-        let _permit = permits.acquire().await?;
-        self.wait_for_slot().await;
-        let result = provider.send(&msg).await;
+        Ok((msg, lane))
+    }
+
+    /// What the provider's answer makes of the message: sent, retried after
+    /// a backoff (at least its `Retry-After`), failed, or dead once retrying
+    /// would outlive it. A push that failed for good may fall back to SMS.
+    async fn judge(
+        &self,
+        row: &Claimed,
+        msg: &Outgoing,
+        result: Result<String, SendError>,
+    ) -> anyhow::Result<Finish> {
+        let (channel, provider) = (row.channel.as_str(), row.provider.as_str());
+        let metrics = &self.app.metrics.outbox;
         let now = clock::now();
-        let outcome = match result {
+        Ok(match result {
             Ok(provider_id) => {
-                metrics.sent(
-                    &row.channel,
-                    &row.provider,
-                    (now - row.created_at).as_seconds_f64(),
-                );
+                metrics.sent(channel, provider, (now - row.created_at).as_seconds_f64());
                 Finish::Sent(provider_id)
             }
             Err(SendError::TokenGone { reason }) => {
-                metrics.failed(&row.channel, &row.provider);
-                tracing::info!(outbox_id = %row.id, provider = %row.provider, reason = %reason, "device token gone");
-                self.push_failed(&msg, Some(&reason), row.expires_at)
-                    .await?;
+                metrics.failed(channel, provider);
+                tracing::info!(outbox_id = %row.id, provider, reason = %reason, "device token gone");
+                self.push_failed(msg, Some(&reason), row.expires_at).await?;
                 Finish::Failed(format!("device token gone: {reason}"))
             }
             Err(SendError::Permanent { reason }) => {
-                metrics.failed(&row.channel, &row.provider);
-                if row.channel == "push" {
-                    self.push_failed(&msg, None, row.expires_at).await?;
+                metrics.failed(channel, provider);
+                if row.channel == Channel::Push {
+                    self.push_failed(msg, None, row.expires_at).await?;
                 }
-                tracing::warn!(outbox_id = %row.id, provider = %row.provider, reason = %reason, "permanent failure");
+                tracing::warn!(outbox_id = %row.id, provider, reason = %reason, "permanent failure");
                 Finish::Failed(reason)
             }
             Err(SendError::Transient {
@@ -251,20 +267,20 @@ impl Dispatcher {
                 let delay = backoff(&self.cfg, row.attempts).max(retry_after.unwrap_or_default());
                 let next = now + delay;
                 if next >= row.expires_at {
-                    metrics.dead(&row.channel, &row.provider);
-                    Finish::Dead(format!(
+                    metrics.dead(channel, provider);
+                    let why = format!(
                         "expired after {} attempts; last error: {reason}",
                         row.attempts
-                    ))
+                    );
+                    Finish::Dead(why)
                 } else {
-                    metrics.retried(&row.channel, &row.provider);
-                    tracing::info!(outbox_id = %row.id, provider = %row.provider, reason = %reason,
+                    metrics.retried(channel, provider);
+                    tracing::info!(outbox_id = %row.id, provider, reason = %reason,
                         retry_in_ms = delay.as_millis() as u64, "transient failure; will retry");
                     Finish::Retry(next, reason)
                 }
             }
-        };
-        finish(&self.app.db, &row.id, outcome).await
+        })
     }
 
     /// A push failed for good. A gone token (`gone_reason`) disables its
@@ -301,7 +317,7 @@ impl Dispatcher {
             let ttl = (expires_at - clock::now())
                 .max(time::Duration::ZERO)
                 .unsigned_abs();
-            let provider = &self.app.config.notify.sms_provider;
+            let provider = self.app.config.notify.sms_provider.as_str();
             api::outbox::push::sms_fallback(
                 &mut tx,
                 &self.app.pii,
@@ -353,25 +369,28 @@ async fn finish(db: &Db, id: &str, outcome: Finish) -> anyhow::Result<()> {
     // Only a row still being sent is finished: when a lease ran out and a
     // second dispatcher took the message, the first answer wins and a late
     // one changes nothing.
-    const SENT: &str = "UPDATE outbox SET status = 'sent', sent_at = $2, provider_message_id = $3, \
-         lease_until = NULL, last_error = NULL, updated_at = $2 WHERE id = $1 AND status = 'sending'";
-    const RETRY: &str = "UPDATE outbox SET status = 'queued', next_attempt_at = $3, lease_until = NULL, \
-         last_error = $4, updated_at = $2 WHERE id = $1 AND status = 'sending'";
+    const SENT: &str = "UPDATE outbox SET status = $4, sent_at = $2, provider_message_id = $3, \
+         lease_until = NULL, last_error = NULL, updated_at = $2 WHERE id = $1 AND status = $5";
+    const RETRY: &str = "UPDATE outbox SET status = $5, next_attempt_at = $3, lease_until = NULL, \
+         last_error = $4, updated_at = $2 WHERE id = $1 AND status = $6";
     const END: &str = "UPDATE outbox SET status = $3, lease_until = NULL, last_error = $4, updated_at = $2 \
-         WHERE id = $1 AND status = 'sending'";
+         WHERE id = $1 AND status = $5";
     let now = clock::now();
+    let sending = OutboxStatus::Sending;
     let done = match outcome {
-        Finish::Sent(pid) => {
-            api::on_db!(db, p => sqlx::query(SENT).bind(id).bind(now).bind(&pid).execute(p).await.map(|_| ()))
-        }
+        Finish::Sent(pid) => api::on_db!(db, p => sqlx::query(SENT).bind(id).bind(now).bind(&pid)
+            .bind(OutboxStatus::Sent).bind(sending).execute(p).await.map(|_| ())),
         Finish::Retry(next, why) => {
-            api::on_db!(db, p => sqlx::query(RETRY).bind(id).bind(now).bind(next).bind(&why).execute(p).await.map(|_| ()))
+            api::on_db!(db, p => sqlx::query(RETRY).bind(id).bind(now).bind(next).bind(&why)
+            .bind(OutboxStatus::Queued).bind(sending).execute(p).await.map(|_| ()))
         }
         Finish::Failed(why) => {
-            api::on_db!(db, p => sqlx::query(END).bind(id).bind(now).bind("failed").bind(&why).execute(p).await.map(|_| ()))
+            api::on_db!(db, p => sqlx::query(END).bind(id).bind(now).bind(OutboxStatus::Failed)
+            .bind(&why).bind(sending).execute(p).await.map(|_| ()))
         }
         Finish::Dead(why) => {
-            api::on_db!(db, p => sqlx::query(END).bind(id).bind(now).bind("dead").bind(&why).execute(p).await.map(|_| ()))
+            api::on_db!(db, p => sqlx::query(END).bind(id).bind(now).bind(OutboxStatus::Dead)
+            .bind(&why).bind(sending).execute(p).await.map(|_| ()))
         }
     };
     Ok(done?)

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
 
-use api::config::DeliveryPolicy;
+use api::config::{DeliveryPolicy, SmsProvider};
 use axum::Router;
 
 use crate::config::{ConnectorConfig, NotifyConfig};
@@ -36,7 +36,7 @@ pub fn configure(
     let base = |path: &str| format!("http://{addr}{path}");
     let n = &mut config.notify;
     if n.aliyun.endpoint.is_empty() {
-        policy.sms_provider = "aliyun".into();
+        policy.sms_provider = SmsProvider::Aliyun;
         n.aliyun.endpoint = base(sms::PATH);
         n.aliyun.access_key_id = sms::DEMO_ACCESS_KEY_ID.into();
         n.aliyun.access_key_secret = sms::DEMO_ACCESS_KEY_SECRET.into();

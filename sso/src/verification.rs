@@ -28,7 +28,7 @@ use api::state::AppState;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::{Rng, RngCore};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
@@ -36,23 +36,13 @@ const PHONE_FIELD: &str = "verification.phone";
 const CODE_FIELD: &str = "verification.code";
 const TOKEN_FIELD: &str = "verification.token";
 
-/// What a code is for; a token earned for one purpose is useless for another.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Purpose {
-    DisclosureRequest,
-    ApplicantLogin,
-    /// An official re-authenticating a session for a sensitive action.
-    StepUp,
-}
-
-impl Purpose {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Purpose::DisclosureRequest => "disclosure_request",
-            Purpose::ApplicantLogin => "applicant_login",
-            Purpose::StepUp => "step_up",
-        }
+api::text_enum! {
+    /// What a code is for; a token earned for one purpose is useless for another.
+    pub enum Purpose {
+        DisclosureRequest = "disclosure_request",
+        ApplicantLogin = "applicant_login",
+        /// An official re-authenticating a session for a sensitive action.
+        StepUp = "step_up",
     }
 }
 
@@ -133,7 +123,7 @@ pub async fn send_code(
     let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32));
     let mac = code_mac(&app.pii, &index, purpose, &code);
     let ttl = Duration::from_secs(cfg.code_ttl_secs);
-    on_tx!(&mut tx, c => sqlx::query(UPSERT).bind(&index).bind(purpose.as_str()).bind(&mac).bind(now + ttl).bind(now)
+    on_tx!(&mut tx, c => sqlx::query(UPSERT).bind(&index).bind(purpose).bind(&mac).bind(now + ttl).bind(now)
         .execute(c).await.map(|_| ()))?;
     on_tx!(&mut tx, c => sqlx::query(SENT).bind(ulid::Ulid::new().to_string()).bind(&index).bind(&prefix)
         .bind(ip.map(|i| i.to_string())).bind(now).execute(c).await.map(|_| ()))?;
@@ -145,7 +135,13 @@ pub async fn send_code(
         idempotency_key: None,
         ttl,
     };
-    api::outbox::enqueue_sms(&mut tx, &app.pii, &app.config.notify.sms_provider, msg).await?;
+    api::outbox::enqueue_sms(
+        &mut tx,
+        &app.pii,
+        app.config.notify.sms_provider.as_str(),
+        msg,
+    )
+    .await?;
     tx.commit().await?;
     app.outbox_wake.notify_one();
     Ok(CodeSent {
@@ -258,7 +254,7 @@ pub async fn verify_code(
     let hash = app.pii.blind_index(TOKEN_FIELD, &token);
     let expires = clock::now() + ttl;
     api::on_db!(&app.db, p => sqlx::query(TOKEN).bind(&hash).bind(&index).bind(&sealed)
-        .bind(purpose.as_str()).bind(expires).execute(p).await.map(|_| ()))?;
+        .bind(purpose).bind(expires).execute(p).await.map(|_| ()))?;
     Ok(Verified {
         verification_token: token,
         expires_in_secs: ttl.as_secs(),
@@ -284,7 +280,7 @@ pub async fn check_code(
     let now = clock::now();
     let mut tx = app.db.begin().await?;
     lock(&mut tx, &index).await?;
-    let row: Option<(String, i32, OffsetDateTime)> = on_tx!(&mut tx, c => sqlx::query_as(FIND).bind(&index).bind(purpose.as_str()).fetch_optional(c).await)?;
+    let row: Option<(String, i32, OffsetDateTime)> = on_tx!(&mut tx, c => sqlx::query_as(FIND).bind(&index).bind(purpose).fetch_optional(c).await)?;
     let Some((stored, attempts, _)) = row.filter(|r| r.2 > now && r.1 < cfg.max_attempts) else {
         return Err(invalid_code());
     };
@@ -294,7 +290,7 @@ pub async fn check_code(
     } else {
         MISS
     };
-    on_tx!(&mut tx, c => sqlx::query(sql).bind(&index).bind(purpose.as_str()).execute(c).await.map(|_| ()))?;
+    on_tx!(&mut tx, c => sqlx::query(sql).bind(&index).bind(purpose).execute(c).await.map(|_| ()))?;
     tx.commit().await?;
     if right { Ok(()) } else { Err(invalid_code()) }
 }
@@ -316,7 +312,7 @@ pub async fn consume_token(
         )
     };
     let sealed: Option<Vec<u8>> = on_tx!(tx, c => sqlx::query_scalar(USE)
-        .bind(pii.blind_index(TOKEN_FIELD, token)).bind(purpose.as_str()).bind(clock::now())
+        .bind(pii.blind_index(TOKEN_FIELD, token)).bind(purpose).bind(clock::now())
         .fetch_optional(c).await)?;
     let phone = sealed
         .and_then(|s| pii.decrypt(TOKEN_FIELD, &s).ok())

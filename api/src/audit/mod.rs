@@ -16,7 +16,6 @@ mod verify;
 
 pub use verify::{BadRecord, VerifyReport, verify_chain};
 
-use serde::Serialize;
 use sqlx::FromRow;
 use time::OffsetDateTime;
 
@@ -30,21 +29,11 @@ use crate::on_tx;
 /// The MAC that the first record chains from.
 pub const GENESIS_MAC: &str = "genesis";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Outcome {
-    Success,
-    Failure,
-    Denied,
-}
-
-impl Outcome {
-    fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Success => "success",
-            Outcome::Failure => "failure",
-            Outcome::Denied => "denied",
-        }
+crate::text_enum! {
+    pub enum Outcome {
+        Success = "success",
+        Failure = "failure",
+        Denied = "denied",
     }
 }
 

@@ -17,7 +17,7 @@ use super::{DEMO_PHONE_PREFIX, DEMO_PLATFORM_PREFIX, insert_unit, unit_id_by_cod
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::authz::{Principal, Role, UserKey, load_principal};
 use crate::disclosure::DeliveryMethod;
-use crate::disclosure::applicant::{IdType, Identity, resident_id_check_char};
+use crate::disclosure::applicant::{IdType, Identity};
 use crate::disclosure::handling::{self, AssignInput, Command, CorrectionInput};
 use crate::disclosure::intake::{self, NewRequest};
 use crate::error::{ApiError, ApiResult};
@@ -29,6 +29,7 @@ use crate::pii::Phone;
 use crate::seal::approvers::{self, ApproverSetupInput, Policy};
 use crate::seal::{grants, seals};
 use crate::state::AppState;
+use crate::validate::resident_id_check_char;
 
 /// Officials per generated unit: one administrator, two seal approvers, two
 /// dispatchers and twenty handlers.

@@ -469,7 +469,7 @@ async fn insert_unit(
     let id = ulid::Ulid::new().to_string();
     let path = format!("{parent_path}{id}/");
     let done = on_tx!(tx, c => sqlx::query(INSERT)
-        .bind(&id).bind(&parent_id).bind(code).bind(name).bind(kind.as_str()).bind(&path)
+        .bind(&id).bind(&parent_id).bind(code).bind(name).bind(kind).bind(&path)
         .bind(depth).bind(order).bind(clock::now())
         .execute(c).await.map(|r| r.rows_affected()))?;
     Ok(done == 1)

@@ -9,7 +9,11 @@ use utoipa::ToSchema;
 
 use super::flow::{Facts, Step, allowed_from};
 use super::mine::{ApplicantShown, shown};
-use super::{Agency, CaseStatus, DeliveryMethod, TimelineEvent, parse_ymd, ymd};
+use super::notices::{NoticeKind, NoticeSealStatus};
+use super::{
+    Agency, ApplicantKind, AssignmentKind, AssignmentStatus, CaseChannel, CaseStatus,
+    DeliveryMethod, IdentitySource, TimelineEvent, parse_ymd, ymd,
+};
 use crate::authz::{Principal, Role};
 use crate::calendar::shanghai_date;
 use crate::db::Tx;
@@ -24,15 +28,15 @@ pub struct CaseRow {
     pub unit_id: String,
     pub unit_name: String,
     pub unit_path: String,
-    pub status: String,
-    pub identity_source: String,
-    pub applicant_kind: String,
+    pub status: CaseStatus,
+    pub identity_source: IdentitySource,
+    pub applicant_kind: ApplicantKind,
     pub applicant_sealed: Vec<u8>,
     pub onenet_uid_sealed: Option<Vec<u8>>,
     pub description: String,
     pub purpose: String,
-    pub delivery_method: String,
-    pub channel: String,
+    pub delivery_method: DeliveryMethod,
+    pub channel: CaseChannel,
     pub submitted_at: OffsetDateTime,
     pub received_on: String,
     pub due_on: String,
@@ -55,7 +59,7 @@ pub struct CaseRow {
 #[derive(Debug, Clone, FromRow)]
 pub struct AssignmentRow {
     pub id: String,
-    pub kind: String,
+    pub kind: AssignmentKind,
     pub unit_id: String,
     pub unit_name: String,
     pub unit_path: String,
@@ -63,7 +67,7 @@ pub struct AssignmentRow {
     pub assignee_name: Option<String>,
     pub note: String,
     pub due_on: String,
-    pub status: String,
+    pub status: AssignmentStatus,
     pub answer: Option<String>,
     pub answered_at: Option<OffsetDateTime>,
 }
@@ -115,16 +119,12 @@ pub fn covers(p: &Principal, roles: &[Role], path: &str) -> bool {
 }
 
 impl CaseRow {
-    pub fn status(&self) -> CaseStatus {
-        CaseStatus::parse(&self.status).unwrap_or(CaseStatus::Registered)
-    }
-
     pub fn facts(&self) -> ApiResult<Facts> {
         let date = |s: &str| {
             parse_ymd(s).ok_or_else(|| anyhow::anyhow!("bad date {s} on case {}", self.id))
         };
         let opt = |s: &Option<String>| s.as_deref().map(date).transpose();
-        let status = self.status();
+        let status = self.status;
         Ok(Facts {
             status,
             received_on: date(&self.received_on)?,
@@ -151,13 +151,13 @@ fn access(p: &Principal, row: &CaseRow, assignments: &[AssignmentRow]) -> Access
     Access {
         involved: assignments
             .iter()
-            .any(|a| a.status != "withdrawn" && mine(a)),
+            .any(|a| a.status != AssignmentStatus::Withdrawn && mine(a)),
         dispatcher: covers(p, &[Role::Dispatcher], &row.unit_path),
         handler: covers(p, &[Role::Handler], handling_path)
             || row.assignee_id.as_deref() == Some(p.user_id.as_str()),
         parts: assignments
             .iter()
-            .filter(|a| a.kind == "part" && a.status == "open")
+            .filter(|a| a.kind == AssignmentKind::Part && a.status == AssignmentStatus::Open)
             .filter(|a| mine(a))
             .map(|a| a.id.clone())
             .collect(),
@@ -226,7 +226,7 @@ pub async fn screen(app: &AppState, p: &Principal, id: &str) -> ApiResult<CaseVi
 impl LoadedCase {
     /// The steps the caller may take now.
     pub fn available(&self) -> Vec<Step> {
-        let status = self.row.status();
+        let status = self.row.status;
         Step::ALL
             .into_iter()
             .filter(|s| allowed_from(status, *s))
@@ -243,14 +243,16 @@ impl LoadedCase {
 pub struct AssignmentView {
     pub id: String,
     /// handling (送办理) or part (送分办)
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: AssignmentKind,
     pub unit: Agency,
     pub assignee: Option<String>,
     pub note: String,
     /// Internal due date.
     pub due_on: String,
     /// open, answered or withdrawn
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: AssignmentStatus,
     pub answer: Option<String>,
     pub answered_at: Option<String>,
     /// Open past its due date, or answered after it.
@@ -260,11 +262,13 @@ pub struct AssignmentView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NoticeInfo {
     pub id: String,
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: NoticeKind,
     pub title: String,
     pub sm3: String,
     /// awaiting_seal or sealed
-    pub seal_status: String,
+    #[schema(value_type = String)]
+    pub seal_status: NoticeSealStatus,
     pub created_at: String,
 }
 
@@ -281,7 +285,8 @@ pub struct CaseView {
     pub description: String,
     pub purpose: String,
     pub delivery_method: DeliveryMethod,
-    pub channel: String,
+    #[schema(value_type = String)]
+    pub channel: CaseChannel,
     pub submitted_at: String,
     pub received_on: String,
     /// Absent while the clock is stopped for a correction.
@@ -317,11 +322,21 @@ pub async fn view(app: &AppState, case: LoadedCase) -> ApiResult<CaseView> {
     let facts = case.row.facts()?;
     let actions = case.available();
     let r = case.row;
-    let notices: Vec<(String, String, String, String, String, OffsetDateTime)> =
-        on_db!(&app.db, c => sqlx::query_as(NOTICES).bind(&r.id).fetch_all(c).await)?;
-    let status = r.status();
+    let notices: Vec<(
+        String,
+        NoticeKind,
+        String,
+        String,
+        NoticeSealStatus,
+        OffsetDateTime,
+    )> = on_db!(&app.db, c => sqlx::query_as(NOTICES).bind(&r.id).fetch_all(c).await)?;
+    let status = r.status;
     Ok(CaseView {
-        applicant: shown(app, &r.applicant_sealed, r.identity_source == "onenet")?,
+        applicant: shown(
+            app,
+            &r.applicant_sealed,
+            r.identity_source == IdentitySource::Onenet,
+        )?,
         timeline: super::timeline(&app.db, &r.id, false).await?,
         remaining_working_days: remaining(app, &facts, today),
         due_on: facts.due_on.map(ymd),
@@ -331,9 +346,9 @@ pub async fn view(app: &AppState, case: LoadedCase) -> ApiResult<CaseView> {
             .map(|a| {
                 let due = parse_ymd(&a.due_on);
                 let answered = a.answered_at.map(shanghai_date);
-                let late = match (a.status.as_str(), due) {
-                    ("open", Some(d)) => today > d,
-                    ("answered", Some(d)) => answered.is_some_and(|on| on > d),
+                let late = match (a.status, due) {
+                    (AssignmentStatus::Open, Some(d)) => today > d,
+                    (AssignmentStatus::Answered, Some(d)) => answered.is_some_and(|on| on > d),
                     _ => false,
                 };
                 AssignmentView {
@@ -380,8 +395,7 @@ pub async fn view(app: &AppState, case: LoadedCase) -> ApiResult<CaseView> {
         assignee: r.assignee_name,
         description: r.description,
         purpose: r.purpose,
-        delivery_method: DeliveryMethod::parse(&r.delivery_method)
-            .unwrap_or(DeliveryMethod::Online),
+        delivery_method: r.delivery_method,
         channel: r.channel,
         submitted_at: crate::clock::rfc3339(r.submitted_at),
         received_on: r.received_on,

@@ -10,7 +10,7 @@ use sqlx::FromRow;
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{Agency, ApplicantKind, CaseStatus};
+use super::{Agency, ApplicantKind, CaseChannel, CaseStatus};
 use crate::authz::{Principal, Role};
 use crate::calendar::shanghai_date;
 use crate::error::ApiResult;
@@ -50,7 +50,8 @@ pub struct CaseSummary {
     /// Masked for citizens (周*), in full for companies.
     pub applicant: String,
     pub excerpt: String,
-    pub channel: String,
+    #[schema(value_type = String)]
+    pub channel: CaseChannel,
     pub submitted_at: String,
     pub received_on: String,
     pub due_on: String,
@@ -69,13 +70,13 @@ pub struct CasePage {
 struct Row {
     id: String,
     case_no: String,
-    status: String,
+    status: CaseStatus,
     unit_id: String,
     unit_name: String,
-    applicant_kind: String,
+    applicant_kind: ApplicantKind,
     applicant_label: String,
     description: String,
-    channel: String,
+    channel: CaseChannel,
     submitted_at: OffsetDateTime,
     received_on: String,
     due_on: String,
@@ -155,7 +156,7 @@ pub async fn list_cases(
     let items = rows
         .into_iter()
         .map(|r| {
-            let status = CaseStatus::parse(&r.status).unwrap_or(CaseStatus::Registered);
+            let status = r.status;
             let remaining = super::parse_ymd(&r.due_on)
                 .map(|due| app.calendar.working_days_left(today, due))
                 .unwrap_or_default();
@@ -168,11 +169,7 @@ pub async fn list_cases(
                     id: r.unit_id,
                     name: r.unit_name,
                 },
-                applicant_kind: if r.applicant_kind == "company" {
-                    ApplicantKind::Company
-                } else {
-                    ApplicantKind::Citizen
-                },
+                applicant_kind: r.applicant_kind,
                 applicant: r.applicant_label,
                 excerpt: r.description,
                 channel: r.channel,

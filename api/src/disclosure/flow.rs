@@ -15,9 +15,7 @@
 //! - Extension (延期, art. 33): once, at most 20 working days.
 //! - Conclusion (办结, art. 36): exactly one Table 3 result.
 
-use serde::Serialize;
 use time::Date;
-use utoipa::ToSchema;
 
 use super::CaseStatus;
 use crate::calendar::WorkCalendar;
@@ -45,48 +43,33 @@ pub struct Facts {
     pub consultation_due_on: Option<Date>,
 }
 
-/// A step of the flow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Step {
-    /// 送办理
-    Assign,
-    /// 送分办
-    Dispatch,
-    /// A unit's part of a dispatched case.
-    Reply,
-    /// 补正告知
-    RequestCorrection,
-    /// The corrected request arrived.
-    Corrected,
-    /// No correction by its deadline: closed.
-    Abandon,
-    /// 征求第三方意见
-    StartConsultation,
-    /// The third party answered, or its time ran out.
-    EndConsultation,
-    /// 延期答复
-    Extend,
-    /// 办结
-    Conclude,
+crate::text_enum! {
+    /// A step of the flow.
+    pub enum Step {
+        /// 送办理
+        Assign = "assign",
+        /// 送分办
+        Dispatch = "dispatch",
+        /// A unit's part of a dispatched case.
+        Reply = "reply",
+        /// 补正告知
+        RequestCorrection = "request_correction",
+        /// The corrected request arrived.
+        Corrected = "corrected",
+        /// No correction by its deadline: closed.
+        Abandon = "abandon",
+        /// 征求第三方意见
+        StartConsultation = "start_consultation",
+        /// The third party answered, or its time ran out.
+        EndConsultation = "end_consultation",
+        /// 延期答复
+        Extend = "extend",
+        /// 办结
+        Conclude = "conclude",
+    }
 }
 
 impl Step {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Step::Assign => "assign",
-            Step::Dispatch => "dispatch",
-            Step::Reply => "reply",
-            Step::RequestCorrection => "request_correction",
-            Step::Corrected => "corrected",
-            Step::Abandon => "abandon",
-            Step::StartConsultation => "start_consultation",
-            Step::EndConsultation => "end_consultation",
-            Step::Extend => "extend",
-            Step::Conclude => "conclude",
-        }
-    }
-
     pub fn label_zh(self) -> &'static str {
         match self {
             Step::Assign => "送办理",
@@ -101,20 +84,6 @@ impl Step {
             Step::Conclude => "办结",
         }
     }
-
-    /// The steps every status allows (before role and date checks).
-    pub const ALL: [Step; 10] = [
-        Step::Assign,
-        Step::Dispatch,
-        Step::Reply,
-        Step::RequestCorrection,
-        Step::Corrected,
-        Step::Abandon,
-        Step::StartConsultation,
-        Step::EndConsultation,
-        Step::Extend,
-        Step::Conclude,
-    ];
 }
 
 fn illegal(status: CaseStatus, step: Step) -> ApiError {

@@ -11,13 +11,12 @@ use serde_json::{Value, json};
 use time::Date;
 use utoipa::ToSchema;
 
-use super::applicant::{optional_text, text};
 use super::case::{LoadedCase, covers, reload, remaining};
 use super::flow::{self, Facts, Step};
 use super::intake::SealedApplicant;
 use super::notices::{self, NoticeFacts, NoticeKind};
 use super::result::CaseResult;
-use super::{Identity, parse_ymd, ymd};
+use super::{AssignmentKind, Identity, parse_ymd, ymd};
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::authz::{Principal, Role};
 use crate::calendar::shanghai_date;
@@ -26,6 +25,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::on_tx;
 use crate::outbox::push::{Notification, notify_user};
 use crate::state::AppState;
+use crate::validate::{optional_text, text};
 
 /// How long the applicant has to correct, in working days.
 pub const CORRECTION_DAYS: u32 = 15;
@@ -424,7 +424,7 @@ async fn side_effects(ctx: &Ctx<'_>, tx: &mut Tx, cmd: Command, facts: &Facts) -
             };
             on_tx!(tx, c => sqlx::query(WITHDRAW).bind(case_id).execute(c).await.map(|_| ()))?;
             let assignment = ulid::Ulid::new().to_string();
-            on_tx!(tx, c => sqlx::query(ASSIGN).bind(&assignment).bind(case_id).bind("handling").bind(&unit_id)
+            on_tx!(tx, c => sqlx::query(ASSIGN).bind(&assignment).bind(case_id).bind(AssignmentKind::Handling).bind(&unit_id)
                 .bind(&assignee).bind(&note).bind(ymd(due)).bind(&p.user_id).bind(now).execute(c).await.map(|_| ()))?;
             let to = match &assignee {
                 Some(user) => vec![user.clone()],
@@ -455,7 +455,7 @@ async fn side_effects(ctx: &Ctx<'_>, tx: &mut Tx, cmd: Command, facts: &Facts) -
                     return Err(ApiError::invalid(field, "只能分办给本单位或下级单位"));
                 }
                 let assignment = ids.generate().map_err(anyhow::Error::from)?.to_string();
-                on_tx!(tx, c => sqlx::query(ASSIGN).bind(&assignment).bind(case_id).bind("part").bind(&unit_id)
+                on_tx!(tx, c => sqlx::query(ASSIGN).bind(&assignment).bind(case_id).bind(AssignmentKind::Part).bind(&unit_id)
                     .bind(None::<String>).bind(&note).bind(ymd(due)).bind(&p.user_id).bind(now)
                     .execute(c).await.map(|_| ()))?;
                 let to = handlers_of(tx, &unit_id).await?;
@@ -629,21 +629,17 @@ async fn milestone(
 ) -> ApiResult<()> {
     let r = &ctx.case.row;
     // Only notices addressed to the applicant go to their page.
-    let notice = notice.filter(|n| notices::TO_APPLICANT.contains(&n.kind.as_str()));
+    let notice = notice.filter(|n| n.kind.to_applicant());
     let m = super::two_pages::Milestone {
         event_id,
         case_id: &r.id,
         case_no: &r.case_no,
         agency: &r.unit_name,
-        applicant_kind: if r.applicant_kind == "company" {
-            super::ApplicantKind::Company
-        } else {
-            super::ApplicantKind::Citizen
-        },
+        applicant_kind: r.applicant_kind,
         onenet_uid_sealed: r.onenet_uid_sealed.as_deref(),
         milestone: step.as_str(),
         label: step.label_zh(),
-        status: f.status.as_str(),
+        status: f.status,
         occurred_at: now,
         due_on: f.due_on.map(ymd),
         notice: notice.map(|n| (n.id.as_str(), n.kind.title(), n.sm3.as_str())),
@@ -673,7 +669,7 @@ async fn store(ctx: &Ctx<'_>, tx: &mut Tx, step: Step, f: &Facts, extra: Extra) 
     // The stored due date survives a correction's stop, for the record.
     let due = f.due_on.map_or_else(|| r.due_on.clone(), ymd);
     let changed = on_tx!(tx, c => sqlx::query(UPDATE).bind(&r.id).bind(r.version)
-        .bind(f.status.as_str()).bind(ymd(f.received_on)).bind(&due).bind(f.extended_days).bind(f.corrections)
+        .bind(f.status).bind(ymd(f.received_on)).bind(&due).bind(f.extended_days).bind(f.corrections)
         .bind(f.correction_due_on.map(ymd)).bind(f.paused_on.map(ymd)).bind(f.consultation_due_on.map(ymd))
         .bind(&handling).bind(&assignee).bind(&extra.approver).bind(&category).bind(&reason).bind(concluded).bind(now)
         .execute(c).await.map(|r| r.rows_affected()))?;
@@ -698,7 +694,7 @@ async fn store(ctx: &Ctx<'_>, tx: &mut Tx, step: Step, f: &Facts, extra: Extra) 
         (ctx.p.display_name.clone(), detail)
     };
     let event_id = ulid::Ulid::new().to_string();
-    on_tx!(tx, c => sqlx::query(EVENT).bind(&event_id).bind(&r.id).bind(step.as_str())
+    on_tx!(tx, c => sqlx::query(EVENT).bind(&event_id).bind(&r.id).bind(step)
         .bind(&actor).bind(now).bind(detail.to_string()).bind(public).execute(c).await.map(|_| ()))?;
     if public {
         milestone(ctx, tx, step, f, &event_id, extra.notice.as_ref(), now).await?;

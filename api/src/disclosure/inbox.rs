@@ -150,7 +150,7 @@ pub struct Inbox {
 struct Row {
     id: String,
     case_no: String,
-    status: String,
+    status: CaseStatus,
     unit_id: String,
     unit_name: String,
     applicant_label: String,
@@ -176,7 +176,7 @@ pub async fn inbox(app: &AppState, p: &Principal, tab: Option<Tab>) -> ApiResult
     let items = rows
         .into_iter()
         .map(|r| {
-            let status = CaseStatus::parse(&r.status).unwrap_or(CaseStatus::Registered);
+            let status = r.status;
             let running = matches!(status, CaseStatus::Registered | CaseStatus::Handling);
             InboxItem {
                 remaining_working_days: parse_ymd(&r.due_on)

@@ -17,7 +17,9 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use super::applicant::Identity;
-use super::{Agency, CaseStatus, DeliveryMethod, REPLY_WORKING_DAYS, ymd};
+use super::{
+    Agency, CaseChannel, CaseStatus, DeliveryMethod, IdentitySource, REPLY_WORKING_DAYS, ymd,
+};
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::calendar::shanghai_date;
 use crate::db::Tx;
@@ -101,7 +103,7 @@ pub async fn register(
     const CASE: &str = "INSERT INTO disclosure_cases (id, case_no, unit_id, status, applicant_kind, identity_source, \
          applicant_sealed, applicant_label, phone_index, onenet_index, description, purpose, delivery_method, \
          postal_sealed, channel, submitted_at, received_on, due_on, due_provisional, onenet_uid_sealed, created_at, updated_at) \
-         VALUES ($1, $2, $3, 'registered', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'mobile', $14, $15, $16, $17, $18, $14, $14)";
+         VALUES ($1, $2, $3, $19, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $20, $14, $15, $16, $17, $18, $14, $14)";
     const EVENT: &str = "INSERT INTO disclosure_events (id, case_id, kind, actor_label, occurred_at, detail) \
          VALUES ($1, $2, $3, $4, $5, $6)";
     const FILE: &str = "INSERT INTO disclosure_attachments (id, case_id, file_name, content_type, size_bytes, sm3, content, created_at) \
@@ -141,16 +143,17 @@ pub async fn register(
         .as_deref()
         .map(|u| pii.encrypt(ONENET_FIELD, u));
     let source = if req.onenet_uid.is_some() {
-        "onenet"
+        IdentitySource::Onenet
     } else {
-        "typed"
+        IdentitySource::Typed
     };
     let (received_on, due_on) = (ymd(received.date), ymd(due.date));
     on_tx!(tx, c => sqlx::query(CASE)
-        .bind(&id).bind(&case_no).bind(&req.unit_id).bind(req.identity.kind().as_str()).bind(source)
+        .bind(&id).bind(&case_no).bind(&req.unit_id).bind(req.identity.kind()).bind(source)
         .bind(&sealed).bind(req.identity.label()).bind(&phone_index).bind(&onenet_index)
-        .bind(&req.description).bind(&req.purpose).bind(req.delivery.as_str()).bind(&postal)
+        .bind(&req.description).bind(&req.purpose).bind(req.delivery).bind(&postal)
         .bind(now).bind(&received_on).bind(&due_on).bind(provisional).bind(&onenet_sealed)
+        .bind(CaseStatus::Registered).bind(CaseChannel::Mobile)
         .execute(c).await.map(|_| ()))?;
     let applicant_label = format!("申请人（{}）", phone.masked());
     let detail =
@@ -167,7 +170,7 @@ pub async fn register(
         onenet_uid_sealed: onenet_sealed.as_deref(),
         milestone: "received",
         label: "收到申请",
-        status: CaseStatus::Registered.as_str(),
+        status: CaseStatus::Registered,
         occurred_at: now,
         due_on: Some(due_on.clone()),
         notice: None,
@@ -208,7 +211,7 @@ pub async fn register(
         idempotency_key: Some(&receipt_key),
         ttl: Duration::from_secs(86_400),
     };
-    crate::outbox::enqueue_sms(tx, pii, &app.config.notify.sms_provider, msg).await?;
+    crate::outbox::enqueue_sms(tx, pii, app.config.notify.sms_provider.as_str(), msg).await?;
     Ok(CaseReceipt {
         id,
         case_no,

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use super::applicant::{Identity, mask_id_number, mask_name};
 use super::intake::SealedApplicant;
+use super::notices::NoticeKind;
 use super::{Agency, CaseStatus, TimelineEvent, timeline};
 use crate::error::{ApiError, ApiResult};
 use crate::on_db;
@@ -80,7 +81,8 @@ pub struct MyRequestDetail {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MyNotice {
     pub id: String,
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: NoticeKind,
     pub title: String,
     /// SM3 of the notice's text, hex.
     pub sm3: String,
@@ -93,7 +95,7 @@ pub struct MyNotice {
 struct Row {
     id: String,
     case_no: String,
-    status: String,
+    status: CaseStatus,
     unit_id: String,
     unit_name: String,
     description: String,
@@ -107,15 +109,15 @@ struct DetailRow {
     #[sqlx(flatten)]
     row: Row,
     purpose: String,
-    delivery_method: String,
+    delivery_method: super::DeliveryMethod,
     due_provisional: bool,
-    identity_source: String,
+    identity_source: super::IdentitySource,
     applicant_sealed: Vec<u8>,
 }
 
 impl Row {
     fn summary(self) -> MyRequestSummary {
-        let status = CaseStatus::parse(&self.status).unwrap_or(CaseStatus::Registered);
+        let status = self.status;
         MyRequestSummary {
             excerpt: self.description.chars().take(60).collect(),
             id: self.id,
@@ -186,15 +188,18 @@ pub async fn detail(
     let row = row.ok_or(ApiError::NotFound)?;
     let files: Vec<(String, String, String, i64, String)> =
         on_db!(&app.db, p => sqlx::query_as(FILES).bind(id).fetch_all(p).await)?;
-    let applicant = shown(app, &row.applicant_sealed, row.identity_source == "onenet")?;
+    let applicant = shown(
+        app,
+        &row.applicant_sealed,
+        row.identity_source == super::IdentitySource::Onenet,
+    )?;
     const NOTICES: &str = "SELECT id, kind, title, sm3, created_at FROM disclosure_notices \
          WHERE case_id = $1 AND kind IN ('correction', 'extension', 'conclusion') ORDER BY created_at, id";
-    let notices: Vec<(String, String, String, String, OffsetDateTime)> =
+    let notices: Vec<(String, NoticeKind, String, String, OffsetDateTime)> =
         on_db!(&app.db, p => sqlx::query_as(NOTICES).bind(id).fetch_all(p).await)?;
     Ok(MyRequestDetail {
         purpose: row.purpose,
-        delivery_method: super::DeliveryMethod::parse(&row.delivery_method)
-            .unwrap_or(super::DeliveryMethod::Online),
+        delivery_method: row.delivery_method,
         due_provisional: row.due_provisional,
         description: row.row.description.clone(),
         timeline: timeline(&app.db, id, true).await?,

@@ -35,7 +35,7 @@ pub mod result;
 pub mod two_pages;
 pub mod watch;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sqlx::FromRow;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -68,42 +68,20 @@ pub const REPLY_WORKING_DAYS: u32 = 20;
 
 pub use applicant::{ApplicantKind, Identity, VerifiedProfile};
 
-/// Where a case stands (see `flow` for the steps between them).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CaseStatus {
-    Registered,
-    Handling,
-    /// Waiting for the applicant's correction; the clock is stopped.
-    Correction,
-    /// Waiting for a third party's opinion; the clock is paused.
-    Consultation,
-    Concluded,
+crate::text_enum! {
+    /// Where a case stands (see `flow` for the steps between them).
+    pub enum CaseStatus {
+        Registered = "registered",
+        Handling = "handling",
+        /// Waiting for the applicant's correction; the clock is stopped.
+        Correction = "correction",
+        /// Waiting for a third party's opinion; the clock is paused.
+        Consultation = "consultation",
+        Concluded = "concluded",
+    }
 }
 
 impl CaseStatus {
-    pub const ALL: [CaseStatus; 5] = [
-        CaseStatus::Registered,
-        CaseStatus::Handling,
-        CaseStatus::Correction,
-        CaseStatus::Consultation,
-        CaseStatus::Concluded,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CaseStatus::Registered => "registered",
-            CaseStatus::Handling => "handling",
-            CaseStatus::Correction => "correction",
-            CaseStatus::Consultation => "consultation",
-            CaseStatus::Concluded => "concluded",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.as_str() == s)
-    }
-
     pub fn label_zh(self) -> &'static str {
         match self {
             CaseStatus::Registered => "已登记",
@@ -115,34 +93,51 @@ impl CaseStatus {
     }
 }
 
-/// How the applicant wants the information (申请获取政府信息的方式).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryMethod {
-    /// 在线获取: through this channel, as a download.
-    Online,
-    /// 邮寄: needs a postal address.
-    Post,
-    /// 当面领取
-    Pickup,
+crate::text_enum! {
+    /// How the applicant wants the information (申请获取政府信息的方式).
+    pub enum DeliveryMethod {
+        /// 在线获取: through this channel, as a download.
+        Online = "online",
+        /// 邮寄: needs a postal address.
+        Post = "post",
+        /// 当面领取
+        Pickup = "pickup",
+    }
 }
 
-impl DeliveryMethod {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveryMethod::Online => "online",
-            DeliveryMethod::Post => "post",
-            DeliveryMethod::Pickup => "pickup",
-        }
+crate::text_enum! {
+    /// Where the applicant's identity came from: verified by the one-net
+    /// service, or typed in by the applicant.
+    pub enum IdentitySource {
+        Onenet = "onenet",
+        Typed = "typed",
     }
+}
 
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "online" => Some(DeliveryMethod::Online),
-            "post" => Some(DeliveryMethod::Post),
-            "pickup" => Some(DeliveryMethod::Pickup),
-            _ => None,
-        }
+crate::text_enum! {
+    /// The channel a request arrived through.
+    pub enum CaseChannel {
+        Mobile = "mobile",
+    }
+}
+
+crate::text_enum! {
+    /// What an assignment of a case is.
+    pub enum AssignmentKind {
+        /// 送办理: the case's handling (one open at a time).
+        Handling = "handling",
+        /// 送分办: one unit's part of a dispatched case.
+        Part = "part",
+    }
+}
+
+crate::text_enum! {
+    /// Where an assignment stands.
+    pub enum AssignmentStatus {
+        Open = "open",
+        Answered = "answered",
+        /// Replaced by a new handling assignment.
+        Withdrawn = "withdrawn",
     }
 }
 

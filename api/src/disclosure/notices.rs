@@ -4,9 +4,6 @@
 //! sealed (it names the applicant) with the SM3 of its text, and waits for
 //! the agency's seal.
 
-use serde::Serialize;
-use utoipa::ToSchema;
-
 use crate::db::Tx;
 use crate::error::ApiResult;
 use crate::on_tx;
@@ -14,23 +11,28 @@ use crate::state::AppState;
 
 pub const BODY_FIELD: &str = "disclosure.notice";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum NoticeKind {
-    Correction,
-    Consultation,
-    Extension,
-    Conclusion,
+crate::text_enum! {
+    pub enum NoticeKind {
+        Correction = "correction",
+        Consultation = "consultation",
+        Extension = "extension",
+        Conclusion = "conclusion",
+    }
+}
+
+crate::text_enum! {
+    /// Whether the agency's seal is on the notice yet.
+    pub enum NoticeSealStatus {
+        AwaitingSeal = "awaiting_seal",
+        Sealed = "sealed",
+    }
 }
 
 impl NoticeKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NoticeKind::Correction => "correction",
-            NoticeKind::Consultation => "consultation",
-            NoticeKind::Extension => "extension",
-            NoticeKind::Conclusion => "conclusion",
-        }
+    /// Addressed to the applicant (a consultation letter goes to the third
+    /// party, and is not the applicant's to read).
+    pub fn to_applicant(self) -> bool {
+        self != NoticeKind::Consultation
     }
 
     pub fn title(self) -> &'static str {
@@ -114,10 +116,6 @@ pub fn render(kind: NoticeKind, f: &NoticeFacts<'_>) -> String {
     )
 }
 
-/// Kinds addressed to the applicant (a consultation letter goes to the
-/// third party, and is not the applicant's to read).
-pub const TO_APPLICANT: [&str; 3] = ["correction", "extension", "conclusion"];
-
 /// A notice of case `case_id` as a PDF download; `applicant` limits it to
 /// the kinds addressed to the applicant. Another case's notice is 404.
 pub async fn download(
@@ -130,10 +128,10 @@ pub async fn download(
     use axum::response::IntoResponse;
     const SQL: &str = "SELECT kind, body_sealed, seal_status, created_at FROM disclosure_notices \
          WHERE id = $1 AND case_id = $2";
-    let row: Option<(String, Vec<u8>, String, time::OffsetDateTime)> = crate::on_db!(&app.db, c => sqlx::query_as(SQL)
+    let row: Option<(NoticeKind, Vec<u8>, NoticeSealStatus, time::OffsetDateTime)> = crate::on_db!(&app.db, c => sqlx::query_as(SQL)
         .bind(notice_id).bind(case_id).fetch_optional(c).await)?;
     let (kind, sealed, seal_status, _) = row
-        .filter(|r| !applicant || TO_APPLICANT.contains(&r.0.as_str()))
+        .filter(|r| !applicant || r.0.to_applicant())
         .ok_or(crate::error::ApiError::NotFound)?;
     let font = app
         .notice_font
@@ -143,7 +141,7 @@ pub async fn download(
         .pii
         .decrypt(BODY_FIELD, &sealed)
         .map_err(|e| anyhow::anyhow!("notice {notice_id}: {e}"))?;
-    let awaiting = seal_status == "awaiting_seal";
+    let awaiting = seal_status == NoticeSealStatus::AwaitingSeal;
     let pdf = tokio::task::spawn_blocking(move || super::pdf::render(&font, &text, awaiting))
         .await
         .map_err(anyhow::Error::from)?
@@ -178,12 +176,12 @@ pub async fn issue(
     by: Option<&str>,
 ) -> ApiResult<Issued> {
     const SQL: &str = "INSERT INTO disclosure_notices (id, case_id, kind, title, body_sealed, sm3, seal_status, created_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, 'awaiting_seal', $7, $8)";
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
     let id = ulid::Ulid::new().to_string();
     let sm3 = hex::encode(crate::crypto::sm3(text.as_bytes()));
     let sealed = app.pii.encrypt(BODY_FIELD, text);
-    on_tx!(tx, c => sqlx::query(SQL).bind(&id).bind(case_id).bind(kind.as_str()).bind(kind.title())
-        .bind(&sealed).bind(&sm3).bind(by).bind(crate::clock::now()).execute(c).await.map(|_| ()))?;
+    on_tx!(tx, c => sqlx::query(SQL).bind(&id).bind(case_id).bind(kind).bind(kind.title())
+        .bind(&sealed).bind(&sm3).bind(NoticeSealStatus::AwaitingSeal).bind(by).bind(crate::clock::now()).execute(c).await.map(|_| ()))?;
     Ok(Issued { id, kind, sm3 })
 }
 

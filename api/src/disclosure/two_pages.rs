@@ -11,8 +11,8 @@ use std::time::Duration;
 use serde_json::json;
 use time::OffsetDateTime;
 
-use super::ApplicantKind;
 use super::intake::ONENET_FIELD;
+use super::{ApplicantKind, CaseStatus};
 use crate::db::Tx;
 use crate::error::ApiResult;
 use crate::outbox::connector::{self, ConnectorMessage};
@@ -34,7 +34,7 @@ pub struct Milestone<'a> {
     /// `received` or a step of the flow.
     pub milestone: &'a str,
     pub label: &'a str,
-    pub status: &'a str,
+    pub status: CaseStatus,
     pub occurred_at: OffsetDateTime,
     pub due_on: Option<String>,
     /// (id, title, sm3) of a notice addressed to the applicant.

@@ -4,59 +4,37 @@ pub mod roles;
 pub mod units;
 pub mod users;
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+crate::text_enum! {
+    /// What kind of unit a unit is.
+    pub enum UnitKind {
+        /// 市人民政府
+        CityGovernment = "city_government",
+        /// 市政府办公厅
+        GeneralOffice = "general_office",
+        /// 处室 (an office inside a unit)
+        Office = "office",
+        /// 市级部门
+        MunicipalDepartment = "municipal_department",
+        /// 区人民政府
+        DistrictGovernment = "district_government",
+        /// 区级部门
+        DistrictBureau = "district_bureau",
+        /// 镇
+        Town = "town",
+        /// 街道办事处
+        Street = "street",
+    }
+}
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum UnitKind {
-    /// 市人民政府
-    CityGovernment,
-    /// 市政府办公厅
-    GeneralOffice,
-    /// 处室 (an office inside a unit)
-    Office,
-    /// 市级部门
-    MunicipalDepartment,
-    /// 区人民政府
-    DistrictGovernment,
-    /// 区级部门
-    DistrictBureau,
-    /// 镇
-    Town,
-    /// 街道办事处
-    Street,
+crate::text_enum! {
+    /// Whether a user may sign in.
+    pub enum UserStatus {
+        Active = "active",
+        Disabled = "disabled",
+    }
 }
 
 impl UnitKind {
-    pub const ALL: [UnitKind; 8] = [
-        UnitKind::CityGovernment,
-        UnitKind::GeneralOffice,
-        UnitKind::Office,
-        UnitKind::MunicipalDepartment,
-        UnitKind::DistrictGovernment,
-        UnitKind::DistrictBureau,
-        UnitKind::Town,
-        UnitKind::Street,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UnitKind::CityGovernment => "city_government",
-            UnitKind::GeneralOffice => "general_office",
-            UnitKind::Office => "office",
-            UnitKind::MunicipalDepartment => "municipal_department",
-            UnitKind::DistrictGovernment => "district_government",
-            UnitKind::DistrictBureau => "district_bureau",
-            UnitKind::Town => "town",
-            UnitKind::Street => "street",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
     pub fn label_zh(self) -> &'static str {
         match self {
             UnitKind::CityGovernment => "市人民政府",

@@ -31,12 +31,12 @@ pub async fn assign(
     const HELD: &str = "SELECT role FROM role_assignments WHERE user_id = $1";
     const INSERT: &str = "INSERT INTO role_assignments (id, user_id, role, unit_id, granted_at, granted_by) \
          VALUES ($1, $2, $3, $4, $5, $6)";
-    let held: Vec<String> =
+    let held: Vec<Role> =
         on_tx!(tx, c => sqlx::query_scalar(HELD).bind(user_id).fetch_all(c).await)?;
     if Role::SEPARATED.contains(&role) {
         let clash = held
             .iter()
-            .filter_map(|r| Role::parse(r))
+            .copied()
             .find(|r| Role::SEPARATED.contains(r) && *r != role);
         if let Some(other) = clash {
             return Err(separation_conflict(role, other));
@@ -44,11 +44,11 @@ pub async fn assign(
     }
     let id = ulid::Ulid::new().to_string();
     let inserted = on_tx!(tx, c => sqlx::query(INSERT)
-        .bind(&id).bind(user_id).bind(role.as_str()).bind(unit_id).bind(clock::now()).bind(&actor.id)
+        .bind(&id).bind(user_id).bind(role).bind(unit_id).bind(clock::now()).bind(&actor.id)
         .execute(c).await.map(|r| r.rows_affected()));
     if let Err(e) = inserted {
         return Err(match constraint::violated(&e) {
-            Some(_) if held.iter().any(|r| r == role.as_str()) => ApiError::Conflict {
+            Some(_) if held.contains(&role) => ApiError::Conflict {
                 code: "role_already_granted",
                 detail: format!("该用户已拥有{}角色", role.label_zh()),
             },

@@ -71,7 +71,7 @@ struct UnitRow {
     parent_id: Option<String>,
     code: String,
     name: String,
-    kind: String,
+    kind: UnitKind,
     path: String,
     sort_order: i64,
     child_count: i64,
@@ -80,13 +80,8 @@ struct UnitRow {
 }
 
 impl UnitRow {
-    fn kind(&self) -> UnitKind {
-        // The column only ever holds values written from `UnitKind`.
-        UnitKind::parse(&self.kind).unwrap_or(UnitKind::Office)
-    }
-
     fn summary(self) -> UnitSummary {
-        let kind = self.kind();
+        let kind = self.kind;
         UnitSummary {
             id: self.id,
             name: self.name,
@@ -201,7 +196,7 @@ pub async fn get_unit(
     let ancestors: Vec<(String, String)> = on_db!(&state.db, p => sqlx::query_as(SQL)
         .bind(&principal.user_id).bind(&row.id).bind(&row.path)
         .fetch_all(p).await)?;
-    let kind = row.kind();
+    let kind = row.kind;
     Ok(Json(UnitDetail {
         kind,
         kind_label: kind.label_zh().to_owned(),

@@ -6,11 +6,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::{PAYLOAD_FIELD, PG_CHANNEL};
-use crate::clock;
+use super::{Channel, Row, insert};
 use crate::db::Tx;
 use crate::error::ApiResult;
-use crate::on_tx;
 use crate::pii::PiiCipher;
 
 pub struct ConnectorMessage<'a> {
@@ -30,23 +28,15 @@ pub struct ConnectorMessage<'a> {
 
 /// Queues `msg` inside `tx`; answers whether it was new.
 pub async fn enqueue(tx: &mut Tx, pii: &PiiCipher, msg: ConnectorMessage<'_>) -> ApiResult<bool> {
-    const INSERT: &str = "INSERT INTO outbox (id, idempotency_key, kind, channel, provider, payload_cipher, \
-         recipient_masked, status, attempts, next_attempt_at, expires_at, created_at, updated_at, order_key) \
-         VALUES ($1, $2, $3, 'connector', $4, $5, $6, 'queued', 0, $7, $8, $7, $7, $9) \
-         ON CONFLICT (idempotency_key) DO NOTHING";
-    let now = clock::now();
-    let sealed = pii.encrypt(PAYLOAD_FIELD, &msg.payload.to_string());
-    let inserted = on_tx!(tx, c => sqlx::query(INSERT)
-        .bind(ulid::Ulid::new().to_string()).bind(msg.idempotency_key).bind(msg.kind).bind(msg.provider)
-        .bind(&sealed).bind(msg.label).bind(now).bind(now + msg.ttl).bind(msg.order_key)
-        .execute(c).await.map(|r| r.rows_affected()))?;
-    if inserted == 1
-        && let Tx::Postgres(t) = tx
-    {
-        sqlx::query("SELECT pg_notify($1, '')")
-            .bind(PG_CHANNEL)
-            .execute(&mut **t)
-            .await?;
-    }
-    Ok(inserted == 1)
+    let row = Row {
+        key: Some(msg.idempotency_key),
+        kind: msg.kind,
+        channel: Channel::Connector,
+        provider: msg.provider,
+        payload: msg.payload,
+        recipient_masked: msg.label,
+        ttl: msg.ttl,
+        order_key: msg.order_key,
+    };
+    Ok(insert(tx, pii, row).await?.is_some())
 }

@@ -10,7 +10,6 @@ pub mod templates;
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
-use time::OffsetDateTime;
 
 use crate::clock;
 use crate::db::{Db, Tx};
@@ -44,6 +43,78 @@ pub fn sms_payload(phone: &Phone, params: &[(&str, &str)]) -> Value {
     json!({ "phone": phone.as_str(), "params": params })
 }
 
+crate::text_enum! {
+    /// How a queued message travels.
+    pub enum Channel {
+        Sms = "sms",
+        Push = "push",
+        /// To a city platform (the two pages, the unified to-do).
+        Connector = "connector",
+    }
+}
+
+crate::text_enum! {
+    /// Where a queued message stands.
+    pub enum OutboxStatus {
+        Queued = "queued",
+        /// Claimed by a dispatcher, under a lease.
+        Sending = "sending",
+        Sent = "sent",
+        /// Refused for good by the provider.
+        Failed = "failed",
+        /// Expired undelivered.
+        Dead = "dead",
+    }
+}
+
+/// One message to queue.
+pub(crate) struct Row<'a> {
+    /// A repeated enqueue with the same key is a no-op.
+    pub key: Option<&'a str>,
+    pub kind: &'a str,
+    pub channel: Channel,
+    pub provider: &'a str,
+    /// Sealed before it is stored: it names people.
+    pub payload: &'a Value,
+    /// For the admin view (never personal data in the clear).
+    pub recipient_masked: &'a str,
+    pub ttl: Duration,
+    /// Messages with the same order key are delivered in the order queued.
+    pub order_key: Option<&'a str>,
+}
+
+/// Queues `row` inside `tx`; answers its id, or None when its key was seen
+/// before. On PostgreSQL the dispatchers of every instance are woken at
+/// commit (a NOTIFY in a transaction is delivered then, and never if it
+/// rolls back); this process's own dispatcher is woken by the caller.
+pub(crate) async fn insert(
+    tx: &mut Tx,
+    pii: &PiiCipher,
+    row: Row<'_>,
+) -> ApiResult<Option<String>> {
+    const INSERT: &str = "INSERT INTO outbox (id, idempotency_key, kind, channel, provider, payload_cipher, \
+         recipient_masked, status, attempts, next_attempt_at, expires_at, created_at, updated_at, order_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $9, $9, $11) \
+         ON CONFLICT (idempotency_key) DO NOTHING";
+    let id = ulid::Ulid::new().to_string();
+    let sealed = pii.encrypt(PAYLOAD_FIELD, &row.payload.to_string());
+    let now = clock::now();
+    let inserted = on_tx!(tx, c => sqlx::query(INSERT)
+        .bind(&id).bind(row.key).bind(row.kind).bind(row.channel).bind(row.provider).bind(&sealed)
+        .bind(row.recipient_masked).bind(OutboxStatus::Queued).bind(now).bind(now + row.ttl).bind(row.order_key)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    if inserted == 0 {
+        return Ok(None);
+    }
+    if let Tx::Postgres(t) = tx {
+        sqlx::query("SELECT pg_notify($1, '')")
+            .bind(PG_CHANNEL)
+            .execute(&mut **t)
+            .await?;
+    }
+    Ok(Some(id))
+}
+
 /// Queues an SMS inside `tx`; answers the outbox id (the existing one when
 /// the idempotency key was seen before).
 pub async fn enqueue_sms(
@@ -52,35 +123,26 @@ pub async fn enqueue_sms(
     provider: &str,
     msg: SmsMessage<'_>,
 ) -> ApiResult<String> {
-    const INSERT: &str = "INSERT INTO outbox (id, idempotency_key, kind, channel, provider, payload_cipher, \
-         recipient_masked, status, attempts, next_attempt_at, expires_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, 'sms', $4, $5, $6, 'queued', 0, $7, $8, $7, $7) \
-         ON CONFLICT (idempotency_key) DO NOTHING";
     const EXISTING: &str = "SELECT id FROM outbox WHERE idempotency_key = $1";
     let template = templates::sms(msg.kind)
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no SMS template {}", msg.kind)))?;
     templates::check_params(template, msg.params)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!(e)))?;
-    let payload = sms_payload(msg.phone, msg.params).to_string();
-    let sealed = pii.encrypt(PAYLOAD_FIELD, &payload);
-    let id = ulid::Ulid::new().to_string();
-    let now = clock::now();
-    let expires: OffsetDateTime = now + msg.ttl;
-    let inserted = on_tx!(tx, c => sqlx::query(INSERT)
-        .bind(&id).bind(msg.idempotency_key).bind(msg.kind).bind(provider).bind(&sealed)
-        .bind(msg.phone.masked()).bind(now).bind(expires)
-        .execute(c).await.map(|r| r.rows_affected()))?;
-    if inserted == 0 {
-        let existing: String = on_tx!(tx, c => sqlx::query_scalar(EXISTING).bind(msg.idempotency_key).fetch_one(c).await)?;
-        return Ok(existing);
+    let payload = sms_payload(msg.phone, msg.params);
+    let row = Row {
+        key: msg.idempotency_key,
+        kind: msg.kind,
+        channel: Channel::Sms,
+        provider,
+        payload: &payload,
+        recipient_masked: &msg.phone.masked(),
+        ttl: msg.ttl,
+        order_key: None,
+    };
+    if let Some(id) = insert(tx, pii, row).await? {
+        return Ok(id);
     }
-    if let Tx::Postgres(t) = tx {
-        sqlx::query("SELECT pg_notify($1, '')")
-            .bind(PG_CHANNEL)
-            .execute(&mut **t)
-            .await?;
-    }
-    Ok(id)
+    Ok(on_tx!(tx, c => sqlx::query_scalar(EXISTING).bind(msg.idempotency_key).fetch_one(c).await)?)
 }
 
 /// Queues one SMS in a transaction of its own and wakes the dispatcher.

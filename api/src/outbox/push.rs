@@ -7,8 +7,7 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 
 use super::templates::{self, PushTemplate};
-use super::{PAYLOAD_FIELD, PG_CHANNEL, SmsMessage, enqueue_sms};
-use crate::clock;
+use super::{Channel, Row, SmsMessage, enqueue_sms, insert};
 use crate::db::Tx;
 use crate::devices::TOKEN_FIELD;
 use crate::error::{ApiError, ApiResult};
@@ -17,7 +16,8 @@ use crate::org::users::PHONE_FIELD;
 use crate::pii::{Phone, PiiCipher};
 
 /// How a kind reaches people (`notify.channel_policy`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ChannelPolicy {
     /// Push to active devices; SMS when there are none or every push fails
     /// for good.
@@ -28,11 +28,8 @@ pub enum ChannelPolicy {
 
 impl ChannelPolicy {
     pub fn for_kind(config: &crate::config::DeliveryPolicy, kind: &str) -> Self {
-        match config.channel_policy.get(kind).map(String::as_str) {
-            Some("push_only") => ChannelPolicy::PushOnly,
-            Some("sms_only") => ChannelPolicy::SmsOnly,
-            _ => ChannelPolicy::PushThenSms,
-        }
+        let policy = config.channel_policy.get(kind).copied();
+        policy.unwrap_or(ChannelPolicy::PushThenSms)
     }
 }
 
@@ -62,10 +59,6 @@ pub async fn notify_user(
     n: Notification<'_>,
 ) -> ApiResult<Vec<String>> {
     const DEVICES: &str = "SELECT id, provider, token_cipher FROM devices WHERE user_id = $1 AND disabled_at IS NULL ORDER BY id";
-    const INSERT: &str = "INSERT INTO outbox (id, idempotency_key, kind, channel, provider, payload_cipher, \
-         recipient_masked, status, attempts, next_attempt_at, expires_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, 'push', $4, $5, $6, 'queued', 0, $7, $8, $7, $7) \
-         ON CONFLICT (idempotency_key) DO NOTHING";
     let policy = ChannelPolicy::for_kind(config, n.kind);
     let sms_provider = config.sms_provider.as_str();
     let template = templates::push(n.kind).filter(|_| policy != ChannelPolicy::SmsOnly);
@@ -103,39 +96,35 @@ pub async fn notify_user(
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no push template {}", n.kind)))?;
     let (title, body, link) =
         render_push(template, &all).map_err(|e| ApiError::Internal(anyhow::anyhow!(e)))?;
-    let now = clock::now();
     let mut ids = Vec::with_capacity(devices.len());
     for (device_row, provider, token_cipher) in devices {
         let token = pii
             .decrypt(TOKEN_FIELD, &token_cipher)
             .map_err(|e| ApiError::Internal(e.into()))?;
+        let fallback = match policy {
+            ChannelPolicy::PushOnly => Value::Null,
+            _ => fallback_of(n.kind, n.user_id, &group, &all),
+        };
         let payload = json!({
             "device": device_row, "token": token, "title": title, "body": body, "link": link,
-            "fallback": if policy == ChannelPolicy::PushOnly {
-                Value::Null
-            } else {
-                fallback_of(n.kind, n.user_id, &group, &all)
-            },
+            "fallback": fallback,
         });
-        let id = ulid::Ulid::new().to_string();
         let key = format!("{group}:{device_row}");
         let masked = format!(
             "设备 {}…",
             &device_row[device_row.len().saturating_sub(6)..]
         );
-        let inserted = on_tx!(tx, c => sqlx::query(INSERT)
-            .bind(&id).bind(&key).bind(n.kind).bind(&provider)
-            .bind(pii.encrypt(PAYLOAD_FIELD, &payload.to_string())).bind(&masked).bind(now).bind(now + n.ttl)
-            .execute(c).await.map(|r| r.rows_affected()))?;
-        if inserted == 1 {
-            ids.push(id);
-        }
-    }
-    if let Tx::Postgres(t) = tx {
-        sqlx::query("SELECT pg_notify($1, '')")
-            .bind(PG_CHANNEL)
-            .execute(&mut **t)
-            .await?;
+        let row = Row {
+            key: Some(&key),
+            kind: n.kind,
+            channel: Channel::Push,
+            provider: &provider,
+            payload: &payload,
+            recipient_masked: &masked,
+            ttl: n.ttl,
+            order_key: None,
+        };
+        ids.extend(insert(tx, pii, row).await?);
     }
     Ok(ids)
 }

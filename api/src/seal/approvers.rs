@@ -23,21 +23,13 @@ pub fn routes() -> Router<AppState> {
     )
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Policy {
-    /// 或签: the first approver to decide decides.
-    Any,
-    /// 依次审批: every approver, in order.
-    Sequential,
-}
-
-impl Policy {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Policy::Any => "any",
-            Policy::Sequential => "sequential",
-        }
+crate::text_enum! {
+    /// How a unit's approvers decide.
+    pub enum Policy {
+        /// 或签: the first approver to decide decides.
+        Any = "any",
+        /// 依次审批: every approver, in order.
+        Sequential = "sequential",
     }
 }
 
@@ -70,18 +62,12 @@ const LIST_SQL: &str = "SELECT a.user_id, u.display_name, a.position FROM seal_a
 
 fn assemble(
     unit_id: &str,
-    policy: Option<String>,
+    policy: Option<Policy>,
     rows: Vec<(String, String, i32)>,
 ) -> ApproverSetup {
     ApproverSetup {
         unit_id: unit_id.to_owned(),
-        policy: policy.map(|p| {
-            if p == "sequential" {
-                Policy::Sequential
-            } else {
-                Policy::Any
-            }
-        }),
+        policy,
         approvers: rows
             .into_iter()
             .map(|(user_id, name, position)| Approver {
@@ -95,7 +81,7 @@ fn assemble(
 
 /// The unit's approvers and policy.
 pub async fn setup(app: &AppState, unit_id: &str) -> ApiResult<ApproverSetup> {
-    let policy: Option<String> =
+    let policy: Option<Policy> =
         on_db!(&app.db, c => sqlx::query_scalar(POLICY_SQL).bind(unit_id).fetch_optional(c).await)?;
     let rows: Vec<(String, String, i32)> =
         on_db!(&app.db, c => sqlx::query_as(LIST_SQL).bind(unit_id).fetch_all(c).await)?;
@@ -104,7 +90,7 @@ pub async fn setup(app: &AppState, unit_id: &str) -> ApiResult<ApproverSetup> {
 
 /// The same, inside the transaction of an application that snapshots them.
 pub async fn setup_tx(tx: &mut crate::db::Tx, unit_id: &str) -> ApiResult<ApproverSetup> {
-    let policy: Option<String> =
+    let policy: Option<Policy> =
         on_tx!(tx, c => sqlx::query_scalar(POLICY_SQL).bind(unit_id).fetch_optional(c).await)?;
     let rows: Vec<(String, String, i32)> =
         on_tx!(tx, c => sqlx::query_as(LIST_SQL).bind(unit_id).fetch_all(c).await)?;
@@ -175,7 +161,7 @@ pub async fn replace(
     for (i, id) in req.approver_ids.iter().enumerate() {
         on_tx!(&mut tx, c => sqlx::query(ADD).bind(&unit_id).bind(id).bind(i as i32 + 1).execute(c).await.map(|_| ()))?;
     }
-    on_tx!(&mut tx, c => sqlx::query(POLICY).bind(&unit_id).bind(req.policy.as_str()).bind(&p.user_id)
+    on_tx!(&mut tx, c => sqlx::query(POLICY).bind(&unit_id).bind(req.policy).bind(&p.user_id)
         .bind(crate::clock::now()).execute(c).await.map(|_| ()))?;
     let detail = json!({ "policy": req.policy.as_str(), "approvers": req.approver_ids });
     audit_change(&app, &mut tx, &p, "seal.approvers", &unit_id, detail).await?;

@@ -15,10 +15,10 @@ use utoipa::ToSchema;
 use super::audit_change;
 use super::seals::managed;
 use crate::authz::Principal;
-use crate::disclosure::applicant::text;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::ApiJson;
 use crate::state::AppState;
+use crate::validate::text;
 use crate::{on_db, on_tx};
 
 pub fn routes() -> Router<AppState> {

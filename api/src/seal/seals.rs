@@ -16,10 +16,10 @@ use utoipa::ToSchema;
 
 use super::{audit_change, unit_path};
 use crate::authz::{Principal, Role};
-use crate::disclosure::applicant::text;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::ApiJson;
 use crate::state::AppState;
+use crate::validate::text;
 use crate::{on_db, on_tx};
 
 const MAX_IMAGE: usize = 256 * 1024;
@@ -31,11 +31,20 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/seals/{id}/image", get(image))
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SealStatus {
-    Active,
-    Suspended,
+crate::text_enum! {
+    pub enum SealStatus {
+        Active = "active",
+        Suspended = "suspended",
+    }
+}
+
+impl SealStatus {
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            SealStatus::Active => "启用",
+            SealStatus::Suspended => "停用",
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -45,7 +54,8 @@ pub struct SealView {
     pub unit_name: String,
     pub name: String,
     pub kind: String,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: SealStatus,
     pub cert_ref: String,
     pub has_image: bool,
     /// The caller administers the seal's unit.
@@ -64,7 +74,7 @@ pub(crate) struct SealRow {
     pub unit_path: String,
     pub name: String,
     pub kind: String,
-    pub status: String,
+    pub status: SealStatus,
     pub cert_ref: String,
     pub has_image: bool,
     pub granted: bool,
@@ -182,7 +192,7 @@ pub async fn create(
     ApiJson(req): ApiJson<NewSeal>,
 ) -> ApiResult<(StatusCode, Json<SealView>)> {
     const SQL: &str = "INSERT INTO seals (id, unit_id, name, kind, status, cert_ref, image_type, image, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, 'active', $5, $6, $7, $8, $8)";
+         VALUES ($1, $2, $3, $4, $9, $5, $6, $7, $8, $8)";
     let name = text("name", Some(&req.name), 50, false)?;
     let kind = text("kind", Some(&req.kind), 50, false)?;
     let cert_ref = text("cert_ref", Some(&req.cert_ref), 200, false)?;
@@ -196,7 +206,7 @@ pub async fn create(
     let mut tx = app.db.begin().await?;
     on_tx!(&mut tx, c => sqlx::query(SQL).bind(&id).bind(&req.unit_id).bind(&name).bind(&kind).bind(&cert_ref)
         .bind(image.as_ref().map(|_| "image/png")).bind(&image).bind(crate::clock::now())
-        .execute(c).await.map(|_| ()))?;
+        .bind(SealStatus::Active).execute(c).await.map(|_| ()))?;
     audit_change(
         &app,
         &mut tx,
@@ -264,11 +274,7 @@ pub async fn change(
         Some(c) => text("cert_ref", Some(c), 200, false)?,
         None => seal.cert_ref.clone(),
     };
-    let status = match req.status {
-        Some(SealStatus::Active) => "active",
-        Some(SealStatus::Suspended) => "suspended",
-        None => seal.status.as_str(),
-    };
+    let status = req.status.unwrap_or(seal.status);
     let image = png(req.image_png_base64.as_deref())?;
     let mut tx = app.db.begin().await?;
     on_tx!(&mut tx, c => sqlx::query(SQL).bind(&id).bind(&name).bind(&kind).bind(&cert_ref).bind(status)

@@ -16,6 +16,7 @@ use sqlx::FromRow;
 use time::{Date, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 
+use super::seals::SealStatus;
 use super::unit_path;
 use crate::authz::{Principal, Role};
 use crate::calendar::{SHANGHAI, shanghai_date};
@@ -57,7 +58,8 @@ pub struct SealStats {
     pub seal_id: String,
     pub name: String,
     pub kind: String,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: SealStatus,
     /// Grants made within the period.
     pub grants_in_period: i64,
     pub current_grantees: Vec<Grantee>,
@@ -100,7 +102,7 @@ struct Row {
     seal_id: String,
     seal_name: String,
     kind: String,
-    status: String,
+    status: SealStatus,
     user_id: Option<String>,
     user_name: Option<String>,
     granted_at: Option<OffsetDateTime>,
@@ -153,7 +155,7 @@ pub async fn report(app: &AppState, p: &Principal, q: &StatsQuery) -> ApiResult<
                 seal_id: r.seal_id.clone(),
                 name: r.seal_name.clone(),
                 kind: r.kind.clone(),
-                status: r.status.clone(),
+                status: r.status,
                 grants_in_period: 0,
                 current_grantees: Vec::new(),
                 former_grantees: Vec::new(),
@@ -249,11 +251,7 @@ pub fn workbook(r: &StatsReport) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> 
     }
     let mut row = 3u32;
     for s in &r.seals {
-        let status = if s.status == "active" {
-            "启用"
-        } else {
-            "停用"
-        };
+        let status = s.status.label_zh();
         summary.write_string(row, 0, &s.name)?;
         summary.write_string(row, 1, &s.kind)?;
         summary.write_string(row, 2, status)?;

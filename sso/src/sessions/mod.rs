@@ -30,22 +30,16 @@ use utoipa::ToSchema;
 use crate::SsoState;
 use crate::tokens::{self, SessionClaims};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Channel {
-    Pc,
-    Mobile,
-    Admin,
+api::text_enum! {
+    /// Where a session was started.
+    pub enum Channel {
+        Pc = "pc",
+        Mobile = "mobile",
+        Admin = "admin",
+    }
 }
 
 impl Channel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Pc => "pc",
-            Channel::Mobile => "mobile",
-            Channel::Admin => "admin",
-        }
-    }
-
     fn lifetimes(self, auth: &AuthConfig) -> SessionLifetimes {
         match self {
             Channel::Pc => auth.pc,
@@ -113,7 +107,7 @@ pub async fn start(
     let amr: Vec<String> = new.amr.iter().map(|m| (*m).to_owned()).collect();
     let amr_json = serde_json::to_string(&amr).unwrap_or_else(|_| "[]".into());
     on_tx!(tx, c => sqlx::query(SESSION)
-        .bind(&id).bind(&principal.user_id).bind(new.channel.as_str()).bind(new.device_id)
+        .bind(&id).bind(&principal.user_id).bind(new.channel).bind(new.device_id)
         .bind(&amr_json).bind(now).bind(idle).bind(absolute).bind(new.platform_sid)
         .execute(c).await.map(|_| ()))?;
     let (refresh_token, hash) = new_refresh_token();

@@ -24,8 +24,8 @@ use api::clock;
 use api::db::Tx;
 use api::error::{ApiError, ApiResult};
 use api::on_tx;
-use api::org::UnitKind;
 use api::org::users::PHONE_FIELD;
+use api::org::{UnitKind, UserStatus};
 use api::pii::Phone;
 use api::state::AppState;
 use serde::{Deserialize, Serialize};
@@ -81,13 +81,6 @@ pub struct UnitRecord {
     pub sort_order: i64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum UserStatus {
-    Active,
-    Disabled,
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserRecord {
@@ -110,12 +103,26 @@ pub struct RoleRecord {
     pub unit_code: String,
 }
 
+api::text_enum! {
+    /// What became of one change.
+    pub enum ChangeOutcome {
+        Applied = "applied",
+        /// Seen before (by its id).
+        Duplicate = "duplicate",
+        /// Older than what we hold.
+        Stale = "stale",
+        /// Refused; see the reason.
+        Rejected = "rejected",
+    }
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ChangeResult {
     pub change_id: String,
     /// `applied`, `duplicate` (seen before), `stale` (older than what we
     /// hold) or `rejected` (see `reason`).
-    pub result: &'static str,
+    #[schema(value_type = String)]
+    pub result: ChangeOutcome,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
@@ -213,12 +220,12 @@ pub async fn apply_batch(
             })
         };
         let (result, reason) = match outcome {
-            None => ("duplicate", None),
-            Some(Effect::Applied) => ("applied", None),
-            Some(Effect::Stale) => ("stale", None),
-            Some(Effect::Rejected(why)) => ("rejected", Some(why)),
+            None => (ChangeOutcome::Duplicate, None),
+            Some(Effect::Applied) => (ChangeOutcome::Applied, None),
+            Some(Effect::Stale) => (ChangeOutcome::Stale, None),
+            Some(Effect::Rejected(why)) => (ChangeOutcome::Rejected, Some(why)),
         };
-        if result != "duplicate" {
+        if result != ChangeOutcome::Duplicate {
             on_tx!(&mut tx, c => sqlx::query(RECORD).bind(change.id()).bind(change.version()).bind(change.kind())
                 .bind(result).bind(clock::now()).execute(c).await.map(|_| ()))?;
         }
@@ -228,7 +235,7 @@ pub async fn apply_batch(
             reason,
         });
     }
-    let count = |r: &str| results.iter().filter(|x| x.result == r).count();
+    let count = |r: ChangeOutcome| results.iter().filter(|x| x.result == r).count();
     let entry = Entry {
         actor: Actor::system("org-sync"),
         action: "org.sync",
@@ -237,8 +244,8 @@ pub async fn apply_batch(
         outcome: Outcome::Success,
         detail: json!({
             "source": source,
-            "applied": count("applied"), "duplicate": count("duplicate"),
-            "stale": count("stale"), "rejected": count("rejected"),
+            "applied": count(ChangeOutcome::Applied), "duplicate": count(ChangeOutcome::Duplicate),
+            "stale": count(ChangeOutcome::Stale), "rejected": count(ChangeOutcome::Rejected),
             "disabled_users": disabled.iter().take(100).collect::<Vec<_>>(),
         }),
     };
@@ -290,7 +297,7 @@ async fn upsert_unit(tx: &mut Tx, version: i64, unit: &UnitRecord) -> ApiResult<
             on_tx!(tx, c => sqlx::query(MOVE).bind(&old_path).bind(&new_path).bind(new_depth - old_depth)
                 .execute(c).await.map(|_| ()))?;
         }
-        on_tx!(tx, c => sqlx::query(UPDATE).bind(&id).bind(&unit.name).bind(unit.kind.as_str()).bind(&new_parent)
+        on_tx!(tx, c => sqlx::query(UPDATE).bind(&id).bind(&unit.name).bind(unit.kind).bind(&new_parent)
             .bind(unit.sort_order).bind(version).bind(now).execute(c).await.map(|_| ()))?;
     } else {
         let id = ulid::Ulid::new().to_string();
@@ -301,7 +308,7 @@ async fn upsert_unit(tx: &mut Tx, version: i64, unit: &UnitRecord) -> ApiResult<
             None => (None, format!("/{id}/"), 0),
         };
         on_tx!(tx, c => sqlx::query(INSERT).bind(&id).bind(&parent_id).bind(&unit.code).bind(&unit.name)
-            .bind(unit.kind.as_str()).bind(&path).bind(depth).bind(unit.sort_order).bind(now).bind(version)
+            .bind(unit.kind).bind(&path).bind(depth).bind(unit.sort_order).bind(now).bind(version)
             .execute(c).await.map(|_| ()))?;
     }
     Ok(Effect::Applied)
@@ -331,6 +338,63 @@ fn syncable(role: Role) -> bool {
     !Role::SEPARATED.contains(&role) && role != Role::Applicant
 }
 
+/// A user record that passed every check, with its unit and role grants
+/// resolved to ids.
+struct CheckedUser {
+    unit_id: String,
+    phone: Option<Phone>,
+    grants: Vec<(Role, String)>,
+}
+
+/// Checks a pushed or pulled user record: its names, its unit, its phone,
+/// that its login name is free, and that its roles are the platform's to
+/// grant at units that exist. A refusal is the change's effect.
+async fn check_user(tx: &mut Tx, user: &UserRecord) -> ApiResult<Result<CheckedUser, Effect>> {
+    const LOGIN_TAKEN: &str = "SELECT COUNT(*) FROM users WHERE login_name = $1 AND (platform_id IS NULL OR platform_id <> $2)";
+    let login_ok = !user.login_name.is_empty()
+        && user.login_name.len() <= 64
+        && user
+            .login_name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c));
+    if user.platform_id.is_empty() || !login_ok || user.name.trim().is_empty() {
+        return Ok(Err(reject(
+            "platform_id、login_name（字母数字及 ._-@）和姓名不能为空",
+        )));
+    }
+    let Some((unit_id, ..)) = unit_by_code(tx, &user.unit_code).await? else {
+        return Ok(Err(reject(format!("单位 {} 不存在", user.unit_code))));
+    };
+    let phone = match user.mobile.as_deref().map(Phone::parse).transpose() {
+        Ok(p) => p,
+        Err(why) => return Ok(Err(reject(format!("手机号：{why}")))),
+    };
+    let taken: i64 = on_tx!(tx, c => sqlx::query_scalar(LOGIN_TAKEN).bind(&user.login_name).bind(&user.platform_id)
+        .fetch_one(c).await)?;
+    if taken > 0 {
+        let why = format!("登录名 {} 已被其他用户使用", user.login_name);
+        return Ok(Err(reject(why)));
+    }
+    let mut grants = Vec::with_capacity(user.roles.len());
+    for r in &user.roles {
+        if !syncable(r.role) {
+            let why = format!("{}角色由本系统管理，不能同步", r.role.label_zh());
+            return Ok(Err(reject(why)));
+        }
+        match unit_by_code(tx, &r.unit_code).await? {
+            Some((id, ..)) => grants.push((r.role, id)),
+            None => return Ok(Err(reject(format!("授权单位 {} 不存在", r.unit_code)))),
+        }
+    }
+    grants.sort();
+    grants.dedup();
+    Ok(Ok(CheckedUser {
+        unit_id,
+        phone,
+        grants,
+    }))
+}
+
 async fn upsert_user(
     tx: &mut Tx,
     app: &AppState,
@@ -339,97 +403,71 @@ async fn upsert_user(
     disabled: &mut Vec<String>,
 ) -> ApiResult<Effect> {
     const FIND: &str = "SELECT id, sync_version, status FROM users WHERE platform_id = $1";
-    const LOGIN_TAKEN: &str = "SELECT COUNT(*) FROM users WHERE login_name = $1 AND (platform_id IS NULL OR platform_id <> $2)";
-    const UPDATE: &str = "UPDATE users SET login_name = $2, display_name = $3, unit_id = $4, phone_cipher = $5, \
-         phone_index = $6, status = $7, sync_version = $8, updated_at = $9 WHERE id = $1";
-    const INSERT: &str = "INSERT INTO users (id, login_name, display_name, unit_id, phone_cipher, phone_index, \
-         status, sync_version, created_at, updated_at, platform_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)";
-    const CLEAR_ROLES: &str = "DELETE FROM role_assignments WHERE user_id = $1 \
-         AND role NOT IN ('system_admin', 'security_admin', 'audit_admin', 'applicant')";
-    const GRANT: &str = "INSERT INTO role_assignments (id, user_id, role, unit_id, granted_at, granted_by) \
-         VALUES ($1, $2, $3, $4, $5, 'org-sync')";
-
-    let login_ok = !user.login_name.is_empty()
-        && user.login_name.len() <= 64
-        && user
-            .login_name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c));
-    if user.platform_id.is_empty() || !login_ok || user.name.trim().is_empty() {
-        return Ok(reject(
-            "platform_id、login_name（字母数字及 ._-@）和姓名不能为空",
-        ));
-    }
-    let existing: Option<(String, i64, String)> =
+    let existing: Option<(String, i64, UserStatus)> =
         on_tx!(tx, c => sqlx::query_as(FIND).bind(&user.platform_id).fetch_optional(c).await)?;
     if existing.as_ref().is_some_and(|e| e.1 >= version) {
         return Ok(Effect::Stale);
     }
-    let Some((unit_id, ..)) = unit_by_code(tx, &user.unit_code).await? else {
-        return Ok(reject(format!("单位 {} 不存在", user.unit_code)));
+    let checked = match check_user(tx, user).await? {
+        Ok(checked) => checked,
+        Err(refused) => return Ok(refused),
     };
-    let phone = match user.mobile.as_deref().map(Phone::parse).transpose() {
-        Ok(p) => p,
-        Err(why) => return Ok(reject(format!("手机号：{why}"))),
-    };
-    let taken: i64 = on_tx!(tx, c => sqlx::query_scalar(LOGIN_TAKEN).bind(&user.login_name).bind(&user.platform_id)
-        .fetch_one(c).await)?;
-    if taken > 0 {
-        return Ok(reject(format!(
-            "登录名 {} 已被其他用户使用",
-            user.login_name
-        )));
-    }
-    let mut grants = Vec::with_capacity(user.roles.len());
-    for r in &user.roles {
-        if !syncable(r.role) {
-            return Ok(reject(format!(
-                "{}角色由本系统管理，不能同步",
-                r.role.label_zh()
-            )));
-        }
-        match unit_by_code(tx, &r.unit_code).await? {
-            Some((id, ..)) => grants.push((r.role, id)),
-            None => return Ok(reject(format!("授权单位 {} 不存在", r.unit_code))),
-        }
-    }
-    let cipher = phone
-        .as_ref()
-        .map(|p| app.pii.encrypt(PHONE_FIELD, p.as_str()));
-    let index = phone
-        .as_ref()
-        .map(|p| app.pii.blind_index(PHONE_FIELD, p.as_str()));
-    let status = match user.status {
-        UserStatus::Active => "active",
-        UserStatus::Disabled => "disabled",
-    };
-    let now = clock::now();
     let user_id = match existing {
         Some((id, _, old_status)) => {
-            on_tx!(tx, c => sqlx::query(UPDATE).bind(&id).bind(&user.login_name).bind(&user.name).bind(&unit_id)
-                .bind(&cipher).bind(&index).bind(status).bind(version).bind(now).execute(c).await.map(|_| ()))?;
-            if old_status == "active" && user.status == UserStatus::Disabled {
+            write_user(tx, app, Some(&id), version, user, &checked).await?;
+            if old_status == UserStatus::Active && user.status == UserStatus::Disabled {
                 sessions::end_all_for_user(tx, &id, "disabled_by_sync").await?;
                 disabled.push(id.clone());
             }
             id
         }
-        None => {
-            let id = ulid::Ulid::new().to_string();
-            on_tx!(tx, c => sqlx::query(INSERT).bind(&id).bind(&user.login_name).bind(&user.name).bind(&unit_id)
-                .bind(&cipher).bind(&index).bind(status).bind(version).bind(now).bind(&user.platform_id)
-                .execute(c).await.map(|_| ()))?;
-            id
-        }
+        None => write_user(tx, app, None, version, user, &checked).await?,
     };
-    on_tx!(tx, c => sqlx::query(CLEAR_ROLES).bind(&user_id).execute(c).await.map(|_| ()))?;
-    grants.sort();
-    grants.dedup();
-    for (role, unit) in grants {
-        on_tx!(tx, c => sqlx::query(GRANT).bind(ulid::Ulid::new().to_string()).bind(&user_id).bind(role.as_str())
-            .bind(&unit).bind(now).execute(c).await.map(|_| ()))?;
-    }
+    replace_grants(tx, &user_id, &checked.grants).await?;
     Ok(Effect::Applied)
+}
+
+/// Updates user `id`, or creates the user when there is none; answers the
+/// user's id.
+async fn write_user(
+    tx: &mut Tx,
+    app: &AppState,
+    id: Option<&str>,
+    version: i64,
+    user: &UserRecord,
+    checked: &CheckedUser,
+) -> ApiResult<String> {
+    const UPDATE: &str = "UPDATE users SET login_name = $2, display_name = $3, unit_id = $4, phone_cipher = $5, \
+         phone_index = $6, status = $7, sync_version = $8, updated_at = $9, platform_id = $10 WHERE id = $1";
+    const INSERT: &str = "INSERT INTO users (id, login_name, display_name, unit_id, phone_cipher, phone_index, \
+         status, sync_version, created_at, updated_at, platform_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)";
+    let phone = checked.phone.as_ref();
+    let cipher = phone.map(|p| app.pii.encrypt(PHONE_FIELD, p.as_str()));
+    let index = phone.map(|p| app.pii.blind_index(PHONE_FIELD, p.as_str()));
+    let now = clock::now();
+    let (sql, id) = match id {
+        Some(id) => (UPDATE, id.to_owned()),
+        None => (INSERT, ulid::Ulid::new().to_string()),
+    };
+    on_tx!(tx, c => sqlx::query(sql).bind(&id).bind(&user.login_name).bind(&user.name).bind(&checked.unit_id)
+        .bind(&cipher).bind(&index).bind(user.status).bind(version).bind(now).bind(&user.platform_id)
+        .execute(c).await.map(|_| ()))?;
+    Ok(id)
+}
+
+/// Replaces the user's platform-granted roles with `grants`.
+async fn replace_grants(tx: &mut Tx, user_id: &str, grants: &[(Role, String)]) -> ApiResult<()> {
+    const CLEAR_ROLES: &str = "DELETE FROM role_assignments WHERE user_id = $1 \
+         AND role NOT IN ('system_admin', 'security_admin', 'audit_admin', 'applicant')";
+    const GRANT: &str = "INSERT INTO role_assignments (id, user_id, role, unit_id, granted_at, granted_by) \
+         VALUES ($1, $2, $3, $4, $5, 'org-sync')";
+    let now = clock::now();
+    on_tx!(tx, c => sqlx::query(CLEAR_ROLES).bind(user_id).execute(c).await.map(|_| ()))?;
+    for (role, unit) in grants {
+        on_tx!(tx, c => sqlx::query(GRANT).bind(ulid::Ulid::new().to_string()).bind(user_id).bind(role)
+            .bind(unit).bind(now).execute(c).await.map(|_| ()))?;
+    }
+    Ok(())
 }
 
 async fn remove_user(
@@ -440,7 +478,7 @@ async fn remove_user(
 ) -> ApiResult<Effect> {
     const FIND: &str = "SELECT id, sync_version FROM users WHERE platform_id = $1";
     const DISABLE: &str =
-        "UPDATE users SET status = 'disabled', sync_version = $2, updated_at = $3 WHERE id = $1";
+        "UPDATE users SET status = $4, sync_version = $2, updated_at = $3 WHERE id = $1";
     let found: Option<(String, i64)> =
         on_tx!(tx, c => sqlx::query_as(FIND).bind(platform_id).fetch_optional(c).await)?;
     let Some((id, held)) = found else {
@@ -449,7 +487,8 @@ async fn remove_user(
     if held >= version {
         return Ok(Effect::Stale);
     }
-    on_tx!(tx, c => sqlx::query(DISABLE).bind(&id).bind(version).bind(clock::now()).execute(c).await.map(|_| ()))?;
+    on_tx!(tx, c => sqlx::query(DISABLE).bind(&id).bind(version).bind(clock::now())
+        .bind(UserStatus::Disabled).execute(c).await.map(|_| ()))?;
     sessions::end_all_for_user(tx, &id, "removed_by_sync").await?;
     disabled.push(id);
     Ok(Effect::Applied)

@@ -14,7 +14,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use super::signature::{SIGNATURE_HEADER, TIMESTAMP_HEADER, sign};
-use super::{Change, apply_batch};
+use super::{Change, ChangeOutcome, apply_batch};
 
 pub const FEED: &str = "unified-platform-org";
 
@@ -110,10 +110,10 @@ pub async fn pull(app: &AppState, client: &FeedClient, full: bool) -> ApiResult<
         let results = apply_batch(app, "pull", &page.changes).await?;
         for r in &results {
             match r.result {
-                "applied" => summary.applied += 1,
-                "duplicate" => summary.duplicate += 1,
-                "stale" => summary.stale += 1,
-                _ => summary.rejected += 1,
+                ChangeOutcome::Applied => summary.applied += 1,
+                ChangeOutcome::Duplicate => summary.duplicate += 1,
+                ChangeOutcome::Stale => summary.stale += 1,
+                ChangeOutcome::Rejected => summary.rejected += 1,
             }
         }
         position = page.next;

@@ -22,18 +22,23 @@ use sqlx::FromRow;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
+mod rules;
+
+use self::rules::{Approval, Ruling};
 use super::approvers::{Policy, setup_tx};
 use super::decision::canonical;
+use super::seals::SealStatus;
 use super::todo;
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::authz::{Principal, Role};
 use crate::db::Tx;
-use crate::disclosure::applicant::{optional_text, text};
+use crate::disclosure::notices::{NoticeKind, NoticeSealStatus};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::HashedJson;
 use crate::idempotency::{self, Claim, IdempotencyKey};
 use crate::outbox::push::{Notification, notify_user};
 use crate::state::AppState;
+use crate::validate::{optional_text, text};
 use crate::{on_db, on_tx};
 
 pub fn routes() -> Router<AppState> {
@@ -54,19 +59,21 @@ pub struct NewApplication {
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Decision {
-    Approve,
-    Reject,
+crate::text_enum! {
+    /// An approver's decision.
+    pub enum Decision {
+        Approve = "approve",
+        Reject = "reject",
+    }
 }
 
-impl Decision {
-    fn as_str(self) -> &'static str {
-        match self {
-            Decision::Approve => "approve",
-            Decision::Reject => "reject",
-        }
+crate::text_enum! {
+    /// Where a seal-use application stands.
+    pub enum ApplicationStatus {
+        Pending = "pending",
+        Approved = "approved",
+        Rejected = "rejected",
+        Withdrawn = "withdrawn",
     }
 }
 
@@ -84,7 +91,8 @@ pub struct StepView {
     pub approver_id: String,
     pub approver: String,
     /// approve, reject, or absent while undecided.
-    pub decision: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub decision: Option<Decision>,
     pub decided_at: Option<String>,
 }
 
@@ -92,7 +100,8 @@ pub struct StepView {
 pub struct DecisionRecord {
     pub id: String,
     pub approver: String,
-    pub decision: String,
+    #[schema(value_type = String)]
+    pub decision: Decision,
     pub comment: String,
     pub decided_at: String,
     pub key_id: String,
@@ -104,7 +113,8 @@ pub struct DecisionRecord {
 pub struct ApplicationView {
     pub id: String,
     /// pending, approved, rejected or withdrawn
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: ApplicationStatus,
     pub policy: Policy,
     pub seal: SealRef,
     pub case_id: String,
@@ -126,17 +136,20 @@ pub struct ApplicationView {
 pub struct SealRef {
     pub id: String,
     pub name: String,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: SealStatus,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NoticeRef {
     pub id: String,
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: NoticeKind,
     pub title: String,
     pub sm3: String,
     /// awaiting_seal or sealed
-    pub seal_status: String,
+    #[schema(value_type = String)]
+    pub seal_status: NoticeSealStatus,
     /// Where the notice can be read (PDF).
     pub preview: String,
 }
@@ -144,20 +157,20 @@ pub struct NoticeRef {
 #[derive(Debug, Clone, FromRow)]
 struct AppRow {
     id: String,
-    status: String,
-    policy: String,
+    status: ApplicationStatus,
+    policy: Policy,
     seal_id: String,
     seal_name: String,
-    seal_status: String,
+    seal_status: SealStatus,
     seal_cert_ref: String,
     seal_unit_path: String,
     case_id: String,
     case_no: String,
     notice_id: String,
-    notice_kind: String,
+    notice_kind: NoticeKind,
     notice_title: String,
     notice_sm3: String,
-    notice_seal_status: String,
+    notice_seal_status: NoticeSealStatus,
     applicant_id: String,
     applicant_name: String,
     reason: String,
@@ -171,7 +184,7 @@ struct StepRow {
     position: i32,
     approver_id: String,
     approver: String,
-    decision: Option<String>,
+    decision: Option<Decision>,
     decided_at: Option<OffsetDateTime>,
 }
 
@@ -198,21 +211,27 @@ impl Loaded {
             || p.covers(&[Role::UnitAdmin], &self.app.seal_unit_path)
     }
 
-    /// True when `p` is an approver whose decision is awaited now.
-    fn awaits(&self, p: &Principal) -> bool {
-        if self.app.status != "pending" {
-            return false;
-        }
-        let open = self.steps.iter().filter(|s| s.decision.is_none());
-        match self.app.policy.as_str() {
-            "sequential" => open
-                .min_by_key(|s| s.position)
-                .is_some_and(|s| s.approver_id == p.user_id),
-            _ => self
+    /// What the approval rule reads of it.
+    fn approval(&self) -> Approval {
+        Approval {
+            status: self.app.status,
+            policy: self.app.policy,
+            seal_active: self.app.seal_status == SealStatus::Active,
+            steps: self
                 .steps
                 .iter()
-                .any(|s| s.approver_id == p.user_id && s.decision.is_none()),
+                .map(|s| rules::Step {
+                    position: s.position,
+                    approver_id: s.approver_id.clone(),
+                    decided: s.decision.is_some(),
+                })
+                .collect(),
         }
+    }
+
+    /// The to-do item's task: the title every approver's item carries.
+    fn task_title(&self) -> String {
+        format!("用印审批：{}（{}）", self.app.seal_name, self.app.case_no)
     }
 }
 
@@ -245,23 +264,19 @@ pub async fn view(state: &AppState, p: &Principal, id: &str) -> ApiResult<Applic
     let decisions: Vec<(
         String,
         String,
-        String,
+        Decision,
         String,
         OffsetDateTime,
         String,
         String,
     )> = on_db!(&state.db, c => sqlx::query_as(DECISIONS).bind(id).fetch_all(c).await)?;
-    let can_decide = loaded.awaits(p);
+    let can_decide = loaded.approval().awaits(&p.user_id);
     let a = loaded.app;
     Ok(ApplicationView {
-        can_withdraw: a.status == "pending" && a.applicant_id == p.user_id,
+        can_withdraw: a.status == ApplicationStatus::Pending && a.applicant_id == p.user_id,
         can_decide,
         status: a.status,
-        policy: if a.policy == "sequential" {
-            Policy::Sequential
-        } else {
-            Policy::Any
-        },
+        policy: a.policy,
         seal: SealRef {
             id: a.seal_id,
             name: a.seal_name,
@@ -396,16 +411,16 @@ pub async fn create(
     const GRANTED: &str = "SELECT COUNT(*) FROM seal_grants WHERE seal_id = $1 AND user_id = $2 AND revoked_at IS NULL";
     const LIVE: &str = "SELECT COUNT(*) FROM seal_applications WHERE notice_id = $1 AND status IN ('pending', 'approved')";
     const INSERT: &str = "INSERT INTO seal_applications (id, seal_id, notice_id, case_id, applicant_id, reason, policy, status, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8)";
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $8)";
     const STEP: &str = "INSERT INTO seal_application_steps (application_id, position, approver_id) VALUES ($1, $2, $3)";
     let reason = optional_text("reason", req.reason.as_deref(), 500)?.unwrap_or_default();
-    let notice: Option<(String, String)> =
+    let notice: Option<(String, NoticeSealStatus)> =
         on_tx!(tx, c => sqlx::query_as(NOTICE).bind(&req.notice_id).fetch_optional(c).await)?;
     let (case_id, notice_status) =
         notice.ok_or_else(|| ApiError::invalid("notice_id", "告知书不存在"))?;
     // A notice of a case the caller cannot see is another unit's: 404.
     let case = crate::disclosure::case::reload(tx, p, &case_id).await?;
-    let seal: Option<(String, String, String, String)> =
+    let seal: Option<(String, String, SealStatus, String)> =
         on_tx!(tx, c => sqlx::query_as(SEAL).bind(&req.seal_id).fetch_optional(c).await)?;
     let (seal_unit, seal_path, seal_status, seal_name) =
         seal.ok_or_else(|| ApiError::invalid("seal_id", "印章不存在"))?;
@@ -416,10 +431,10 @@ pub async fn create(
     if !case.row.unit_path.starts_with(&seal_path) {
         return Err(ApiError::invalid("seal_id", "该印章不属于本案件受理单位"));
     }
-    if seal_status != "active" {
+    if seal_status != SealStatus::Active {
         return Err(conflict("seal_suspended", "该印章已停用"));
     }
-    if notice_status == "sealed" {
+    if notice_status == NoticeSealStatus::Sealed {
         return Err(conflict("notice_sealed", "该告知书已盖章"));
     }
     let live: i64 =
@@ -434,8 +449,8 @@ pub async fn create(
         .ok_or_else(|| conflict("no_approvers", "印章所属单位尚未设置用印审批人"))?;
     let id = ulid::Ulid::new().to_string();
     on_tx!(tx, c => sqlx::query(INSERT).bind(&id).bind(&req.seal_id).bind(&req.notice_id).bind(&case_id)
-        .bind(&p.user_id).bind(&reason).bind(policy.as_str()).bind(crate::clock::now())
-        .execute(c).await.map(|_| ()))?;
+        .bind(&p.user_id).bind(&reason).bind(policy).bind(crate::clock::now())
+        .bind(ApplicationStatus::Pending).execute(c).await.map(|_| ()))?;
     for a in &approvers.approvers {
         on_tx!(tx, c => sqlx::query(STEP).bind(&id).bind(a.position).bind(&a.user_id).execute(c).await.map(|_| ()))?;
     }
@@ -474,15 +489,14 @@ pub async fn create(
         created_at: crate::clock::now(),
     };
     todo::push(state, tx, &task, &first, todo::Action::Create).await?;
-    let detail =
-        json!({ "seal_id": req.seal_id, "notice_id": req.notice_id, "policy": policy.as_str() });
+    let detail = json!({ "seal_id": req.seal_id, "notice_id": req.notice_id, "policy": policy });
     audit::append(
         tx,
         state.audit_key(),
         audit_entry(p, "seal.apply", &id, Outcome::Success, detail),
     )
     .await?;
-    Ok(json!({ "id": id, "status": "pending", "policy": policy.as_str() }))
+    Ok(json!({ "id": id, "status": ApplicationStatus::Pending, "policy": policy }))
 }
 
 /// Applies to stamp a case notice (PC).
@@ -538,16 +552,6 @@ pub async fn decide_in(
     id: &str,
     input: DecisionInput,
 ) -> ApiResult<serde_json::Value> {
-    const DECISION: &str = "INSERT INTO seal_decisions (id, application_id, approver_id, decision, comment, notice_sm3, \
-         decided_at, key_id, signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-    const STEP: &str = "UPDATE seal_application_steps SET decision = $3, decided_at = $4 \
-         WHERE application_id = $1 AND approver_id = $2 AND decision IS NULL";
-    const ADVANCE: &str = "UPDATE seal_applications SET status = $3, decided_at = $4, version = version + 1 \
-         WHERE id = $1 AND version = $2 AND status = 'pending'";
-    const GRANTED: &str = "SELECT COUNT(*) FROM seal_grants WHERE seal_id = $1 AND user_id = $2 AND revoked_at IS NULL";
-    const STAMP: &str = "INSERT INTO seal_stamps (id, application_id, notice_id, seal_id, document_sm3, signature, time_stamp, stamped_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-    const SEALED: &str = "UPDATE disclosure_notices SET seal_status = 'sealed' WHERE id = $1 AND seal_status = 'awaiting_seal'";
     let comment = match input.decision {
         Decision::Reject => text("comment", input.comment.as_deref(), 500, true)?,
         Decision::Approve => {
@@ -559,59 +563,117 @@ pub async fn decide_in(
         return Err(ApiError::NotFound);
     }
     let a = &loaded.app;
-    // Not an approver of this application at all: a question of role,
-    // answered the same whatever state the application is in.
-    let Some(mine) = loaded.steps.iter().find(|s| s.approver_id == p.user_id) else {
-        return Err(ApiError::Forbidden);
+    let grant_live = match input.decision {
+        Decision::Reject => true,
+        Decision::Approve => live_grant(tx, &a.seal_id, &a.applicant_id).await?,
     };
-    if a.status != "pending" || mine.decision.is_some() {
-        return Err(conflict("application_decided", "该用印申请已处理"));
+    let ruling = loaded
+        .approval()
+        .rule(&p.user_id, input.decision, grant_live)?;
+    let signed = record_decision(
+        state,
+        tx,
+        &loaded,
+        p,
+        input.decision,
+        &comment,
+        ruling.status,
+    )
+    .await?;
+    if ruling.status == ApplicationStatus::Approved {
+        stamp(state, tx, a).await?;
     }
-    if !loaded.awaits(p) {
-        return Err(conflict("not_your_turn", "依次审批：尚未轮到您审批"));
-    }
-    if input.decision == Decision::Approve {
-        if a.seal_status != "active" {
-            return Err(conflict("seal_suspended", "该印章已停用，不能批准"));
-        }
-        let granted: i64 = on_tx!(tx, c => sqlx::query_scalar(GRANTED).bind(&a.seal_id).bind(&a.applicant_id).fetch_one(c).await)?;
-        if granted == 0 {
-            return Err(conflict(
-                "grant_revoked",
-                "申请人的印章授权已撤销，不能批准",
-            ));
-        }
-    }
+    announce(state, tx, &loaded, p, &ruling, &signed.id).await?;
+    let detail =
+        json!({ "decision": input.decision, "status": ruling.status, "decision_id": signed.id });
+    let entry = audit_entry(p, "seal.decide", &a.id, Outcome::Success, detail);
+    audit::append(tx, state.audit_key(), entry).await?;
+    Ok(json!({
+        "application_id": a.id,
+        "status": ruling.status,
+        "decision_id": signed.id,
+        "key_id": state.signer.key_id(),
+        "signature": signed.signature,
+    }))
+}
+
+/// True when `user` holds a live grant of the seal.
+async fn live_grant(tx: &mut Tx, seal_id: &str, user_id: &str) -> ApiResult<bool> {
+    const GRANTED: &str = "SELECT COUNT(*) FROM seal_grants WHERE seal_id = $1 AND user_id = $2 AND revoked_at IS NULL";
+    let n: i64 = on_tx!(tx, c => sqlx::query_scalar(GRANTED).bind(seal_id).bind(user_id).fetch_one(c).await)?;
+    Ok(n > 0)
+}
+
+/// A decision as signed and stored.
+struct Signed {
+    id: String,
+    signature: String,
+}
+
+/// Signs the decision over its canonical form, moves the application to
+/// `status` (the version makes racing deciders take turns: the loser gets
+/// 409 and changes nothing), and stores the step and the signed record.
+async fn record_decision(
+    state: &AppState,
+    tx: &mut Tx,
+    loaded: &Loaded,
+    p: &Principal,
+    decision: Decision,
+    comment: &str,
+    status: ApplicationStatus,
+) -> ApiResult<Signed> {
+    const ADVANCE: &str = "UPDATE seal_applications SET status = $3, decided_at = $4, version = version + 1 \
+         WHERE id = $1 AND version = $2 AND status = $5";
+    const STEP: &str = "UPDATE seal_application_steps SET decision = $3, decided_at = $4 \
+         WHERE application_id = $1 AND approver_id = $2 AND decision IS NULL";
+    const DECISION: &str = "INSERT INTO seal_decisions (id, application_id, approver_id, decision, comment, notice_sm3, \
+         decided_at, key_id, signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+    let a = &loaded.app;
     let now = crate::clock::now();
-    let decision = input.decision.as_str();
-    let signed = canonical(&a.id, &a.notice_sm3, decision, &p.user_id, now);
+    let signed = canonical(&a.id, &a.notice_sm3, decision.as_str(), &p.user_id, now);
     let signature = state.signer.sign(signed.as_bytes());
-    let decision_id = ulid::Ulid::new().to_string();
-    let last =
-        a.policy == "any" || loaded.steps.iter().filter(|s| s.decision.is_none()).count() == 1;
-    let status = match (input.decision, last) {
-        (Decision::Reject, _) => "rejected",
-        (Decision::Approve, true) => "approved",
-        (Decision::Approve, false) => "pending",
-    };
-    let decided_at = (status != "pending").then_some(now);
-    // The version makes racing deciders take turns: the loser changes nothing.
+    let id = ulid::Ulid::new().to_string();
+    let decided_at = (status != ApplicationStatus::Pending).then_some(now);
     let moved = on_tx!(tx, c => sqlx::query(ADVANCE).bind(&a.id).bind(a.version).bind(status).bind(decided_at)
-        .execute(c).await.map(|r| r.rows_affected()))?;
+        .bind(ApplicationStatus::Pending).execute(c).await.map(|r| r.rows_affected()))?;
     if moved != 1 {
         return Err(conflict("application_decided", "该用印申请已由他人处理"));
     }
     on_tx!(tx, c => sqlx::query(STEP).bind(&a.id).bind(&p.user_id).bind(decision).bind(now).execute(c).await.map(|_| ()))?;
-    on_tx!(tx, c => sqlx::query(DECISION).bind(&decision_id).bind(&a.id).bind(&p.user_id).bind(decision).bind(&comment)
+    on_tx!(tx, c => sqlx::query(DECISION).bind(&id).bind(&a.id).bind(&p.user_id).bind(decision).bind(comment)
         .bind(&a.notice_sm3).bind(now).bind(state.signer.key_id()).bind(&signature).execute(c).await.map(|_| ()))?;
-    if status == "approved" {
-        let stamp = state.signer.stamp(&a.notice_sm3, &a.seal_cert_ref);
-        on_tx!(tx, c => sqlx::query(STAMP).bind(ulid::Ulid::new().to_string()).bind(&a.id).bind(&a.notice_id)
-            .bind(&a.seal_id).bind(&a.notice_sm3).bind(&stamp.signature).bind(&stamp.time_stamp).bind(stamp.stamped_at)
-            .execute(c).await.map(|_| ()))?;
-        on_tx!(tx, c => sqlx::query(SEALED).bind(&a.notice_id).execute(c).await.map(|_| ()))?;
-    }
-    let title = format!("用印审批：{}（{}）", a.seal_name, a.case_no);
+    Ok(Signed { id, signature })
+}
+
+/// Stamps the notice through the signing service, once (a unique stamp per
+/// notice), and marks it sealed.
+async fn stamp(state: &AppState, tx: &mut Tx, a: &AppRow) -> ApiResult<()> {
+    const STAMP: &str = "INSERT INTO seal_stamps (id, application_id, notice_id, seal_id, document_sm3, signature, time_stamp, stamped_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+    const SEALED: &str =
+        "UPDATE disclosure_notices SET seal_status = $2 WHERE id = $1 AND seal_status = $3";
+    let stamp = state.signer.stamp(&a.notice_sm3, &a.seal_cert_ref);
+    on_tx!(tx, c => sqlx::query(STAMP).bind(ulid::Ulid::new().to_string()).bind(&a.id).bind(&a.notice_id)
+        .bind(&a.seal_id).bind(&a.notice_sm3).bind(&stamp.signature).bind(&stamp.time_stamp).bind(stamp.stamped_at)
+        .execute(c).await.map(|_| ()))?;
+    on_tx!(tx, c => sqlx::query(SEALED).bind(&a.notice_id).bind(NoticeSealStatus::Sealed)
+        .bind(NoticeSealStatus::AwaitingSeal).execute(c).await.map(|_| ()))?;
+    Ok(())
+}
+
+/// Tells everyone concerned: the decider's to-do item is done, the items a
+/// decision made void are cancelled, and either the next approver is asked
+/// or the applicant hears the result.
+async fn announce(
+    state: &AppState,
+    tx: &mut Tx,
+    loaded: &Loaded,
+    p: &Principal,
+    ruling: &Ruling,
+    decision_id: &str,
+) -> ApiResult<()> {
+    let a = &loaded.app;
+    let title = loaded.task_title();
     let task = todo::Task {
         application_id: &a.id,
         title: &title,
@@ -619,68 +681,30 @@ pub async fn decide_in(
     };
     let me = std::slice::from_ref(&p.user_id);
     todo::push(state, tx, &task, me, todo::Action::Complete).await?;
-    if status != "pending" && a.policy == "any" {
-        // Someone decided for everyone: the others' items are void.
-        let others: Vec<String> = loaded
-            .steps
-            .iter()
-            .filter(|s| s.decision.is_none() && s.approver_id != p.user_id)
-            .map(|s| s.approver_id.clone())
-            .collect();
-        todo::push(state, tx, &task, &others, todo::Action::Cancel).await?;
-    }
-    if status == "pending" {
-        let next: Vec<String> = loaded
-            .steps
-            .iter()
-            .filter(|s| s.decision.is_none() && s.approver_id != p.user_id)
-            .min_by_key(|s| s.position)
-            .map(|s| vec![s.approver_id.clone()])
-            .unwrap_or_default();
+    todo::push(state, tx, &task, &ruling.cancelled, todo::Action::Cancel).await?;
+    if ruling.status == ApplicationStatus::Pending {
+        let next: Vec<String> = ruling.next.iter().cloned().collect();
         let params = [
             ("applicant", a.applicant_name.as_str()),
             ("case_no", a.case_no.as_str()),
             ("application_id", a.id.as_str()),
         ];
-        let key = format!("seal-pending:{}:{}", a.id, decision_id);
+        let key = format!("seal-pending:{}:{decision_id}", a.id);
         notify(state, tx, &next, "seal_approval_pending", &params, &key).await?;
-        todo::push(state, tx, &task, &next, todo::Action::Create).await?;
-    } else {
-        let result = if status == "approved" {
-            "已批准"
-        } else {
-            "未获批准"
-        };
-        let params = [
-            ("case_no", a.case_no.as_str()),
-            ("result", result),
-            ("application_id", a.id.as_str()),
-        ];
-        let key = format!("seal-result:{}", a.id);
-        notify(
-            state,
-            tx,
-            std::slice::from_ref(&a.applicant_id),
-            "seal_result",
-            &params,
-            &key,
-        )
-        .await?;
+        return todo::push(state, tx, &task, &next, todo::Action::Create).await;
     }
-    let detail = json!({ "decision": decision, "status": status, "decision_id": decision_id });
-    audit::append(
-        tx,
-        state.audit_key(),
-        audit_entry(p, "seal.decide", &a.id, Outcome::Success, detail),
-    )
-    .await?;
-    Ok(json!({
-        "application_id": a.id,
-        "status": status,
-        "decision_id": decision_id,
-        "key_id": state.signer.key_id(),
-        "signature": signature,
-    }))
+    let result = match ruling.status {
+        ApplicationStatus::Approved => "已批准",
+        _ => "未获批准",
+    };
+    let params = [
+        ("case_no", a.case_no.as_str()),
+        ("result", result),
+        ("application_id", a.id.as_str()),
+    ];
+    let key = format!("seal-result:{}", a.id);
+    let applicant = std::slice::from_ref(&a.applicant_id);
+    notify(state, tx, applicant, "seal_result", &params, &key).await
 }
 
 /// Decides on an application (PC). Needs a sign-in or step-up within
@@ -739,8 +763,8 @@ pub async fn withdraw(
     p: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ApplicationView>> {
-    const SQL: &str = "UPDATE seal_applications SET status = 'withdrawn', decided_at = $3, version = version + 1 \
-         WHERE id = $1 AND version = $2 AND status = 'pending'";
+    const SQL: &str = "UPDATE seal_applications SET status = $4, decided_at = $3, version = version + 1 \
+         WHERE id = $1 AND version = $2 AND status = $5";
     let mut tx = state.db.begin().await?;
     let loaded = load_tx(&mut tx, &id).await?;
     if !loaded.sees(&p) {
@@ -750,27 +774,15 @@ pub async fn withdraw(
         return Err(ApiError::Forbidden);
     }
     let moved = on_tx!(&mut tx, c => sqlx::query(SQL).bind(&id).bind(loaded.app.version).bind(crate::clock::now())
-        .execute(c).await.map(|r| r.rows_affected()))?;
+        .bind(ApplicationStatus::Withdrawn).bind(ApplicationStatus::Pending).execute(c).await.map(|r| r.rows_affected()))?;
     if moved != 1 {
         return Err(conflict(
             "application_decided",
             "该用印申请已处理，不能撤回",
         ));
     }
-    // The open items: everyone's under "any", the one in line's otherwise.
-    let undecided = loaded.steps.iter().filter(|s| s.decision.is_none());
-    let open: Vec<String> = if loaded.app.policy == "sequential" {
-        undecided
-            .min_by_key(|s| s.position)
-            .map(|s| vec![s.approver_id.clone()])
-            .unwrap_or_default()
-    } else {
-        undecided.map(|s| s.approver_id.clone()).collect()
-    };
-    let title = format!(
-        "用印审批：{}（{}）",
-        loaded.app.seal_name, loaded.app.case_no
-    );
+    let open = loaded.approval().open_items();
+    let title = loaded.task_title();
     let task = todo::Task {
         application_id: &id,
         title: &title,
