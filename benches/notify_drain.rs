@@ -95,7 +95,7 @@ async fn main() {
     let phones: Vec<Phone> = (0..n_sms)
         .map(|i| Phone::parse(&format!("1980{i:07}")).unwrap())
         .collect();
-    let person = phones_of_one_person(&addr).await;
+    let person = api::ids::UserId::new(phones_of_one_person(&addr).await);
     let notify_config = config.notify.clone();
 
     let started = Instant::now();

@@ -13,7 +13,7 @@ pub fn modules(sso: &SsoState) -> Router<AppState> {
         .merge(api::org::units::routes())
         .merge(api::org::users::routes())
         .merge(api::org::roles::routes())
-        .merge(api::disclosure::cases::routes())
+        .merge(api::disclosure::case_list::routes())
         .merge(api::disclosure::actions::routes())
         .merge(api::seal::routes())
         .merge(sso::routes(sso.clone()))

@@ -18,6 +18,7 @@ use utoipa::ToSchema;
 
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
+use crate::ids::{UnitId, UserId};
 use crate::on_db;
 use crate::state::AppState;
 
@@ -59,7 +60,8 @@ impl Role {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Grant {
     pub role: Role,
-    pub unit_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub unit_id: Option<UnitId>,
     pub unit_name: Option<String>,
     #[serde(skip)]
     pub unit_path: Option<String>,
@@ -77,15 +79,38 @@ pub struct SessionInfo {
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub session: Option<SessionInfo>,
-    pub user_id: String,
+    pub user_id: UserId,
     pub login_name: String,
     pub display_name: String,
-    pub unit_id: Option<String>,
+    pub unit_id: Option<UnitId>,
     pub unit_name: Option<String>,
     pub grants: Vec<Grant>,
 }
 
 impl Principal {
+    /// The system acting by itself (the deadline watch): no user behind it,
+    /// no grants, audited under `login_name`.
+    pub fn system(login_name: &str, display_name: &str) -> Self {
+        Principal {
+            session: None,
+            user_id: UserId::new(""),
+            login_name: login_name.into(),
+            display_name: display_name.into(),
+            unit_id: None,
+            unit_name: None,
+            grants: Vec::new(),
+        }
+    }
+
+    pub fn is_system(&self) -> bool {
+        self.user_id.as_str().is_empty()
+    }
+
+    /// The user acting, unless the system acts by itself.
+    pub fn user(&self) -> Option<&UserId> {
+        (!self.is_system()).then_some(&self.user_id)
+    }
+
     pub fn has_role(&self, role: Role) -> bool {
         self.grants.iter().any(|g| g.role == role)
     }
@@ -142,10 +167,10 @@ macro_rules! visible_unit_sql {
 
 #[derive(FromRow)]
 struct PrincipalRow {
-    id: String,
+    id: UserId,
     login_name: String,
     display_name: String,
-    unit_id: Option<String>,
+    unit_id: Option<UnitId>,
     unit_name: Option<String>,
     status: crate::org::UserStatus,
 }
@@ -153,14 +178,14 @@ struct PrincipalRow {
 #[derive(FromRow)]
 struct GrantRow {
     role: Role,
-    unit_id: Option<String>,
+    unit_id: Option<UnitId>,
     unit_name: Option<String>,
     unit_path: Option<String>,
 }
 
 /// How a user is named when a principal is loaded.
 pub enum UserKey<'a> {
-    Id(&'a str),
+    Id(&'a UserId),
     LoginName(&'a str),
 }
 
@@ -202,7 +227,7 @@ fn user_query<'a>(key: &UserKey<'a>) -> (&'static str, &'a str) {
     const BY_ID: &str = concat!(select_user!(), "WHERE u.id = $1");
     const BY_LOGIN: &str = concat!(select_user!(), "WHERE u.login_name = $1");
     match key {
-        UserKey::Id(v) => (BY_ID, v),
+        UserKey::Id(v) => (BY_ID, v.as_str()),
         UserKey::LoginName(v) => (BY_LOGIN, v),
     }
 }

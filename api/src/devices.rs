@@ -27,7 +27,7 @@ crate::text_enum! {
 }
 
 pub struct Registration<'a> {
-    pub user_id: &'a str,
+    pub user_id: &'a crate::ids::UserId,
     pub device_id: &'a str,
     pub session_id: Option<&'a str>,
     pub platform: Platform,
@@ -56,7 +56,7 @@ pub async fn register(tx: &mut Tx, pii: &PiiCipher, r: Registration<'_>) -> ApiR
 }
 
 /// Removes one of the user's devices; answers whether there was one.
-pub async fn remove(tx: &mut Tx, user_id: &str, device_id: &str) -> ApiResult<bool> {
+pub async fn remove(tx: &mut Tx, user_id: &crate::ids::UserId, device_id: &str) -> ApiResult<bool> {
     const SQL: &str = "DELETE FROM devices WHERE user_id = $1 AND device_id = $2";
     let n = on_tx!(tx, c => sqlx::query(SQL).bind(user_id).bind(device_id).execute(c).await.map(|r| r.rows_affected()))?;
     Ok(n > 0)

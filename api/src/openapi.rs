@@ -17,7 +17,7 @@ use utoipa::OpenApi;
         crate::org::units::get_unit,
         crate::org::users::me,
         crate::org::roles::grant_role,
-        crate::disclosure::cases::list_cases,
+        crate::disclosure::case_list::list_cases,
         crate::disclosure::actions::get_case,
         crate::disclosure::actions::notice_pdf,
         crate::disclosure::actions::handling,

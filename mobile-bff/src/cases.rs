@@ -5,9 +5,9 @@
 
 use api::authz::Principal;
 use api::case_step_route;
-use api::disclosure::case::{self, CaseView};
-use api::disclosure::handling::{AssignInput, DispatchInput, ReplyInput};
+use api::disclosure::case_file::{self, CaseView};
 use api::disclosure::inbox::{self, Inbox, InboxQuery};
+use api::disclosure::steps::{AssignInput, DispatchInput, ReplyInput};
 use api::error::ApiResult;
 use api::http::extract::ApiQuery;
 use api::state::AppState;
@@ -44,9 +44,9 @@ pub async fn list(
 pub async fn detail(
     State(app): State<AppState>,
     p: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<api::ids::CaseId>,
 ) -> ApiResult<Json<CaseView>> {
-    Ok(Json(case::screen(&app, &p, &id).await?))
+    Ok(Json(case_file::screen(&app, &p, &id).await?))
 }
 
 case_step_route!(

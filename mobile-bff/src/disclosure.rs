@@ -6,7 +6,7 @@ use api::disclosure::DeliveryMethod;
 use api::disclosure::agencies::{self, AgencyPage};
 use api::disclosure::applicant::ApplicantInput;
 use api::disclosure::intake::{self, Attachment, CaseReceipt, NewRequest};
-use api::disclosure::mine::{self, MyRequestDetail, MyRequestPage};
+use api::disclosure::my_requests::{self, MyRequestDetail, MyRequestPage};
 use api::error::{ApiError, ApiResult};
 use api::http::extract::{ApiQuery, HashedJson};
 use api::idempotency::{self, Claim, IdempotencyKey};
@@ -175,7 +175,7 @@ fn checked(
         .collect::<ApiResult<Vec<_>>>()?;
     Ok((
         NewRequest {
-            unit_id: agency_id,
+            unit_id: api::ids::UnitId::new(agency_id),
             identity,
             onenet_uid,
             description,
@@ -250,7 +250,7 @@ pub async fn list(
 ) -> ApiResult<Json<MyRequestPage>> {
     let limit = page_limit(q.limit)?;
     Ok(Json(
-        mine::list(&sso.app, &session.scope(), q.cursor.as_deref(), limit).await?,
+        my_requests::list(&sso.app, &session.scope(), q.cursor.as_deref(), limit).await?,
     ))
 }
 
@@ -266,9 +266,11 @@ pub async fn list(
 pub async fn detail(
     State(sso): State<SsoState>,
     session: ApplicantSession,
-    Path(id): Path<String>,
+    Path(id): Path<api::ids::CaseId>,
 ) -> ApiResult<Json<MyRequestDetail>> {
-    Ok(Json(mine::detail(&sso.app, &session.scope(), &id).await?))
+    Ok(Json(
+        my_requests::detail(&sso.app, &session.scope(), &id).await?,
+    ))
 }
 
 /// A notice addressed to the applicant, as PDF.
@@ -283,9 +285,9 @@ pub async fn detail(
 pub async fn notice_pdf(
     State(sso): State<SsoState>,
     session: ApplicantSession,
-    Path((id, notice_id)): Path<(String, String)>,
+    Path((id, notice_id)): Path<(api::ids::CaseId, api::ids::NoticeId)>,
 ) -> ApiResult<Response> {
-    mine::owns(&sso.app, &session.scope(), &id).await?;
+    my_requests::owns(&sso.app, &session.scope(), &id).await?;
     api::disclosure::notices::download(&sso.app, &id, &notice_id, true).await
 }
 

@@ -14,7 +14,8 @@ pub fn routes() -> Router<SsoState> {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MobileMe {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: api::ids::UserId,
     pub name: String,
     /// Name of the user's home unit.
     pub unit: Option<String>,

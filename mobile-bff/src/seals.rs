@@ -82,7 +82,7 @@ pub async fn apply(
 pub async fn one(
     State(app): State<AppState>,
     p: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<api::ids::SealApplicationId>,
 ) -> ApiResult<Json<ApplicationView>> {
     Ok(Json(applications::view(&app, &p, &id).await?))
 }
@@ -101,7 +101,7 @@ pub async fn one(
 pub async fn decide(
     State(app): State<AppState>,
     p: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<api::ids::SealApplicationId>,
     headers: HeaderMap,
     HashedJson(input, hash): HashedJson<DecisionInput>,
 ) -> ApiResult<Response> {

@@ -160,7 +160,8 @@ pub async fn one(
 #[serde(deny_unknown_fields)]
 pub struct TestNotification {
     /// The user to notify: by push to their devices, else by SMS.
-    pub user_id: String,
+    #[schema(value_type = String)]
+    pub user_id: api::ids::UserId,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -203,7 +204,7 @@ pub async fn test_notification(
         actor: Actor::from(&principal),
         action: "notifications.test",
         target_type: Some("user"),
-        target_id: Some(req.user_id.clone()),
+        target_id: Some(req.user_id.to_string()),
         outcome: Outcome::Success,
         detail: serde_json::json!({ "queued": ids.len() }),
     };

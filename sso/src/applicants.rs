@@ -15,7 +15,7 @@ use api::audit::{self, Actor, Entry, Outcome};
 use api::clock;
 use api::disclosure::VerifiedProfile;
 use api::disclosure::intake::{ONENET_FIELD, PHONE_FIELD};
-use api::disclosure::mine::ApplicantScope;
+use api::disclosure::my_requests::ApplicantScope;
 use api::error::{ApiError, ApiResult};
 use api::pii::Phone;
 use api::state::AppState;

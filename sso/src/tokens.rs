@@ -17,9 +17,9 @@ pub const AUDIENCE: &str = "gov-api";
 pub struct AccessClaims {
     pub iss: String,
     pub aud: String,
-    pub sub: String,
+    pub sub: api::ids::UserId,
     pub sid: String,
-    pub unit: Option<String>,
+    pub unit: Option<api::ids::UnitId>,
     pub roles: Vec<String>,
     /// RFC 8176 methods: `pwd`, `otp`, `sms`, `sso`.
     pub amr: Vec<String>,

@@ -45,6 +45,14 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// A user known by id only (no principal loaded): labelled by the id.
+    pub fn user(id: &crate::ids::UserId) -> Self {
+        Actor {
+            id: Some(id.to_string()),
+            label: id.to_string(),
+        }
+    }
+
     pub fn system(label: &str) -> Self {
         Actor {
             id: None,
@@ -56,7 +64,7 @@ impl Actor {
 impl From<&Principal> for Actor {
     fn from(p: &Principal) -> Self {
         Actor {
-            id: Some(p.user_id.clone()),
+            id: Some(p.user_id.to_string()),
             label: p.login_name.clone(),
         }
     }

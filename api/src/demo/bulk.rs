@@ -18,10 +18,11 @@ use crate::audit::{self, Actor, Entry, Outcome};
 use crate::authz::{Principal, Role, UserKey, load_principal};
 use crate::disclosure::DeliveryMethod;
 use crate::disclosure::applicant::{IdType, Identity};
-use crate::disclosure::handling::{self, AssignInput, Command, CorrectionInput};
 use crate::disclosure::intake::{self, NewRequest};
+use crate::disclosure::steps::{self, AssignInput, Command, CorrectionInput};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::ApiJson;
+use crate::ids::UnitId;
 use crate::on_db;
 use crate::org::UnitKind;
 use crate::org::{roles, users};
@@ -217,7 +218,7 @@ async fn seal_setup(app: &AppState, unit: &mut UnitManifest) -> ApiResult<()> {
     let (_, Json(seal)) = seals::create(State(app.clone()), admin.clone(), ApiJson(new)).await?;
     unit.seal_id = seal.id;
     for login in &unit.handlers {
-        let user_id = principal(app, login).await?.user_id;
+        let user_id = principal(app, login).await?.user_id.into_string();
         let grant = grants::NewGrant {
             user_id,
             reason: "办理政务公开告知书".into(),
@@ -228,7 +229,7 @@ async fn seal_setup(app: &AppState, unit: &mut UnitManifest) -> ApiResult<()> {
     }
     let mut approver_ids = Vec::new();
     for login in &unit.approvers {
-        approver_ids.push(principal(app, login).await?.user_id);
+        approver_ids.push(principal(app, login).await?.user_id.into_string());
     }
     let setup = ApproverSetupInput {
         policy: Policy::Any,
@@ -277,7 +278,7 @@ async fn cases(app: &AppState, unit: &mut UnitManifest, k: usize, count: usize) 
         for &i in batch {
             let n = k * 1000 + i;
             let req = NewRequest {
-                unit_id: unit.id.clone(),
+                unit_id: UnitId::new(&unit.id),
                 identity: citizen(n)?,
                 onenet_uid: None,
                 description: format!(
@@ -292,7 +293,7 @@ async fn cases(app: &AppState, unit: &mut UnitManifest, k: usize, count: usize) 
             };
             let phone = demo_phone(APPLICANT_PHONES_FROM + n % APPLICANT_PHONES)?;
             let receipt = intake::register(app, &mut tx, req, phone).await?;
-            unit.cases.push(receipt.id.clone());
+            unit.cases.push(receipt.id.to_string());
             let stage = i % 10;
             if stage < 4 {
                 continue;
@@ -305,11 +306,11 @@ async fn cases(app: &AppState, unit: &mut UnitManifest, k: usize, count: usize) 
             };
             let assign = AssignInput {
                 unit_id: unit.id.clone(),
-                assignee_id: Some(handler.user_id.clone()),
+                assignee_id: Some(handler.user_id.to_string()),
                 note: Some("请按期办理".into()),
                 due_on: None,
             };
-            handling::perform(
+            steps::perform(
                 app,
                 &mut tx,
                 &dispatcher,
@@ -324,7 +325,7 @@ async fn cases(app: &AppState, unit: &mut UnitManifest, k: usize, count: usize) 
                 items: "请写明所需文件的名称或文号".into(),
             };
             let cmd = Command::RequestCorrection(correction);
-            handling::perform(app, &mut tx, handler, &receipt.id, cmd).await?;
+            steps::perform(app, &mut tx, handler, &receipt.id, cmd).await?;
             let notice: String = crate::on_tx!(&mut tx, c => sqlx::query_scalar(
                 "SELECT id FROM disclosure_notices WHERE case_id = $1").bind(&receipt.id).fetch_one(c).await)?;
             unit.notices.push((notice, handler.login_name.clone()));

@@ -9,8 +9,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
-use super::case::{self, CaseView};
-use super::handling::{
+use super::case_file::{self, CaseView};
+use super::steps::{
     AssignInput, Command, ConclusionInput, ConsultationEndInput, ConsultationInput,
     CorrectionInput, DispatchInput, ExtensionInput, NoteInput, ReplyInput, perform,
 };
@@ -18,6 +18,7 @@ use crate::audit;
 use crate::authz::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::idempotency::{self, Claim, IdempotencyKey};
+use crate::ids::{CaseId, NoticeId};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -46,7 +47,7 @@ pub fn routes() -> Router<AppState> {
 pub async fn run(
     app: &AppState,
     p: &Principal,
-    id: &str,
+    id: &CaseId,
     headers: &HeaderMap,
     hash: &str,
     cmd: Command,
@@ -62,7 +63,14 @@ pub async fn run(
         Ok(done) => done,
         Err(ApiError::Forbidden) => {
             drop(tx);
-            audit::record_denied(app, p, "disclosure.case.step", "disclosure_case", id).await;
+            audit::record_denied(
+                app,
+                p,
+                "disclosure.case.step",
+                "disclosure_case",
+                id.as_str(),
+            )
+            .await;
             return Err(ApiError::Forbidden);
         }
         Err(e) => return Err(e),
@@ -86,9 +94,9 @@ pub async fn run(
 pub async fn get_case(
     State(app): State<AppState>,
     p: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<CaseId>,
 ) -> ApiResult<Json<CaseView>> {
-    Ok(Json(case::screen(&app, &p, &id).await?))
+    Ok(Json(case_file::screen(&app, &p, &id).await?))
 }
 
 /// A notice of the case as PDF (Chinese text in an embedded font).
@@ -102,10 +110,10 @@ pub async fn get_case(
 pub async fn notice_pdf(
     State(app): State<AppState>,
     p: Principal,
-    Path((id, notice_id)): Path<(String, String)>,
+    Path((id, notice_id)): Path<(CaseId, NoticeId)>,
 ) -> ApiResult<Response> {
     // Officials who see the case, and the approvers asked to seal the notice.
-    if case::load(&app, &p, &id).await.is_err()
+    if case_file::load(&app, &p, &id).await.is_err()
         && !crate::seal::applications::asked_to_seal(&app, &p, &notice_id).await?
     {
         return Err(ApiError::NotFound);
@@ -122,7 +130,7 @@ macro_rules! case_step_route {
         #[utoipa::path(post, path = $path, tag = $tag, request_body = $input,
             params(("id" = String, Path), ("Idempotency-Key" = String, Header, description = "8–128 characters, one per action")),
             responses(
-                (status = 200, body = $crate::disclosure::handling::StepDone),
+                (status = 200, body = $crate::disclosure::steps::StepDone),
                 (status = 400, description = "malformed body or missing Idempotency-Key", body = $crate::error::Problem),
                 (status = 403, description = "the caller sees the case but may not take this step", body = $crate::error::Problem),
                 (status = 404, description = "no such case, or not the caller's", body = $crate::error::Problem),
@@ -132,7 +140,7 @@ macro_rules! case_step_route {
         pub async fn $name(
             axum::extract::State(app): axum::extract::State<$crate::state::AppState>,
             p: $crate::authz::Principal,
-            axum::extract::Path(id): axum::extract::Path<String>,
+            axum::extract::Path(id): axum::extract::Path<$crate::ids::CaseId>,
             headers: axum::http::HeaderMap,
             $crate::http::extract::HashedJson(input, hash): $crate::http::extract::HashedJson<$input>,
         ) -> $crate::error::ApiResult<axum::response::Response> {
@@ -142,7 +150,7 @@ macro_rules! case_step_route {
                 &id,
                 &headers,
                 &hash,
-                $crate::disclosure::handling::Command::$variant(input),
+                $crate::disclosure::steps::Command::$variant(input),
             )
             .await
         }

@@ -9,6 +9,7 @@ use super::{Agency, CaseStatus, parse_ymd};
 use crate::authz::Principal;
 use crate::calendar::shanghai_date;
 use crate::error::ApiResult;
+use crate::ids::{CaseId, UnitId};
 use crate::on_db;
 use crate::state::AppState;
 
@@ -123,7 +124,8 @@ pub struct TabCount {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InboxItem {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: CaseId,
     pub case_no: String,
     pub status: CaseStatus,
     pub status_label: String,
@@ -148,10 +150,10 @@ pub struct Inbox {
 
 #[derive(FromRow)]
 struct Row {
-    id: String,
+    id: CaseId,
     case_no: String,
     status: CaseStatus,
-    unit_id: String,
+    unit_id: UnitId,
     unit_name: String,
     applicant_label: String,
     description: String,

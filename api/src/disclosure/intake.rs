@@ -24,6 +24,7 @@ use crate::audit::{self, Actor, Entry, Outcome};
 use crate::calendar::shanghai_date;
 use crate::db::Tx;
 use crate::error::{ApiError, ApiResult};
+use crate::ids::{CaseId, UnitId};
 use crate::on_tx;
 use crate::outbox::SmsMessage;
 use crate::pii::Phone;
@@ -60,7 +61,7 @@ pub struct Attachment {
 
 /// A request that passed every check.
 pub struct NewRequest {
-    pub unit_id: String,
+    pub unit_id: UnitId,
     pub identity: Identity,
     /// Set when the identity came from the one-net service.
     pub onenet_uid: Option<String>,
@@ -74,7 +75,8 @@ pub struct NewRequest {
 /// What the applicant gets back.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CaseReceipt {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: CaseId,
     pub case_no: String,
     pub status: CaseStatus,
     pub status_label: String,
@@ -121,7 +123,7 @@ pub async fn register(
     let year = received.date.year();
     let seq: i64 = on_tx!(tx, c => sqlx::query_scalar(NEXT_NO).bind(&req.unit_id).bind(year).fetch_one(c).await)?;
     let case_no = format!("{code}-{year}-{seq:05}");
-    let id = ulid::Ulid::new().to_string();
+    let id = CaseId::generate();
     let pii = &app.pii;
     let applicant = SealedApplicant {
         identity: req.identity.clone(),
@@ -189,7 +191,7 @@ pub async fn register(
         },
         action: "disclosure.request.submit",
         target_type: Some("disclosure_case"),
-        target_id: Some(id.clone()),
+        target_id: Some(id.to_string()),
         outcome: Outcome::Success,
         detail: json!({
             "case_no": case_no,

@@ -22,16 +22,16 @@ macro_rules! units_where {
 pub mod actions;
 pub mod agencies;
 pub mod applicant;
-pub mod case;
-pub mod cases;
+pub mod case_file;
+pub mod case_list;
 pub mod flow;
-pub mod handling;
 pub mod inbox;
 pub mod intake;
-pub mod mine;
+pub mod my_requests;
 pub mod notices;
 pub mod pdf;
 pub mod result;
+pub mod steps;
 pub mod two_pages;
 pub mod watch;
 
@@ -177,7 +177,7 @@ fn event_label(kind: &str) -> &'static str {
 /// `public_only`, every step for officials.
 async fn timeline(
     db: &crate::db::Db,
-    case_id: &str,
+    case_id: &crate::ids::CaseId,
     public_only: bool,
 ) -> crate::error::ApiResult<Vec<TimelineEvent>> {
     const SQL: &str = "SELECT kind, actor_label, occurred_at, detail FROM disclosure_events \
@@ -199,6 +199,7 @@ async fn timeline(
 /// The receiving agency, as shown with a case.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Agency {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: crate::ids::UnitId,
     pub name: String,
 }

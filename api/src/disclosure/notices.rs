@@ -6,6 +6,7 @@
 
 use crate::db::Tx;
 use crate::error::ApiResult;
+use crate::ids::{CaseId, NoticeId, UserId};
 use crate::on_tx;
 use crate::state::AppState;
 
@@ -120,8 +121,8 @@ pub fn render(kind: NoticeKind, f: &NoticeFacts<'_>) -> String {
 /// the kinds addressed to the applicant. Another case's notice is 404.
 pub async fn download(
     app: &AppState,
-    case_id: &str,
-    notice_id: &str,
+    case_id: &CaseId,
+    notice_id: &NoticeId,
     applicant: bool,
 ) -> ApiResult<axum::response::Response> {
     use axum::http::header;
@@ -160,7 +161,7 @@ pub async fn download(
 
 /// A notice just stored.
 pub struct Issued {
-    pub id: String,
+    pub id: NoticeId,
     pub kind: NoticeKind,
     /// SM3 of its text, hex.
     pub sm3: String,
@@ -170,14 +171,14 @@ pub struct Issued {
 pub async fn issue(
     app: &AppState,
     tx: &mut Tx,
-    case_id: &str,
+    case_id: &CaseId,
     kind: NoticeKind,
     text: &str,
-    by: Option<&str>,
+    by: Option<&UserId>,
 ) -> ApiResult<Issued> {
     const SQL: &str = "INSERT INTO disclosure_notices (id, case_id, kind, title, body_sealed, sm3, seal_status, created_by, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-    let id = ulid::Ulid::new().to_string();
+    let id = NoticeId::generate();
     let sm3 = hex::encode(crate::crypto::sm3(text.as_bytes()));
     let sealed = app.pii.encrypt(BODY_FIELD, text);
     on_tx!(tx, c => sqlx::query(SQL).bind(&id).bind(case_id).bind(kind).bind(kind.title())

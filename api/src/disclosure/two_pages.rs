@@ -26,7 +26,7 @@ const RETRY_FOR: Duration = Duration::from_secs(30 * 86_400);
 pub struct Milestone<'a> {
     /// The timeline event's id: the message's identity at the platform.
     pub event_id: &'a str,
-    pub case_id: &'a str,
+    pub case_id: &'a crate::ids::CaseId,
     pub case_no: &'a str,
     pub agency: &'a str,
     pub applicant_kind: ApplicantKind,
@@ -82,7 +82,7 @@ pub async fn push(app: &AppState, tx: &mut Tx, m: Milestone<'_>) -> ApiResult<()
         label: &label,
         idempotency_key: &key,
         // A case's milestones arrive in the order they happened.
-        order_key: Some(m.case_id),
+        order_key: Some(m.case_id.as_str()),
         ttl: RETRY_FOR,
     };
     connector::enqueue(tx, &app.pii, msg).await?;

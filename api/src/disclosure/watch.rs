@@ -16,6 +16,7 @@ use super::{parse_ymd, ymd};
 use crate::calendar::shanghai_date;
 use crate::db::Tx;
 use crate::error::ApiResult;
+use crate::ids::{CaseId, UnitId, UserId};
 use crate::outbox::push::{Notification, notify_user};
 use crate::state::AppState;
 use crate::{on_db, on_tx};
@@ -32,18 +33,18 @@ pub struct Round {
 
 #[derive(FromRow)]
 struct Due {
-    id: String,
+    id: CaseId,
     case_no: String,
-    unit_id: String,
-    handling_unit_id: Option<String>,
-    assignee_id: Option<String>,
+    unit_id: UnitId,
+    handling_unit_id: Option<UnitId>,
+    assignee_id: Option<UserId>,
     due_on: String,
 }
 
 /// Who hears about a case's deadline: its named handler, else the handlers
 /// of the handling unit; for a case not yet sent for handling, the
 /// receiving unit's dispatchers.
-async fn recipients(tx: &mut Tx, c: &Due) -> ApiResult<Vec<String>> {
+async fn recipients(tx: &mut Tx, c: &Due) -> ApiResult<Vec<UserId>> {
     const BY_ROLE: &str = "SELECT DISTINCT ra.user_id FROM role_assignments ra JOIN users u ON u.id = ra.user_id \
          WHERE ra.unit_id = $1 AND ra.role = $2 AND u.status = 'active' ORDER BY ra.user_id";
     if let Some(user) = &c.assignee_id {
@@ -117,11 +118,11 @@ pub async fn round(app: &AppState) -> ApiResult<Round> {
     let mut done = Round::default();
     const UNCORRECTED: &str = "SELECT id FROM disclosure_cases WHERE status = 'correction' \
          AND correction_due_on < $1 ORDER BY id LIMIT 500";
-    let uncorrected: Vec<String> =
+    let uncorrected: Vec<CaseId> =
         on_db!(&app.db, c => sqlx::query_scalar(UNCORRECTED).bind(ymd(today)).fetch_all(c).await)?;
     for id in uncorrected {
         let mut tx = app.db.begin().await?;
-        if super::handling::close_abandoned(app, &mut tx, &id).await? {
+        if super::steps::close_abandoned(app, &mut tx, &id).await? {
             done.abandoned += 1;
         }
         tx.commit().await?;

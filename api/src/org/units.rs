@@ -45,7 +45,8 @@ pub struct UnitPage {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UnitRef {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: crate::ids::UnitId,
     pub name: String,
 }
 
@@ -193,7 +194,7 @@ pub async fn get_unit(
         visible_unit_sql!(),
         " ORDER BY u.depth"
     );
-    let ancestors: Vec<(String, String)> = on_db!(&state.db, p => sqlx::query_as(SQL)
+    let ancestors: Vec<(crate::ids::UnitId, String)> = on_db!(&state.db, p => sqlx::query_as(SQL)
         .bind(&principal.user_id).bind(&row.id).bind(&row.path)
         .fetch_all(p).await)?;
     let kind = row.kind;

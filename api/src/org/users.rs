@@ -53,7 +53,8 @@ pub async fn create(tx: &mut Tx, pii: &PiiCipher, user: NewUser<'_>) -> ApiResul
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Me {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: crate::ids::UserId,
     pub login_name: String,
     pub display_name: String,
     pub unit: Option<crate::org::units::UnitRef>,

@@ -35,7 +35,7 @@ impl ChannelPolicy {
 
 pub struct Notification<'a> {
     pub kind: &'static str,
-    pub user_id: &'a str,
+    pub user_id: &'a crate::ids::UserId,
     /// The union of the push and SMS templates' parameters.
     pub params: &'a [(&'a str, &'a str)],
     /// Makes a repeated call a no-op (per device, and for the fallback SMS).
@@ -83,7 +83,7 @@ pub async fn notify_user(
             pii,
             sms_provider,
             n.kind,
-            n.user_id,
+            n.user_id.as_str(),
             &group,
             &all,
             n.ttl,
@@ -103,7 +103,7 @@ pub async fn notify_user(
             .map_err(|e| ApiError::Internal(e.into()))?;
         let fallback = match policy {
             ChannelPolicy::PushOnly => Value::Null,
-            _ => fallback_of(n.kind, n.user_id, &group, &all),
+            _ => fallback_of(n.kind, n.user_id.as_str(), &group, &all),
         };
         let payload = json!({
             "device": device_row, "token": token, "title": title, "body": body, "link": link,

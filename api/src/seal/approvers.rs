@@ -13,6 +13,7 @@ use super::{audit_change, unit_path};
 use crate::authz::{Principal, Role, UserKey, load_principal};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::ApiJson;
+use crate::ids::UserId;
 use crate::state::AppState;
 use crate::{on_db, on_tx};
 
@@ -35,7 +36,8 @@ crate::text_enum! {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Approver {
-    pub user_id: String,
+    #[schema(value_type = String)]
+    pub user_id: UserId,
     pub name: String,
     pub position: i32,
 }
@@ -63,7 +65,7 @@ const LIST_SQL: &str = "SELECT a.user_id, u.display_name, a.position FROM seal_a
 fn assemble(
     unit_id: &str,
     policy: Option<Policy>,
-    rows: Vec<(String, String, i32)>,
+    rows: Vec<(UserId, String, i32)>,
 ) -> ApproverSetup {
     ApproverSetup {
         unit_id: unit_id.to_owned(),
@@ -83,7 +85,7 @@ fn assemble(
 pub async fn setup(app: &AppState, unit_id: &str) -> ApiResult<ApproverSetup> {
     let policy: Option<Policy> =
         on_db!(&app.db, c => sqlx::query_scalar(POLICY_SQL).bind(unit_id).fetch_optional(c).await)?;
-    let rows: Vec<(String, String, i32)> =
+    let rows: Vec<(UserId, String, i32)> =
         on_db!(&app.db, c => sqlx::query_as(LIST_SQL).bind(unit_id).fetch_all(c).await)?;
     Ok(assemble(unit_id, policy, rows))
 }
@@ -92,7 +94,7 @@ pub async fn setup(app: &AppState, unit_id: &str) -> ApiResult<ApproverSetup> {
 pub async fn setup_tx(tx: &mut crate::db::Tx, unit_id: &str) -> ApiResult<ApproverSetup> {
     let policy: Option<Policy> =
         on_tx!(tx, c => sqlx::query_scalar(POLICY_SQL).bind(unit_id).fetch_optional(c).await)?;
-    let rows: Vec<(String, String, i32)> =
+    let rows: Vec<(UserId, String, i32)> =
         on_tx!(tx, c => sqlx::query_as(LIST_SQL).bind(unit_id).fetch_all(c).await)?;
     Ok(assemble(unit_id, policy, rows))
 }
@@ -149,7 +151,7 @@ pub async fn replace(
         if req.approver_ids[..i].contains(id) {
             return Err(ApiError::invalid(field, "审批人重复"));
         }
-        let who = load_principal(&app.db, UserKey::Id(id))
+        let who = load_principal(&app.db, UserKey::Id(&UserId::new(id)))
             .await
             .map_err(|_| ApiError::invalid(field.clone(), "用户不存在或已停用"))?;
         if !who.covers(&[Role::SealApprover], &path) {

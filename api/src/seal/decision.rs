@@ -121,8 +121,8 @@ pub async fn verify_route(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Verification>> {
     let d = load(&app.db, &id).await?;
-    let allowed = d.approver_id == p.user_id
-        || d.applicant_id == p.user_id
+    let allowed = d.approver_id == p.user_id.as_str()
+        || d.applicant_id == p.user_id.as_str()
         || p.covers(&[Role::UnitAdmin], &d.seal_unit_path)
         || p.has_role(Role::AuditAdmin)
         || p.has_role(Role::SecurityAdmin);

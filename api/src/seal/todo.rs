@@ -44,7 +44,7 @@ impl Action {
 
 /// The seal-use application a to-do item is about.
 pub struct Task<'a> {
-    pub application_id: &'a str,
+    pub application_id: &'a crate::ids::SealApplicationId,
     pub title: &'a str,
     pub created_at: time::OffsetDateTime,
 }
@@ -55,7 +55,7 @@ pub async fn push(
     app: &AppState,
     tx: &mut Tx,
     task: &Task<'_>,
-    approvers: &[String],
+    approvers: &[crate::ids::UserId],
     action: Action,
 ) -> ApiResult<()> {
     const PLATFORM_ID: &str = "SELECT platform_id FROM users WHERE id = $1";
@@ -64,7 +64,7 @@ pub async fn push(
         let platform: Option<Option<String>> = on_tx!(tx, c => sqlx::query_scalar(PLATFORM_ID).bind(approver).fetch_optional(c).await)?;
         let Some(assignee) = platform.flatten() else {
             tracing::info!(
-                application = task.application_id,
+                application = %task.application_id,
                 "to-do skipped: approver has no platform id"
             );
             continue;

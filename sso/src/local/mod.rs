@@ -24,7 +24,7 @@ pub const LOCAL_ROLES: [Role; 3] = Role::SEPARATED;
 pub async fn enrol(
     tx: &mut Tx,
     pii: &PiiCipher,
-    user_id: &str,
+    user_id: &api::ids::UserId,
     login_name: &str,
     password: &str,
     secret: Option<Vec<u8>>,
@@ -60,7 +60,7 @@ pub async fn load_demo_credentials(sso: &crate::SsoState) -> ApiResult<usize> {
     if sso.app.config.is_production() {
         return Err(ApiError::Forbidden);
     }
-    let users: Vec<(String, String)> =
+    let users: Vec<(api::ids::UserId, String)> =
         api::on_db!(&sso.app.db, p => sqlx::query_as(SQL).fetch_all(p).await)?;
     let mut tx = sso.app.db.begin().await?;
     for (id, login) in &users {
@@ -106,7 +106,7 @@ pub async fn enrol_by_cli(
         actor: api::audit::Actor::system("cli"),
         action: "credentials.enrol",
         target_type: Some("user"),
-        target_id: Some(principal.user_id.clone()),
+        target_id: Some(principal.user_id.to_string()),
         outcome: api::audit::Outcome::Success,
         detail: serde_json::json!({ "login_name": login }),
     };

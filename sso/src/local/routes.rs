@@ -38,7 +38,7 @@ pub struct AdminLogin {
 
 #[derive(FromRow)]
 struct CredRow {
-    user_id: String,
+    user_id: api::ids::UserId,
     password_hash: String,
     totp_secret: Option<Vec<u8>>,
     totp_pending: Option<Vec<u8>>,
@@ -171,7 +171,7 @@ pub async fn admin_login(
             audit::append(
                 &mut tx,
                 app.audit_key(),
-                login_entry(login, Some(&r.user_id), "login", Outcome::Success),
+                login_entry(login, Some(r.user_id.as_str()), "login", Outcome::Success),
             )
             .await?;
             tx.commit().await?;
@@ -191,7 +191,12 @@ pub async fn admin_login(
             audit::append(
                 &mut tx,
                 app.audit_key(),
-                login_entry(login, Some(&r.user_id), "login.lockout", Outcome::Denied),
+                login_entry(
+                    login,
+                    Some(r.user_id.as_str()),
+                    "login.lockout",
+                    Outcome::Denied,
+                ),
             )
             .await?;
         }

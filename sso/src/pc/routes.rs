@@ -174,7 +174,7 @@ pub async fn callback(
         }
     };
     const USER: &str = "SELECT id FROM users WHERE platform_id = $1 AND status = 'active'";
-    let user_id: Option<String> =
+    let user_id: Option<api::ids::UserId> =
         on_db!(&app.db, p => sqlx::query_scalar(USER).bind(&claims.sub).fetch_optional(p).await)?;
     let Some(user_id) = user_id else {
         audit::record(
@@ -201,7 +201,7 @@ pub async fn callback(
         actor: Actor::from(&principal),
         action: "login",
         target_type: Some("user"),
-        target_id: Some(user_id),
+        target_id: Some(user_id.into_string()),
         outcome: Outcome::Success,
         detail: json!({ "channel": "pc", "via": "unified-platform" }),
     };
@@ -270,7 +270,7 @@ pub async fn token(State(sso): State<SsoState>, headers: HeaderMap) -> ApiResult
 pub async fn logout(State(sso): State<SsoState>, headers: HeaderMap) -> ApiResult<Response> {
     const BY_COOKIE: &str = "SELECT s.id, s.user_id FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id \
          WHERE rt.token_hash = $1 AND s.ended_at IS NULL";
-    let found: Option<(String, String)> = match cookie(&headers, REFRESH_COOKIE) {
+    let found: Option<(String, api::ids::UserId)> = match cookie(&headers, REFRESH_COOKIE) {
         Some(rt) => {
             let hash = sessions::hash_token(rt);
             on_db!(&sso.app.db, p => sqlx::query_as(BY_COOKIE).bind(&hash).fetch_optional(p).await)?

@@ -18,6 +18,7 @@ use api::config::{AuthConfig, SessionLifetimes};
 use api::crypto::sm3;
 use api::db::{Db, Tx};
 use api::error::{ApiError, ApiResult};
+use api::ids::UserId;
 use api::{on_db, on_tx};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -125,7 +126,7 @@ pub async fn start(
 struct RefreshRow {
     session_id: String,
     used_at: Option<OffsetDateTime>,
-    user_id: String,
+    user_id: UserId,
     channel: String,
     amr: String,
     auth_time: OffsetDateTime,
@@ -198,10 +199,7 @@ pub async fn refresh(sso: &SsoState, refresh_token: &str) -> ApiResult<IssuedTok
         if now - used > Duration::from_secs(auth.refresh_overlap_secs) {
             end_in(&mut tx, &row.session_id, "refresh_reuse", now).await?;
             let entry = Entry {
-                actor: Actor {
-                    id: Some(row.user_id.clone()),
-                    label: row.user_id.clone(),
-                },
+                actor: Actor::user(&row.user_id),
                 action: "session.refresh_reuse",
                 target_type: Some("session"),
                 target_id: Some(row.session_id.clone()),
@@ -265,7 +263,7 @@ async fn end_in(tx: &mut Tx, session_id: &str, reason: &str, now: OffsetDateTime
 /// no such open session.
 pub async fn end(
     sso: &SsoState,
-    user_id: &str,
+    user_id: &UserId,
     session_id: &str,
     reason: &'static str,
 ) -> ApiResult<bool> {
@@ -277,10 +275,7 @@ pub async fn end(
     if n == 1 {
         api::devices::remove_for_session(&mut tx, session_id).await?;
         let entry = Entry {
-            actor: Actor {
-                id: Some(user_id.to_owned()),
-                label: user_id.to_owned(),
-            },
+            actor: Actor::user(user_id),
             action: "session.end",
             target_type: Some("session"),
             target_id: Some(session_id.to_owned()),
@@ -295,7 +290,7 @@ pub async fn end(
 
 /// Ends every open session of a user inside `tx` (disabled account, moved
 /// by sync, admin action). Answers how many ended.
-pub async fn end_all_for_user(tx: &mut Tx, user_id: &str, reason: &str) -> ApiResult<u64> {
+pub async fn end_all_for_user(tx: &mut Tx, user_id: &UserId, reason: &str) -> ApiResult<u64> {
     const SQL: &str = "UPDATE sessions SET ended_at = $2, end_reason = $3 WHERE user_id = $1 AND ended_at IS NULL";
     Ok(
         on_tx!(tx, c => sqlx::query(SQL).bind(user_id).bind(clock::now()).bind(reason)
@@ -311,7 +306,7 @@ pub async fn mark_stepped_up(tx: &mut Tx, session_id: &str) -> ApiResult<()> {
 }
 
 /// The session behind an access token, if it is still open.
-pub async fn active(db: &Db, session_id: &str, user_id: &str) -> ApiResult<Option<SessionInfo>> {
+pub async fn active(db: &Db, session_id: &str, user_id: &UserId) -> ApiResult<Option<SessionInfo>> {
     const SQL: &str = "SELECT channel, auth_time, step_up_at FROM sessions \
          WHERE id = $1 AND user_id = $2 AND ended_at IS NULL AND absolute_expires_at > $3";
     let row: Option<(String, OffsetDateTime, Option<OffsetDateTime>)> = on_db!(db, p => sqlx::query_as(SQL)
@@ -339,7 +334,7 @@ pub struct SessionView {
     pub current: bool,
 }
 
-pub async fn list(db: &Db, user_id: &str, current: Option<&str>) -> ApiResult<Vec<SessionView>> {
+pub async fn list(db: &Db, user_id: &UserId, current: Option<&str>) -> ApiResult<Vec<SessionView>> {
     const SQL: &str = "SELECT id, channel, device_id, created_at, last_used_at FROM sessions \
          WHERE user_id = $1 AND ended_at IS NULL AND absolute_expires_at > $2 \
          ORDER BY last_used_at DESC LIMIT 100";

@@ -18,6 +18,7 @@ pub mod standin;
 use api::audit::{self, Actor, Entry, Outcome};
 use api::authz::{Principal, UserKey, load_principal};
 use api::error::{ApiError, ApiResult};
+use api::ids::UserId;
 use api::on_db;
 use api::org::users::PHONE_FIELD;
 use serde_json::json;
@@ -100,7 +101,7 @@ pub async fn login(
         app.audit_key(),
         entry(
             &principal.login_name,
-            Some(&user_id),
+            Some(user_id.as_str()),
             Outcome::Success,
             "ok",
         ),
@@ -112,14 +113,14 @@ pub async fn login(
 
 /// Our user for a Suishenban identity: by the linked id, else by the mobile
 /// number Suishenban verified, which links them for next time.
-async fn find_or_link(sso: &SsoState, identity: &client::SsbUser) -> ApiResult<Option<String>> {
+async fn find_or_link(sso: &SsoState, identity: &client::SsbUser) -> ApiResult<Option<UserId>> {
     const BY_ID: &str = "SELECT id FROM users WHERE suishenban_id = $1 AND status = 'active'";
     const BY_PHONE: &str =
         "SELECT id, suishenban_id FROM users WHERE phone_index = $1 AND status = 'active'";
     const LINK: &str =
         "UPDATE users SET suishenban_id = $2 WHERE id = $1 AND suishenban_id IS NULL";
     let db = &sso.app.db;
-    let linked: Option<String> =
+    let linked: Option<UserId> =
         on_db!(db, p => sqlx::query_scalar(BY_ID).bind(&identity.user_id).fetch_optional(p).await)?;
     if linked.is_some() {
         return Ok(linked);
@@ -128,7 +129,7 @@ async fn find_or_link(sso: &SsoState, identity: &client::SsbUser) -> ApiResult<O
         return Ok(None);
     };
     let index = sso.app.pii.blind_index(PHONE_FIELD, phone.as_str());
-    let found: Vec<(String, Option<String>)> =
+    let found: Vec<(UserId, Option<String>)> =
         on_db!(db, p => sqlx::query_as(BY_PHONE).bind(&index).fetch_all(p).await)?;
     // Two accounts with one number is ambiguous: refuse rather than guess.
     let [(user_id, linked)] = found.as_slice() else {

@@ -23,6 +23,7 @@ use api::authz::Role;
 use api::clock;
 use api::db::Tx;
 use api::error::{ApiError, ApiResult};
+use api::ids::UserId;
 use api::on_tx;
 use api::org::users::PHONE_FIELD;
 use api::org::{UnitKind, UserStatus};
@@ -400,10 +401,10 @@ async fn upsert_user(
     app: &AppState,
     version: i64,
     user: &UserRecord,
-    disabled: &mut Vec<String>,
+    disabled: &mut Vec<UserId>,
 ) -> ApiResult<Effect> {
     const FIND: &str = "SELECT id, sync_version, status FROM users WHERE platform_id = $1";
-    let existing: Option<(String, i64, UserStatus)> =
+    let existing: Option<(UserId, i64, UserStatus)> =
         on_tx!(tx, c => sqlx::query_as(FIND).bind(&user.platform_id).fetch_optional(c).await)?;
     if existing.as_ref().is_some_and(|e| e.1 >= version) {
         return Ok(Effect::Stale);
@@ -432,11 +433,11 @@ async fn upsert_user(
 async fn write_user(
     tx: &mut Tx,
     app: &AppState,
-    id: Option<&str>,
+    id: Option<&UserId>,
     version: i64,
     user: &UserRecord,
     checked: &CheckedUser,
-) -> ApiResult<String> {
+) -> ApiResult<UserId> {
     const UPDATE: &str = "UPDATE users SET login_name = $2, display_name = $3, unit_id = $4, phone_cipher = $5, \
          phone_index = $6, status = $7, sync_version = $8, updated_at = $9, platform_id = $10 WHERE id = $1";
     const INSERT: &str = "INSERT INTO users (id, login_name, display_name, unit_id, phone_cipher, phone_index, \
@@ -446,8 +447,8 @@ async fn write_user(
     let index = phone.map(|p| app.pii.blind_index(PHONE_FIELD, p.as_str()));
     let now = clock::now();
     let (sql, id) = match id {
-        Some(id) => (UPDATE, id.to_owned()),
-        None => (INSERT, ulid::Ulid::new().to_string()),
+        Some(id) => (UPDATE, id.clone()),
+        None => (INSERT, UserId::generate()),
     };
     on_tx!(tx, c => sqlx::query(sql).bind(&id).bind(&user.login_name).bind(&user.name).bind(&checked.unit_id)
         .bind(&cipher).bind(&index).bind(user.status).bind(version).bind(now).bind(&user.platform_id)
@@ -456,7 +457,7 @@ async fn write_user(
 }
 
 /// Replaces the user's platform-granted roles with `grants`.
-async fn replace_grants(tx: &mut Tx, user_id: &str, grants: &[(Role, String)]) -> ApiResult<()> {
+async fn replace_grants(tx: &mut Tx, user_id: &UserId, grants: &[(Role, String)]) -> ApiResult<()> {
     const CLEAR_ROLES: &str = "DELETE FROM role_assignments WHERE user_id = $1 \
          AND role NOT IN ('system_admin', 'security_admin', 'audit_admin', 'applicant')";
     const GRANT: &str = "INSERT INTO role_assignments (id, user_id, role, unit_id, granted_at, granted_by) \
@@ -474,12 +475,12 @@ async fn remove_user(
     tx: &mut Tx,
     version: i64,
     platform_id: &str,
-    disabled: &mut Vec<String>,
+    disabled: &mut Vec<UserId>,
 ) -> ApiResult<Effect> {
     const FIND: &str = "SELECT id, sync_version FROM users WHERE platform_id = $1";
     const DISABLE: &str =
         "UPDATE users SET status = $4, sync_version = $2, updated_at = $3 WHERE id = $1";
-    let found: Option<(String, i64)> =
+    let found: Option<(UserId, i64)> =
         on_tx!(tx, c => sqlx::query_as(FIND).bind(platform_id).fetch_optional(c).await)?;
     let Some((id, held)) = found else {
         return Ok(Effect::Applied);

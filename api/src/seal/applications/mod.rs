@@ -36,6 +36,7 @@ use crate::disclosure::notices::{NoticeKind, NoticeSealStatus};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::HashedJson;
 use crate::idempotency::{self, Claim, IdempotencyKey};
+use crate::ids::{CaseId, NoticeId, SealApplicationId, SealId, UserId};
 use crate::outbox::push::{Notification, notify_user};
 use crate::state::AppState;
 use crate::validate::{optional_text, text};
@@ -88,7 +89,8 @@ pub struct DecisionInput {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StepView {
     pub position: i32,
-    pub approver_id: String,
+    #[schema(value_type = String)]
+    pub approver_id: UserId,
     pub approver: String,
     /// approve, reject, or absent while undecided.
     #[schema(value_type = Option<String>)]
@@ -111,13 +113,15 @@ pub struct DecisionRecord {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ApplicationView {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: SealApplicationId,
     /// pending, approved, rejected or withdrawn
     #[schema(value_type = String)]
     pub status: ApplicationStatus,
     pub policy: Policy,
     pub seal: SealRef,
-    pub case_id: String,
+    #[schema(value_type = String)]
+    pub case_id: CaseId,
     pub case_no: String,
     pub notice: NoticeRef,
     pub applicant: String,
@@ -134,7 +138,8 @@ pub struct ApplicationView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SealRef {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: SealId,
     pub name: String,
     #[schema(value_type = String)]
     pub status: SealStatus,
@@ -142,7 +147,8 @@ pub struct SealRef {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NoticeRef {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: NoticeId,
     #[schema(value_type = String)]
     pub kind: NoticeKind,
     pub title: String,
@@ -156,22 +162,22 @@ pub struct NoticeRef {
 
 #[derive(Debug, Clone, FromRow)]
 struct AppRow {
-    id: String,
+    id: SealApplicationId,
     status: ApplicationStatus,
     policy: Policy,
-    seal_id: String,
+    seal_id: SealId,
     seal_name: String,
     seal_status: SealStatus,
     seal_cert_ref: String,
     seal_unit_path: String,
-    case_id: String,
+    case_id: CaseId,
     case_no: String,
-    notice_id: String,
+    notice_id: NoticeId,
     notice_kind: NoticeKind,
     notice_title: String,
     notice_sm3: String,
     notice_seal_status: NoticeSealStatus,
-    applicant_id: String,
+    applicant_id: UserId,
     applicant_name: String,
     reason: String,
     created_at: OffsetDateTime,
@@ -182,7 +188,7 @@ struct AppRow {
 #[derive(Debug, Clone, FromRow)]
 struct StepRow {
     position: i32,
-    approver_id: String,
+    approver_id: UserId,
     approver: String,
     decision: Option<Decision>,
     decided_at: Option<OffsetDateTime>,
@@ -235,7 +241,7 @@ impl Loaded {
     }
 }
 
-async fn load_tx(tx: &mut Tx, id: &str) -> ApiResult<Loaded> {
+async fn load_tx(tx: &mut Tx, id: &SealApplicationId) -> ApiResult<Loaded> {
     let app: Option<AppRow> =
         on_tx!(tx, c => sqlx::query_as(SELECT_APP).bind(id).fetch_optional(c).await)?;
     let steps: Vec<StepRow> =
@@ -247,7 +253,11 @@ async fn load_tx(tx: &mut Tx, id: &str) -> ApiResult<Loaded> {
 }
 
 /// One application as the caller may see it; 404 otherwise.
-pub async fn view(state: &AppState, p: &Principal, id: &str) -> ApiResult<ApplicationView> {
+pub async fn view(
+    state: &AppState,
+    p: &Principal,
+    id: &SealApplicationId,
+) -> ApiResult<ApplicationView> {
     const DECISIONS: &str = "SELECT d.id, u.display_name, d.decision, d.comment, d.decided_at, d.key_id, d.signature \
          FROM seal_decisions d JOIN users u ON u.id = d.approver_id WHERE d.application_id = $1 ORDER BY d.decided_at, d.id";
     let app: Option<AppRow> =
@@ -356,7 +366,7 @@ where
 fn audit_entry(
     p: &Principal,
     action: &'static str,
-    id: &str,
+    id: &SealApplicationId,
     outcome: Outcome,
     detail: serde_json::Value,
 ) -> Entry {
@@ -364,7 +374,7 @@ fn audit_entry(
         actor: Actor::from(p),
         action,
         target_type: Some("seal_application"),
-        target_id: Some(id.to_owned()),
+        target_id: Some(id.to_string()),
         outcome,
         detail,
     }
@@ -373,7 +383,7 @@ fn audit_entry(
 async fn notify(
     state: &AppState,
     tx: &mut Tx,
-    users: &[String],
+    users: &[UserId],
     kind: &'static str,
     params: &[(&str, &str)],
     key: &str,
@@ -414,12 +424,12 @@ pub async fn create(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $8)";
     const STEP: &str = "INSERT INTO seal_application_steps (application_id, position, approver_id) VALUES ($1, $2, $3)";
     let reason = optional_text("reason", req.reason.as_deref(), 500)?.unwrap_or_default();
-    let notice: Option<(String, NoticeSealStatus)> =
+    let notice: Option<(CaseId, NoticeSealStatus)> =
         on_tx!(tx, c => sqlx::query_as(NOTICE).bind(&req.notice_id).fetch_optional(c).await)?;
     let (case_id, notice_status) =
         notice.ok_or_else(|| ApiError::invalid("notice_id", "告知书不存在"))?;
     // A notice of a case the caller cannot see is another unit's: 404.
-    let case = crate::disclosure::case::reload(tx, p, &case_id).await?;
+    let case = crate::disclosure::case_file::reload(tx, p, &case_id).await?;
     let seal: Option<(String, String, SealStatus, String)> =
         on_tx!(tx, c => sqlx::query_as(SEAL).bind(&req.seal_id).fetch_optional(c).await)?;
     let (seal_unit, seal_path, seal_status, seal_name) =
@@ -447,7 +457,7 @@ pub async fn create(
         .policy
         .filter(|_| !approvers.approvers.is_empty())
         .ok_or_else(|| conflict("no_approvers", "印章所属单位尚未设置用印审批人"))?;
-    let id = ulid::Ulid::new().to_string();
+    let id = SealApplicationId::generate();
     on_tx!(tx, c => sqlx::query(INSERT).bind(&id).bind(&req.seal_id).bind(&req.notice_id).bind(&case_id)
         .bind(&p.user_id).bind(&reason).bind(policy).bind(crate::clock::now())
         .bind(ApplicationStatus::Pending).execute(c).await.map(|_| ()))?;
@@ -455,7 +465,7 @@ pub async fn create(
         on_tx!(tx, c => sqlx::query(STEP).bind(&id).bind(a.position).bind(&a.user_id).execute(c).await.map(|_| ()))?;
     }
     // Everyone at once under "any"; the first in line under "sequential".
-    let first: Vec<String> = match policy {
+    let first: Vec<UserId> = match policy {
         Policy::Any => approvers
             .approvers
             .iter()
@@ -539,7 +549,7 @@ pub async fn apply(
 pub async fn one(
     State(state): State<AppState>,
     p: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<SealApplicationId>,
 ) -> ApiResult<Json<ApplicationView>> {
     Ok(Json(view(&state, &p, &id).await?))
 }
@@ -549,7 +559,7 @@ pub async fn decide_in(
     state: &AppState,
     tx: &mut Tx,
     p: &Principal,
-    id: &str,
+    id: &SealApplicationId,
     input: DecisionInput,
 ) -> ApiResult<serde_json::Value> {
     let comment = match input.decision {
@@ -598,7 +608,7 @@ pub async fn decide_in(
 }
 
 /// True when `user` holds a live grant of the seal.
-async fn live_grant(tx: &mut Tx, seal_id: &str, user_id: &str) -> ApiResult<bool> {
+async fn live_grant(tx: &mut Tx, seal_id: &SealId, user_id: &UserId) -> ApiResult<bool> {
     const GRANTED: &str = "SELECT COUNT(*) FROM seal_grants WHERE seal_id = $1 AND user_id = $2 AND revoked_at IS NULL";
     let n: i64 = on_tx!(tx, c => sqlx::query_scalar(GRANTED).bind(seal_id).bind(user_id).fetch_one(c).await)?;
     Ok(n > 0)
@@ -630,7 +640,13 @@ async fn record_decision(
          decided_at, key_id, signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
     let a = &loaded.app;
     let now = crate::clock::now();
-    let signed = canonical(&a.id, &a.notice_sm3, decision.as_str(), &p.user_id, now);
+    let signed = canonical(
+        a.id.as_str(),
+        &a.notice_sm3,
+        decision.as_str(),
+        p.user_id.as_str(),
+        now,
+    );
     let signature = state.signer.sign(signed.as_bytes());
     let id = ulid::Ulid::new().to_string();
     let decided_at = (status != ApplicationStatus::Pending).then_some(now);
@@ -683,7 +699,7 @@ async fn announce(
     todo::push(state, tx, &task, me, todo::Action::Complete).await?;
     todo::push(state, tx, &task, &ruling.cancelled, todo::Action::Cancel).await?;
     if ruling.status == ApplicationStatus::Pending {
-        let next: Vec<String> = ruling.next.iter().cloned().collect();
+        let next: Vec<UserId> = ruling.next.iter().cloned().collect();
         let params = [
             ("applicant", a.applicant_name.as_str()),
             ("case_no", a.case_no.as_str()),
@@ -722,7 +738,7 @@ async fn announce(
 pub async fn decide(
     State(state): State<AppState>,
     p: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<SealApplicationId>,
     headers: HeaderMap,
     HashedJson(input, hash): HashedJson<DecisionInput>,
 ) -> ApiResult<Response> {
@@ -733,7 +749,7 @@ pub async fn decide(
 pub async fn decide_route(
     state: &AppState,
     p: &Principal,
-    id: &str,
+    id: &SealApplicationId,
     headers: &HeaderMap,
     hash: &str,
     input: DecisionInput,
@@ -745,7 +761,7 @@ pub async fn decide_route(
     })
     .await;
     if matches!(result, Err(ApiError::Forbidden)) {
-        audit::record_denied(state, p, "seal.decide", "seal_application", id).await;
+        audit::record_denied(state, p, "seal.decide", "seal_application", id.as_str()).await;
     }
     result
 }
@@ -761,7 +777,7 @@ pub async fn decide_route(
 pub async fn withdraw(
     State(state): State<AppState>,
     p: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<SealApplicationId>,
 ) -> ApiResult<Json<ApplicationView>> {
     const SQL: &str = "UPDATE seal_applications SET status = $4, decided_at = $3, version = version + 1 \
          WHERE id = $1 AND version = $2 AND status = $5";
@@ -837,7 +853,11 @@ pub async fn pending_for(state: &AppState, p: &Principal) -> ApiResult<Vec<Pendi
 
 /// True when `p` is among the approvers of an application to seal the
 /// notice: they may read what they are asked to stamp.
-pub async fn asked_to_seal(state: &AppState, p: &Principal, notice_id: &str) -> ApiResult<bool> {
+pub async fn asked_to_seal(
+    state: &AppState,
+    p: &Principal,
+    notice_id: &NoticeId,
+) -> ApiResult<bool> {
     const SQL: &str = "SELECT COUNT(*) FROM seal_application_steps st \
          JOIN seal_applications a ON a.id = st.application_id WHERE a.notice_id = $1 AND st.approver_id = $2";
     let n: i64 = on_db!(&state.db, c => sqlx::query_scalar(SQL).bind(notice_id).bind(&p.user_id).fetch_one(c).await)?;

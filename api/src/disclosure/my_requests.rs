@@ -12,6 +12,7 @@ use super::intake::SealedApplicant;
 use super::notices::NoticeKind;
 use super::{Agency, CaseStatus, TimelineEvent, timeline};
 use crate::error::{ApiError, ApiResult};
+use crate::ids::{CaseId, UnitId};
 use crate::on_db;
 use crate::state::AppState;
 
@@ -23,7 +24,8 @@ pub struct ApplicantScope {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MyRequestSummary {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: CaseId,
     pub case_no: String,
     pub status: CaseStatus,
     pub status_label: String,
@@ -93,10 +95,10 @@ pub struct MyNotice {
 
 #[derive(FromRow)]
 struct Row {
-    id: String,
+    id: CaseId,
     case_no: String,
     status: CaseStatus,
-    unit_id: String,
+    unit_id: UnitId,
     unit_name: String,
     description: String,
     received_on: String,
@@ -162,7 +164,7 @@ pub async fn list(
     let mut rows: Vec<Row> = on_db!(&app.db, p => sqlx::query_as(SQL)
         .bind(&scope.phone_index).bind(&scope.onenet_index).bind(&before).bind(limit + 1)
         .fetch_all(p).await)?;
-    let next_cursor = crate::pagination::trim_page(&mut rows, limit, |r| r.id.clone());
+    let next_cursor = crate::pagination::trim_page(&mut rows, limit, |r| r.id.to_string());
     Ok(MyRequestPage {
         items: rows.into_iter().map(Row::summary).collect(),
         next_cursor,
@@ -173,7 +175,7 @@ pub async fn list(
 pub async fn detail(
     app: &AppState,
     scope: &ApplicantScope,
-    id: &str,
+    id: &CaseId,
 ) -> ApiResult<MyRequestDetail> {
     const SQL: &str = concat!(
         select_mine!(
@@ -232,7 +234,7 @@ pub async fn detail(
 }
 
 /// Refuses (404) unless case `id` is the applicant's.
-pub async fn owns(app: &AppState, scope: &ApplicantScope, id: &str) -> ApiResult<()> {
+pub async fn owns(app: &AppState, scope: &ApplicantScope, id: &CaseId) -> ApiResult<()> {
     const SQL: &str = "SELECT COUNT(*) FROM disclosure_cases c WHERE (c.phone_index = $1 OR c.onenet_index = $2) AND c.id = $3";
     let n: i64 = on_db!(&app.db, p => sqlx::query_scalar(SQL)
         .bind(&scope.phone_index).bind(&scope.onenet_index).bind(id).fetch_one(p).await)?;

@@ -8,7 +8,7 @@ use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
 use super::flow::{Facts, Step, allowed_from};
-use super::mine::{ApplicantShown, shown};
+use super::my_requests::{ApplicantShown, shown};
 use super::notices::{NoticeKind, NoticeSealStatus};
 use super::{
     Agency, ApplicantKind, AssignmentKind, AssignmentStatus, CaseChannel, CaseStatus,
@@ -18,14 +18,15 @@ use crate::authz::{Principal, Role};
 use crate::calendar::shanghai_date;
 use crate::db::Tx;
 use crate::error::{ApiError, ApiResult};
+use crate::ids::{AssignmentId, CaseId, NoticeId, UnitId, UserId};
 use crate::state::AppState;
 use crate::{on_db, on_tx};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct CaseRow {
-    pub id: String,
+    pub id: CaseId,
     pub case_no: String,
-    pub unit_id: String,
+    pub unit_id: UnitId,
     pub unit_name: String,
     pub unit_path: String,
     pub status: CaseStatus,
@@ -41,10 +42,10 @@ pub struct CaseRow {
     pub received_on: String,
     pub due_on: String,
     pub due_provisional: bool,
-    pub handling_unit_id: Option<String>,
+    pub handling_unit_id: Option<UnitId>,
     pub handling_unit_name: Option<String>,
     pub handling_unit_path: Option<String>,
-    pub assignee_id: Option<String>,
+    pub assignee_id: Option<UserId>,
     pub assignee_name: Option<String>,
     pub extended_days: i32,
     pub corrections: i32,
@@ -58,12 +59,12 @@ pub struct CaseRow {
 
 #[derive(Debug, Clone, FromRow)]
 pub struct AssignmentRow {
-    pub id: String,
+    pub id: AssignmentId,
     pub kind: AssignmentKind,
-    pub unit_id: String,
+    pub unit_id: UnitId,
     pub unit_name: String,
     pub unit_path: String,
-    pub assignee_id: Option<String>,
+    pub assignee_id: Option<UserId>,
     pub assignee_name: Option<String>,
     pub note: String,
     pub due_on: String,
@@ -101,7 +102,7 @@ pub struct Access {
     /// A handler of the handling unit (or above), or the named assignee.
     pub handler: bool,
     /// Open part assignments of units the caller handles.
-    pub parts: Vec<String>,
+    pub parts: Vec<AssignmentId>,
     /// A handler of a unit the case was assigned or dispatched to (the
     /// same rule as `case_visible_sql!`).
     pub involved: bool,
@@ -145,8 +146,7 @@ impl CaseRow {
 fn access(p: &Principal, row: &CaseRow, assignments: &[AssignmentRow]) -> Access {
     let handling_path = row.handling_unit_path.as_deref().unwrap_or(&row.unit_path);
     let mine = |a: &AssignmentRow| {
-        covers(p, &[Role::Handler], &a.unit_path)
-            || a.assignee_id.as_deref() == Some(p.user_id.as_str())
+        covers(p, &[Role::Handler], &a.unit_path) || a.assignee_id.as_ref() == Some(&p.user_id)
     };
     Access {
         involved: assignments
@@ -154,7 +154,7 @@ fn access(p: &Principal, row: &CaseRow, assignments: &[AssignmentRow]) -> Access
             .any(|a| a.status != AssignmentStatus::Withdrawn && mine(a)),
         dispatcher: covers(p, &[Role::Dispatcher], &row.unit_path),
         handler: covers(p, &[Role::Handler], handling_path)
-            || row.assignee_id.as_deref() == Some(p.user_id.as_str()),
+            || row.assignee_id.as_ref() == Some(&p.user_id),
         parts: assignments
             .iter()
             .filter(|a| a.kind == AssignmentKind::Part && a.status == AssignmentStatus::Open)
@@ -183,7 +183,7 @@ fn for_principal(
 }
 
 /// Loads a case for `p`; a case they may not see answers 404.
-pub async fn load(app: &AppState, p: &Principal, id: &str) -> ApiResult<LoadedCase> {
+pub async fn load(app: &AppState, p: &Principal, id: &CaseId) -> ApiResult<LoadedCase> {
     let row: Option<CaseRow> =
         on_db!(&app.db, c => sqlx::query_as(SELECT_CASE).bind(id).fetch_optional(c).await)?;
     let assignments: Vec<AssignmentRow> =
@@ -192,7 +192,7 @@ pub async fn load(app: &AppState, p: &Principal, id: &str) -> ApiResult<LoadedCa
 }
 
 /// Loads a case inside `tx`, to take a step on it.
-pub async fn reload(tx: &mut Tx, p: &Principal, id: &str) -> ApiResult<LoadedCase> {
+pub async fn reload(tx: &mut Tx, p: &Principal, id: &CaseId) -> ApiResult<LoadedCase> {
     let row: Option<CaseRow> =
         on_tx!(tx, c => sqlx::query_as(SELECT_CASE).bind(id).fetch_optional(c).await)?;
     let assignments: Vec<AssignmentRow> =
@@ -202,7 +202,7 @@ pub async fn reload(tx: &mut Tx, p: &Principal, id: &str) -> ApiResult<LoadedCas
 
 /// Loads a case inside `tx` for the system's own steps: no caller, so no
 /// scope, and the access of the receiving unit's dispatcher.
-pub async fn reload_unscoped(tx: &mut Tx, id: &str) -> ApiResult<LoadedCase> {
+pub async fn reload_unscoped(tx: &mut Tx, id: &CaseId) -> ApiResult<LoadedCase> {
     let row: Option<CaseRow> =
         on_tx!(tx, c => sqlx::query_as(SELECT_CASE).bind(id).fetch_optional(c).await)?;
     let assignments: Vec<AssignmentRow> =
@@ -218,7 +218,7 @@ pub async fn reload_unscoped(tx: &mut Tx, id: &str) -> ApiResult<LoadedCase> {
 }
 
 /// One case's screen for `p`.
-pub async fn screen(app: &AppState, p: &Principal, id: &str) -> ApiResult<CaseView> {
+pub async fn screen(app: &AppState, p: &Principal, id: &CaseId) -> ApiResult<CaseView> {
     let loaded = load(app, p, id).await?;
     view(app, loaded).await
 }
@@ -241,7 +241,8 @@ impl LoadedCase {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AssignmentView {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: AssignmentId,
     /// handling (送办理) or part (送分办)
     #[schema(value_type = String)]
     pub kind: AssignmentKind,
@@ -261,7 +262,8 @@ pub struct AssignmentView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NoticeInfo {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: NoticeId,
     #[schema(value_type = String)]
     pub kind: NoticeKind,
     pub title: String,
@@ -274,7 +276,8 @@ pub struct NoticeInfo {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CaseView {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: CaseId,
     pub case_no: String,
     pub status: CaseStatus,
     pub status_label: String,
@@ -316,20 +319,10 @@ pub fn remaining(app: &AppState, facts: &Facts, today: Date) -> Option<i64> {
 }
 
 pub async fn view(app: &AppState, case: LoadedCase) -> ApiResult<CaseView> {
-    const NOTICES: &str = "SELECT id, kind, title, sm3, seal_status, created_at FROM disclosure_notices \
-         WHERE case_id = $1 ORDER BY id";
     let today = shanghai_date(crate::clock::now());
     let facts = case.row.facts()?;
     let actions = case.available();
     let r = case.row;
-    let notices: Vec<(
-        String,
-        NoticeKind,
-        String,
-        String,
-        NoticeSealStatus,
-        OffsetDateTime,
-    )> = on_db!(&app.db, c => sqlx::query_as(NOTICES).bind(&r.id).fetch_all(c).await)?;
     let status = r.status;
     Ok(CaseView {
         applicant: shown(
@@ -338,46 +331,13 @@ pub async fn view(app: &AppState, case: LoadedCase) -> ApiResult<CaseView> {
             r.identity_source == IdentitySource::Onenet,
         )?,
         timeline: super::timeline(&app.db, &r.id, false).await?,
+        notices: notices_of(app, &r.id).await?,
         remaining_working_days: remaining(app, &facts, today),
         due_on: facts.due_on.map(ymd),
         assignments: case
             .assignments
             .into_iter()
-            .map(|a| {
-                let due = parse_ymd(&a.due_on);
-                let answered = a.answered_at.map(shanghai_date);
-                let late = match (a.status, due) {
-                    (AssignmentStatus::Open, Some(d)) => today > d,
-                    (AssignmentStatus::Answered, Some(d)) => answered.is_some_and(|on| on > d),
-                    _ => false,
-                };
-                AssignmentView {
-                    id: a.id,
-                    kind: a.kind,
-                    unit: Agency {
-                        id: a.unit_id,
-                        name: a.unit_name,
-                    },
-                    assignee: a.assignee_name,
-                    note: a.note,
-                    due_on: a.due_on,
-                    status: a.status,
-                    answer: a.answer,
-                    answered_at: a.answered_at.map(crate::clock::rfc3339),
-                    late,
-                }
-            })
-            .collect(),
-        notices: notices
-            .into_iter()
-            .map(|(id, kind, title, sm3, seal_status, at)| NoticeInfo {
-                id,
-                kind,
-                title,
-                sm3,
-                seal_status,
-                created_at: crate::clock::rfc3339(at),
-            })
+            .map(|a| AssignmentView::of(a, today))
             .collect(),
         actions,
         id: r.id,
@@ -408,4 +368,60 @@ pub async fn view(app: &AppState, case: LoadedCase) -> ApiResult<CaseView> {
             reason: r.result_reason,
         }),
     })
+}
+
+impl AssignmentView {
+    /// An assignment as shown on `today`: late when open past its due
+    /// date, or answered after it.
+    fn of(a: AssignmentRow, today: Date) -> Self {
+        let due = parse_ymd(&a.due_on);
+        let answered = a.answered_at.map(shanghai_date);
+        let late = match (a.status, due) {
+            (AssignmentStatus::Open, Some(d)) => today > d,
+            (AssignmentStatus::Answered, Some(d)) => answered.is_some_and(|on| on > d),
+            _ => false,
+        };
+        AssignmentView {
+            id: a.id,
+            kind: a.kind,
+            unit: Agency {
+                id: a.unit_id,
+                name: a.unit_name,
+            },
+            assignee: a.assignee_name,
+            note: a.note,
+            due_on: a.due_on,
+            status: a.status,
+            answer: a.answer,
+            answered_at: a.answered_at.map(crate::clock::rfc3339),
+            late,
+        }
+    }
+}
+
+/// The case's notices, oldest first.
+async fn notices_of(app: &AppState, case_id: &CaseId) -> ApiResult<Vec<NoticeInfo>> {
+    const NOTICES: &str = "SELECT id, kind, title, sm3, seal_status, created_at FROM disclosure_notices \
+         WHERE case_id = $1 ORDER BY id";
+    type Row = (
+        NoticeId,
+        NoticeKind,
+        String,
+        String,
+        NoticeSealStatus,
+        OffsetDateTime,
+    );
+    let rows: Vec<Row> =
+        on_db!(&app.db, c => sqlx::query_as(NOTICES).bind(case_id).fetch_all(c).await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, kind, title, sm3, seal_status, at)| NoticeInfo {
+            id,
+            kind,
+            title,
+            sm3,
+            seal_status,
+            created_at: crate::clock::rfc3339(at),
+        })
+        .collect())
 }

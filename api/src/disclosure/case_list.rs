@@ -15,6 +15,7 @@ use crate::authz::{Principal, Role};
 use crate::calendar::shanghai_date;
 use crate::error::ApiResult;
 use crate::http::extract::ApiQuery;
+use crate::ids::{CaseId, UnitId};
 use crate::on_db;
 use crate::pagination::page_limit;
 use crate::state::AppState;
@@ -41,7 +42,8 @@ pub struct ListCasesQuery {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CaseSummary {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: CaseId,
     pub case_no: String,
     pub status: CaseStatus,
     pub status_label: String,
@@ -68,10 +70,10 @@ pub struct CasePage {
 
 #[derive(FromRow)]
 struct Row {
-    id: String,
+    id: CaseId,
     case_no: String,
     status: CaseStatus,
-    unit_id: String,
+    unit_id: UnitId,
     unit_name: String,
     applicant_kind: ApplicantKind,
     applicant_label: String,
@@ -86,7 +88,7 @@ struct Row {
 /// A SQL condition, true when the user bound to `$1` may see the case
 /// aliased `c` (receiving unit aliased `u`): a handler or dispatcher of the
 /// receiving unit or above, or a handler of a unit the case was assigned or
-/// dispatched to (or above). The same rule as `case::load`.
+/// dispatched to (or above). The same rule as `case_file::load`.
 macro_rules! case_visible_sql {
     () => {
         concat!(
@@ -151,7 +153,7 @@ pub async fn list_cases(
     let mut rows: Vec<Row> = on_db!(&app.db, p => sqlx::query_as(SQL)
         .bind(&principal.user_id).bind(status).bind(&before).bind(limit + 1).bind(&case_no)
         .fetch_all(p).await)?;
-    let next_cursor = crate::pagination::trim_page(&mut rows, limit, |r| r.id.clone());
+    let next_cursor = crate::pagination::trim_page(&mut rows, limit, |r| r.id.to_string());
     let today = shanghai_date(crate::clock::now());
     let items = rows
         .into_iter()
