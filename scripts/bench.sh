@@ -12,7 +12,8 @@
 # benchmark instead (20 000 messages across the SMS and push stand-ins).
 # PostgreSQL: a fresh database is created from BENCH_POSTGRES_URL (default
 # the CI role, postgres://gov_ci:gov_ci@127.0.0.1:5432/gov_ci) and dropped
-# afterwards.
+# afterwards. BENCH_BIN_DIR=DIR uses the gov-server and loadgen binaries in
+# DIR instead of building (to compare two builds in one session).
 set -euo pipefail
 caller=$PWD
 cd "$(dirname "$0")/.."
@@ -31,7 +32,7 @@ while [ $# -gt 0 ]; do
     --units) units=$2; shift 2 ;;
     --cases) cases=$2; shift 2 ;;
     --audit-records) audit=$2; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -42,8 +43,12 @@ if [ "$scenario" = drain ]; then
   exec cargo bench --locked --bench notify_drain
 fi
 
-echo "==> building (release)" >&2
-cargo build --release --locked -p gov-server -p loadgen >&2
+bin=${BENCH_BIN_DIR:-target/release}
+case "$bin" in /*) ;; *) bin="$PWD/$bin" ;; esac
+if [ -z "${BENCH_BIN_DIR:-}" ]; then
+  echo "==> building (release)" >&2
+  cargo build --release --locked -p gov-server -p loadgen >&2
+fi
 ulimit -n 65536 2>/dev/null || true
 
 work=$(mktemp -d)
@@ -66,7 +71,7 @@ fi
 export GOV_LOG__LEVEL=warn GOV_ORG_SYNC__INTERVAL_SECS=0
 
 echo "==> generating data ($backend)" >&2
-target/release/gov-server demo-data --units "$units" --cases "$cases" \
+"$bin/gov-server" demo-data --units "$units" --cases "$cases" \
   --audit-records "$audit" --manifest "$work/manifest.json" >&2
 
 # Every virtual user comes from this one address, so the per-address and
@@ -76,7 +81,7 @@ echo "==> starting the server on 127.0.0.1:$port" >&2
 GOV_HTTP__BENCH_ROUTE=true \
 GOV_VERIFICATION__IP_PER_HOUR=1000000000 \
 GOV_VERIFICATION__PREFIX_MAX=1000000000 \
-  target/release/gov-server serve --demo --listen "127.0.0.1:$port" >"$work/server.log" 2>&1 &
+  "$bin/gov-server" serve --demo --listen "127.0.0.1:$port" >"$work/server.log" 2>&1 &
 server=$!
 for _ in $(seq 1 120); do
   curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
@@ -90,7 +95,7 @@ case "$out" in "" | /*) ;; *) out="$caller/$out" ;; esac
 [ -n "$out" ] && args+=(--out "$out")
 [ -n "$scenario" ] && args+=(--scenarios "$scenario")
 status=0
-target/release/loadgen "${args[@]}" || status=$?
+"$bin/loadgen" "${args[@]}" || status=$?
 if grep -q '"level":"ERROR"' "$work/server.log"; then
   echo "server errors:" >&2
   grep '"level":"ERROR"' "$work/server.log" | head -5 >&2

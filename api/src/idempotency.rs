@@ -8,13 +8,17 @@
 //! fails rolls back its claim with everything else, so fixing the request and
 //! sending it again with the same key works. Keys are kept for a day.
 
+use axum::Json;
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::clock;
 use crate::db::Tx;
 use crate::error::{ApiError, ApiResult};
 use crate::on_tx;
+use crate::state::AppState;
 
 pub const HEADER: &str = "idempotency-key";
 const KEEP: time::Duration = time::Duration::days(1);
@@ -107,6 +111,35 @@ pub async fn finish(
     on_tx!(tx, c => sqlx::query(SQL).bind(scope).bind(&key.0).bind(i32::from(status.as_u16()))
         .bind(body.to_string()).execute(c).await.map(|_| ()))?;
     Ok(())
+}
+
+/// The whole sequence, for a handler: claims `key` in a new transaction,
+/// replays the stored answer to a retry, or runs `work` once in that
+/// transaction, stores its answer with `status`, commits, and wakes the
+/// outbox for what the work queued. A failed `work` rolls everything back,
+/// the claim included.
+pub async fn run_once<T, F>(
+    app: &AppState,
+    key: &IdempotencyKey,
+    scope: &str,
+    request_hash: &str,
+    status: StatusCode,
+    work: F,
+) -> ApiResult<Response>
+where
+    T: Serialize,
+    F: AsyncFnOnce(&mut Tx) -> ApiResult<T>,
+{
+    let mut tx = app.db.begin().await?;
+    if let Claim::Replay(status, body) = claim(&mut tx, scope, key, request_hash).await? {
+        return Ok((status, Json(body)).into_response());
+    }
+    let answer = work(&mut tx).await?;
+    let body = serde_json::to_value(&answer).map_err(anyhow::Error::from)?;
+    finish(&mut tx, scope, key, status, &body).await?;
+    tx.commit().await?;
+    app.outbox_wake.notify_one();
+    Ok((status, Json(body)).into_response())
 }
 
 /// The hash a claim compares: SM3 over the request's canonical bytes.

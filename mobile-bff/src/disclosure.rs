@@ -9,12 +9,12 @@ use api::disclosure::intake::{self, Attachment, CaseReceipt, NewRequest};
 use api::disclosure::my_requests::{self, MyRequestDetail, MyRequestPage};
 use api::error::{ApiError, ApiResult};
 use api::http::extract::{ApiQuery, HashedJson};
-use api::idempotency::{self, Claim, IdempotencyKey};
+use api::idempotency::{self, IdempotencyKey};
 use api::pagination::page_limit;
 use api::validate::{optional_text, text};
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use base64::Engine;
@@ -208,28 +208,22 @@ pub async fn submit(
     let app = &sso.app;
     let key = IdempotencyKey::required(&headers)?;
     let (new, token) = checked(req, session.as_ref())?;
-    let mut tx = app.db.begin().await?;
-    if let Claim::Replay(status, body) = idempotency::claim(&mut tx, SCOPE, &key, &hash).await? {
-        return Ok((status, Json(body)).into_response());
-    }
-    let phone = match (&token, &session) {
-        (Some(t), _) => {
-            verification::consume_token(&mut tx, &app.pii, t, Purpose::DisclosureRequest).await?
-        }
-        (None, Some(s)) => applicants::consume_phone_proof(&sso, &mut tx, s).await?,
-        (None, None) => {
-            return Err(ApiError::invalid(
-                "verification_token",
-                "请先通过短信验证码验证手机号",
-            ));
-        }
+    let work = async |tx: &mut api::db::Tx| {
+        let phone = match (&token, &session) {
+            (Some(t), _) => {
+                verification::consume_token(tx, &app.pii, t, Purpose::DisclosureRequest).await?
+            }
+            (None, Some(s)) => applicants::consume_phone_proof(&sso, tx, s).await?,
+            (None, None) => {
+                return Err(ApiError::invalid(
+                    "verification_token",
+                    "请先通过短信验证码验证手机号",
+                ));
+            }
+        };
+        intake::register(app, tx, new, phone).await
     };
-    let receipt = intake::register(app, &mut tx, new, phone).await?;
-    let body = serde_json::to_value(&receipt).map_err(anyhow::Error::from)?;
-    idempotency::finish(&mut tx, SCOPE, &key, StatusCode::CREATED, &body).await?;
-    tx.commit().await?;
-    app.outbox_wake.notify_one();
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    idempotency::run_once(app, &key, SCOPE, &hash, StatusCode::CREATED, work).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

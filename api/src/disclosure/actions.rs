@@ -6,7 +6,7 @@ use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 
 use super::case_file::{self, CaseView};
@@ -17,7 +17,7 @@ use super::steps::{
 use crate::audit;
 use crate::authz::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::idempotency::{self, Claim, IdempotencyKey};
+use crate::idempotency::{self, IdempotencyKey};
 use crate::ids::{CaseId, NoticeId};
 use crate::state::AppState;
 
@@ -53,33 +53,22 @@ pub async fn run(
     cmd: Command,
 ) -> ApiResult<Response> {
     let key = IdempotencyKey::required(headers)?;
-    let step = cmd.step();
-    let scope = format!("case-step {id} {} {}", step.as_str(), p.user_id);
-    let mut tx = app.db.begin().await?;
-    if let Claim::Replay(status, body) = idempotency::claim(&mut tx, &scope, &key, hash).await? {
-        return Ok((status, Json(body)).into_response());
+    let scope = format!("case-step {id} {} {}", cmd.step().as_str(), p.user_id);
+    let result = idempotency::run_once(app, &key, &scope, hash, StatusCode::OK, async |tx| {
+        perform(app, tx, p, id, cmd).await
+    })
+    .await;
+    if matches!(result, Err(ApiError::Forbidden)) {
+        audit::record_denied(
+            app,
+            p,
+            "disclosure.case.step",
+            "disclosure_case",
+            id.as_str(),
+        )
+        .await;
     }
-    let done = match perform(app, &mut tx, p, id, cmd).await {
-        Ok(done) => done,
-        Err(ApiError::Forbidden) => {
-            drop(tx);
-            audit::record_denied(
-                app,
-                p,
-                "disclosure.case.step",
-                "disclosure_case",
-                id.as_str(),
-            )
-            .await;
-            return Err(ApiError::Forbidden);
-        }
-        Err(e) => return Err(e),
-    };
-    let body = serde_json::to_value(&done).map_err(anyhow::Error::from)?;
-    idempotency::finish(&mut tx, &scope, &key, StatusCode::OK, &body).await?;
-    tx.commit().await?;
-    app.outbox_wake.notify_one();
-    Ok((StatusCode::OK, Json(body)).into_response())
+    result
 }
 
 /// One case: applicant (masked), request, dates, assignments, notices,

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -35,7 +35,7 @@ use crate::db::Tx;
 use crate::disclosure::notices::{NoticeKind, NoticeSealStatus};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::HashedJson;
-use crate::idempotency::{self, Claim, IdempotencyKey};
+use crate::idempotency::{self, IdempotencyKey};
 use crate::ids::{CaseId, NoticeId, SealApplicationId, SealId, UserId};
 use crate::outbox::push::{Notification, notify_user};
 use crate::state::AppState;
@@ -338,31 +338,6 @@ pub async fn view(
     })
 }
 
-/// Runs `work` once per idempotency key: a retry with the same key and
-/// body answers the first answer.
-async fn once<F>(
-    state: &AppState,
-    headers: &HeaderMap,
-    scope: &str,
-    hash: &str,
-    status: StatusCode,
-    work: F,
-) -> ApiResult<Response>
-where
-    F: AsyncFnOnce(&mut Tx) -> ApiResult<serde_json::Value>,
-{
-    let key = IdempotencyKey::required(headers)?;
-    let mut tx = state.db.begin().await?;
-    if let Claim::Replay(status, body) = idempotency::claim(&mut tx, scope, &key, hash).await? {
-        return Ok((status, Json(body)).into_response());
-    }
-    let body = work(&mut tx).await?;
-    idempotency::finish(&mut tx, scope, &key, status, &body).await?;
-    tx.commit().await?;
-    state.outbox_wake.notify_one();
-    Ok((status, Json(body)).into_response())
-}
-
 fn audit_entry(
     p: &Principal,
     action: &'static str,
@@ -527,9 +502,10 @@ pub async fn apply(
 ) -> ApiResult<Response> {
     let scope = format!("seal-apply {}", p.user_id);
     let seal_id = req.seal_id.clone();
-    let result = once(
+    let key = IdempotencyKey::required(&headers)?;
+    let result = idempotency::run_once(
         &state,
-        &headers,
+        &key,
         &scope,
         &hash,
         StatusCode::CREATED,
@@ -756,7 +732,8 @@ pub async fn decide_route(
 ) -> ApiResult<Response> {
     p.require_recent_auth(Duration::from_secs(state.config.auth.step_up_max_age_secs))?;
     let scope = format!("seal-decide {id} {}", p.user_id);
-    let result = once(state, headers, &scope, hash, StatusCode::OK, async |tx| {
+    let key = IdempotencyKey::required(headers)?;
+    let result = idempotency::run_once(state, &key, &scope, hash, StatusCode::OK, async |tx| {
         decide_in(state, tx, p, id, input).await
     })
     .await;
