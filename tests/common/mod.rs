@@ -234,6 +234,13 @@ impl TestApp {
         req.send().await.expect("request")
     }
 
+    /// What a stand-in shows at `path` (its books: messages, stats), as JSON.
+    pub async fn stand_in(&self, path: &str) -> serde_json::Value {
+        let resp = self.get_as(None, path).await;
+        assert!(resp.status().is_success(), "GET {path}: {}", resp.status());
+        resp.json().await.expect("JSON body")
+    }
+
     /// GET and parse JSON, asserting the status.
     pub async fn get_json(&self, user: &str, path: &str, status: u16) -> serde_json::Value {
         let resp = self.get_as(Some(user), path).await;

@@ -26,11 +26,7 @@ async fn sign_in(app: &TestApp, code: &str) -> reqwest::Response {
 }
 
 async fn stats(app: &TestApp) -> serde_json::Value {
-    app.get_as(None, "/stand-in/suishenban/stats")
-        .await
-        .json()
-        .await
-        .unwrap()
+    app.stand_in("/stand-in/suishenban/stats").await
 }
 
 #[tokio::test]

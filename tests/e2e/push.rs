@@ -37,6 +37,20 @@ async fn register(app: &TestApp, token: &str, body: Value) -> reqwest::Response 
     .await
 }
 
+/// Signs pd_handler in on the phone and registers the phone for push with
+/// `provider`; answers the access token.
+async fn phone_with(app: &TestApp, platform: &str, provider: &str, device: &str) -> String {
+    let token = phone_session(app, "pd_handler").await;
+    let body = json!({ "platform": platform, "provider": provider, "token": device });
+    assert_eq!(register(app, &token, body).await.status().as_u16(), 204);
+    token
+}
+
+fn assert_last_error(settled: &Value, needle: &str) {
+    let error = settled["last_error"].as_str().unwrap_or_default();
+    assert!(error.contains(needle), "{settled}");
+}
+
 async fn test_notification(app: &TestApp, login: &str) -> Vec<String> {
     let user = app.get_json(login, "/api/v1/me", 200).await["id"]
         .as_str()
@@ -76,11 +90,8 @@ async fn settle(app: &TestApp, id: &str) -> Value {
 
 async fn pushes_to(app: &TestApp, token: &str) -> Vec<Value> {
     let v: Value = app
-        .get_as(None, &format!("/stand-in/huawei/messages?token={token}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .stand_in(&format!("/stand-in/huawei/messages?token={token}"))
+        .await;
     v.as_array().unwrap().clone()
 }
 
@@ -115,22 +126,13 @@ async fn a_registered_phone_gets_the_push_and_no_sms() {
 #[tokio::test]
 async fn a_gone_token_disables_the_device_and_the_person_gets_an_sms() {
     let app = spawn_app().await;
-    let token = phone_session(&app, "pd_handler").await;
-    register(
-        &app,
-        &token,
-        json!({ "platform": "android", "provider": "huawei", "token": HUAWEI_PHONE }),
-    )
-    .await;
+    phone_with(&app, "android", "huawei", HUAWEI_PHONE).await;
     app.post_json("/stand-in/huawei/gone", json!({ "token": HUAWEI_PHONE }))
         .await;
     let ids = test_notification(&app, "pd_handler").await;
     let failed = settle(&app, &ids[0]).await;
     assert_eq!(failed["status"], "failed");
-    assert!(
-        failed["last_error"].as_str().unwrap().contains("80300007"),
-        "{failed}"
-    );
+    assert_last_error(&failed, "80300007");
     assert_eq!(
         app.count("SELECT COUNT(*) FROM devices WHERE disabled_at IS NOT NULL")
             .await,
@@ -244,13 +246,7 @@ async fn device_registration_refuses_bad_input() {
 #[tokio::test]
 async fn an_expired_huawei_oauth_token_is_renewed_once() {
     let app = spawn_app().await;
-    let token = phone_session(&app, "pd_handler").await;
-    register(
-        &app,
-        &token,
-        json!({ "platform": "android", "provider": "huawei", "token": HUAWEI_PHONE }),
-    )
-    .await;
+    phone_with(&app, "android", "huawei", HUAWEI_PHONE).await;
     let first = test_notification(&app, "pd_handler").await;
     assert_eq!(settle(&app, &first[0]).await["status"], "sent");
     app.client
@@ -260,12 +256,7 @@ async fn an_expired_huawei_oauth_token_is_renewed_once() {
         .unwrap();
     let second = test_notification(&app, "pd_handler").await;
     assert_eq!(settle(&app, &second[0]).await["status"], "sent");
-    let stats: Value = app
-        .get_as(None, "/stand-in/huawei/stats")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let stats: Value = app.stand_in("/stand-in/huawei/stats").await;
     assert_eq!(stats["oauth_tokens_issued"], 2);
     assert_eq!(pushes_to(&app, HUAWEI_PHONE).await.len(), 2);
 }
@@ -280,13 +271,7 @@ async fn until_settled(app: &TestApp, login: &str) -> Value {
 #[tokio::test]
 async fn an_iphone_gets_the_push_over_apns_with_apples_headers() {
     let app = spawn_app().await;
-    let token = phone_session(&app, "pd_handler").await;
-    register(
-        &app,
-        &token,
-        json!({ "platform": "ios", "provider": "apns", "token": IPHONE }),
-    )
-    .await;
+    phone_with(&app, "ios", "apns", IPHONE).await;
     let mut ids = Vec::new();
     for _ in 0..3 {
         let sent = until_settled(&app, "pd_handler").await;
@@ -297,12 +282,7 @@ async fn an_iphone_gets_the_push_over_apns_with_apples_headers() {
         );
         ids.push(sent["id"].as_str().unwrap().to_owned());
     }
-    let delivered: Value = app
-        .get_as(None, "/stand-in/apns/messages")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let delivered: Value = app.stand_in("/stand-in/apns/messages").await;
     let first = &delivered[0];
     assert_eq!(first["token"], IPHONE);
     assert_eq!(
@@ -312,12 +292,7 @@ async fn an_iphone_gets_the_push_over_apns_with_apples_headers() {
     );
     assert_eq!(first["collapse_id"], "notification_test");
     assert_eq!(first["payload"]["aps"]["alert"]["title"], "测试通知");
-    let stats: Value = app
-        .get_as(None, "/stand-in/apns/stats")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let stats: Value = app.stand_in("/stand-in/apns/stats").await;
     assert_eq!(
         stats["provider_tokens_used"], 1,
         "the provider token is reused, not re-signed per push"
@@ -327,23 +302,11 @@ async fn an_iphone_gets_the_push_over_apns_with_apples_headers() {
 #[tokio::test]
 async fn apns_unregistered_and_bad_tokens_disable_the_device() {
     let app = spawn_app().await;
-    let token = phone_session(&app, "pd_handler").await;
-    register(
-        &app,
-        &token,
-        json!({ "platform": "ios", "provider": "apns", "token": IPHONE }),
-    )
-    .await;
+    let token = phone_with(&app, "ios", "apns", IPHONE).await;
     app.post_json("/stand-in/apns/gone", json!({ "token": IPHONE }))
         .await;
     let failed = until_settled(&app, "pd_handler").await;
-    assert!(
-        failed["last_error"]
-            .as_str()
-            .unwrap()
-            .contains("410 Gone Unregistered"),
-        "{failed}"
-    );
+    assert_last_error(&failed, "410 Gone Unregistered");
     assert_eq!(
         app.count("SELECT COUNT(*) FROM devices WHERE disabled_at IS NOT NULL")
             .await,
@@ -357,25 +320,13 @@ async fn apns_unregistered_and_bad_tokens_disable_the_device() {
     )
     .await;
     let failed = until_settled(&app, "pd_handler").await;
-    assert!(
-        failed["last_error"]
-            .as_str()
-            .unwrap()
-            .contains("BadDeviceToken"),
-        "{failed}"
-    );
+    assert_last_error(&failed, "BadDeviceToken");
 }
 
 #[tokio::test]
 async fn apns_outages_are_retried_after_the_asked_delay() {
     let app = spawn_app().await;
-    let token = phone_session(&app, "pd_handler").await;
-    register(
-        &app,
-        &token,
-        json!({ "platform": "ios", "provider": "apns", "token": IPHONE }),
-    )
-    .await;
+    phone_with(&app, "ios", "apns", IPHONE).await;
     let fault =
         json!({ "status": 503, "reason": "ServiceUnavailable", "retry_after_secs": 1, "times": 1 });
     app.post_json("/stand-in/apns/faults", fault).await;
@@ -410,12 +361,7 @@ async fn an_android_phone_gets_the_push_over_fcm() {
             .unwrap()
             .starts_with("projects/gov-sh-demo/messages/")
     );
-    let delivered: Value = app
-        .get_as(None, "/stand-in/fcm/messages")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let delivered: Value = app.stand_in("/stand-in/fcm/messages").await;
     assert_eq!(delivered[0]["message"]["notification"]["title"], "测试通知");
     assert_eq!(delivered[0]["message"]["data"]["outbox_id"], sent["id"]);
 }
@@ -476,13 +422,7 @@ async fn fcm_unregistered_falls_back_and_quota_waits_a_minute() {
     )
     .await;
     let failed = until_settled(&app, "xjh_handler").await;
-    assert!(
-        failed["last_error"]
-            .as_str()
-            .unwrap()
-            .contains("UNREGISTERED"),
-        "{failed}"
-    );
+    assert_last_error(&failed, "UNREGISTERED");
     app.wait_for_sms("19900000014").await;
 }
 
@@ -586,13 +526,7 @@ async fn channel_policies_choose_per_kind() {
 #[tokio::test]
 async fn the_log_provider_for_push_delivers_nothing() {
     let app = app_with(vec![("GOV_NOTIFY__PUSH_DELIVERY", "log".into())]).await;
-    let token = phone_session(&app, "pd_handler").await;
-    register(
-        &app,
-        &token,
-        json!({ "platform": "ios", "provider": "apns", "token": IPHONE }),
-    )
-    .await;
+    phone_with(&app, "ios", "apns", IPHONE).await;
     let sent = until_settled(&app, "pd_handler").await;
     assert_eq!(
         (sent["status"].as_str(), sent["provider"].as_str()),
@@ -604,12 +538,7 @@ async fn the_log_provider_for_push_delivers_nothing() {
             .unwrap()
             .starts_with("log-")
     );
-    let delivered: Value = app
-        .get_as(None, "/stand-in/apns/messages")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let delivered: Value = app.stand_in("/stand-in/apns/messages").await;
     assert!(delivered.as_array().unwrap().is_empty());
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(
@@ -738,12 +667,7 @@ async fn outages_and_timeouts_at_every_provider_are_waited_out() {
     // Once each: a request that timed out was not delivered by the provider.
     assert_eq!(pushes_to(&app, HUAWEI_PHONE).await.len(), 1);
     for standin in ["/stand-in/apns", "/stand-in/fcm"] {
-        let got: Value = app
-            .get_as(None, &format!("{standin}/messages"))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let got: Value = app.stand_in(&format!("{standin}/messages")).await;
         assert_eq!(got.as_array().unwrap().len(), 1, "{standin}: {got}");
     }
     for phone in sms_phones {

@@ -236,11 +236,8 @@ async fn todo_item(app: &TestApp, assignee: &str, state: &str) -> Value {
     let until = std::time::Instant::now() + std::time::Duration::from_secs(15);
     loop {
         let v: Value = app
-            .get_as(None, &format!("/stand-in/todo/items?assignee={assignee}"))
-            .await
-            .json()
-            .await
-            .unwrap();
+            .stand_in(&format!("/stand-in/todo/items?assignee={assignee}"))
+            .await;
         if let Some(item) = v["items"]
             .as_array()
             .unwrap()
@@ -262,11 +259,8 @@ async fn settled(app: &TestApp, assignees: &[&str], n: usize) -> Vec<String> {
         let mut states = Vec::new();
         for a in assignees {
             let v: Value = app
-                .get_as(None, &format!("/stand-in/todo/items?assignee={a}"))
-                .await
-                .json()
-                .await
-                .unwrap();
+                .stand_in(&format!("/stand-in/todo/items?assignee={a}"))
+                .await;
             states.extend(
                 v["items"]
                     .as_array()

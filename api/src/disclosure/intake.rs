@@ -92,13 +92,84 @@ pub struct CaseReceipt {
 }
 
 /// Registers `req` inside `tx` as a new case of its receiving unit, from the
-/// applicant's verified `phone`.
+/// applicant's verified `phone`: the case with its number and deadline, its
+/// first timeline event and milestone, its attachments, the audit entry and
+/// the receipt SMS.
 pub async fn register(
     app: &AppState,
     tx: &mut Tx,
     req: NewRequest,
     phone: Phone,
 ) -> ApiResult<CaseReceipt> {
+    let case = insert_case(app, tx, &req, &phone).await?;
+    record_receipt(app, tx, &req, &phone, &case).await?;
+    Ok(CaseReceipt {
+        id: case.id,
+        case_no: case.case_no,
+        status: CaseStatus::Registered,
+        status_label: CaseStatus::Registered.label_zh().to_owned(),
+        agency: Agency {
+            id: req.unit_id,
+            name: case.agency_name,
+        },
+        received_on: case.received_on,
+        due_on: case.due_on,
+        due_provisional: case.provisional,
+        submitted_at: crate::clock::rfc3339(case.now),
+    })
+}
+
+/// A case just inserted, with what the rest of the registration needs.
+struct NewCase {
+    id: CaseId,
+    case_no: String,
+    agency_name: String,
+    received_on: String,
+    due_on: String,
+    provisional: bool,
+    now: OffsetDateTime,
+    onenet_sealed: Option<Vec<u8>>,
+    source: IdentitySource,
+}
+
+/// The request's personal data as stored: sealed, and blind-indexed where
+/// it is looked up.
+struct SealedRequest {
+    applicant: Vec<u8>,
+    postal: Option<Vec<u8>>,
+    phone_index: String,
+    onenet_index: Option<String>,
+    onenet: Option<Vec<u8>>,
+}
+
+fn seal_request(app: &AppState, req: &NewRequest, phone: &Phone) -> ApiResult<SealedRequest> {
+    let pii = &app.pii;
+    let applicant = SealedApplicant {
+        identity: req.identity.clone(),
+        phone: phone.as_str().to_owned(),
+    };
+    let identity_json = serde_json::to_string(&applicant).map_err(anyhow::Error::from)?;
+    let onenet = req.onenet_uid.as_deref();
+    Ok(SealedRequest {
+        applicant: pii.encrypt(APPLICANT_FIELD, &identity_json),
+        postal: req
+            .postal_address
+            .as_deref()
+            .map(|a| pii.encrypt(POSTAL_FIELD, a)),
+        phone_index: pii.blind_index(PHONE_FIELD, phone.as_str()),
+        onenet_index: onenet.map(|u| pii.blind_index(ONENET_FIELD, u)),
+        onenet: onenet.map(|u| pii.encrypt(ONENET_FIELD, u)),
+    })
+}
+
+/// Numbers the case in its unit's yearly series, dates it by the working
+/// calendar, and inserts it.
+async fn insert_case(
+    app: &AppState,
+    tx: &mut Tx,
+    req: &NewRequest,
+    phone: &Phone,
+) -> ApiResult<NewCase> {
     const UNIT: &str = "SELECT code, name FROM org_units WHERE id = $1";
     const NEXT_NO: &str = "INSERT INTO disclosure_case_counters (unit_id, year, last) VALUES ($1, $2, 1) \
          ON CONFLICT (unit_id, year) DO UPDATE SET last = disclosure_case_counters.last + 1 RETURNING last";
@@ -106,10 +177,6 @@ pub async fn register(
          applicant_sealed, applicant_label, phone_index, onenet_index, description, purpose, delivery_method, \
          postal_sealed, channel, submitted_at, received_on, due_on, due_provisional, onenet_uid_sealed, created_at, updated_at) \
          VALUES ($1, $2, $3, $19, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $20, $14, $15, $16, $17, $18, $14, $14)";
-    const EVENT: &str = "INSERT INTO disclosure_events (id, case_id, kind, actor_label, occurred_at, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6)";
-    const FILE: &str = "INSERT INTO disclosure_attachments (id, case_id, file_name, content_type, size_bytes, sm3, content, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
     let unit: Option<(String, String)> =
         on_tx!(tx, c => sqlx::query_as(UNIT).bind(&req.unit_id).fetch_optional(c).await)?;
     let (code, agency_name) =
@@ -124,26 +191,7 @@ pub async fn register(
     let seq: i64 = on_tx!(tx, c => sqlx::query_scalar(NEXT_NO).bind(&req.unit_id).bind(year).fetch_one(c).await)?;
     let case_no = format!("{code}-{year}-{seq:05}");
     let id = CaseId::generate();
-    let pii = &app.pii;
-    let applicant = SealedApplicant {
-        identity: req.identity.clone(),
-        phone: phone.as_str().to_owned(),
-    };
-    let identity_json = serde_json::to_string(&applicant).map_err(anyhow::Error::from)?;
-    let sealed = pii.encrypt(APPLICANT_FIELD, &identity_json);
-    let postal = req
-        .postal_address
-        .as_deref()
-        .map(|a| pii.encrypt(POSTAL_FIELD, a));
-    let phone_index = pii.blind_index(PHONE_FIELD, phone.as_str());
-    let onenet_index = req
-        .onenet_uid
-        .as_deref()
-        .map(|u| pii.blind_index(ONENET_FIELD, u));
-    let onenet_sealed = req
-        .onenet_uid
-        .as_deref()
-        .map(|u| pii.encrypt(ONENET_FIELD, u));
+    let sealed = seal_request(app, req, phone)?;
     let source = if req.onenet_uid.is_some() {
         IdentitySource::Onenet
     } else {
@@ -152,38 +200,57 @@ pub async fn register(
     let (received_on, due_on) = (ymd(received.date), ymd(due.date));
     on_tx!(tx, c => sqlx::query(CASE)
         .bind(&id).bind(&case_no).bind(&req.unit_id).bind(req.identity.kind()).bind(source)
-        .bind(&sealed).bind(req.identity.label()).bind(&phone_index).bind(&onenet_index)
-        .bind(&req.description).bind(&req.purpose).bind(req.delivery).bind(&postal)
-        .bind(now).bind(&received_on).bind(&due_on).bind(provisional).bind(&onenet_sealed)
+        .bind(&sealed.applicant).bind(req.identity.label()).bind(&sealed.phone_index).bind(&sealed.onenet_index)
+        .bind(&req.description).bind(&req.purpose).bind(req.delivery).bind(&sealed.postal)
+        .bind(now).bind(&received_on).bind(&due_on).bind(provisional).bind(&sealed.onenet)
         .bind(CaseStatus::Registered).bind(CaseChannel::Mobile)
         .execute(c).await.map(|_| ()))?;
+    Ok(NewCase {
+        id,
+        case_no,
+        agency_name,
+        received_on,
+        due_on,
+        provisional,
+        now,
+        onenet_sealed: sealed.onenet,
+        source,
+    })
+}
+
+/// Everything that follows a new case: its timeline's first event, the
+/// applicant's milestone, the attachments, the audit entry, the receipt SMS.
+async fn record_receipt(
+    app: &AppState,
+    tx: &mut Tx,
+    req: &NewRequest,
+    phone: &Phone,
+    case: &NewCase,
+) -> ApiResult<()> {
+    const EVENT: &str = "INSERT INTO disclosure_events (id, case_id, kind, actor_label, occurred_at, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6)";
+    let (id, now) = (&case.id, case.now);
     let applicant_label = format!("申请人（{}）", phone.masked());
-    let detail =
-        json!({ "received_on": received_on, "due_on": due_on, "working_days": REPLY_WORKING_DAYS });
+    let detail = json!({ "received_on": case.received_on, "due_on": case.due_on, "working_days": REPLY_WORKING_DAYS });
     let event_id = ulid::Ulid::new().to_string();
-    on_tx!(tx, c => sqlx::query(EVENT).bind(&event_id).bind(&id).bind("received")
+    on_tx!(tx, c => sqlx::query(EVENT).bind(&event_id).bind(id).bind("received")
         .bind(&applicant_label).bind(now).bind(detail.to_string()).execute(c).await.map(|_| ()))?;
     let milestone = super::two_pages::Milestone {
         event_id: &event_id,
-        case_id: &id,
-        case_no: &case_no,
-        agency: &agency_name,
+        case_id: id,
+        case_no: &case.case_no,
+        agency: &case.agency_name,
         applicant_kind: req.identity.kind(),
-        onenet_uid_sealed: onenet_sealed.as_deref(),
+        onenet_uid_sealed: case.onenet_sealed.as_deref(),
         milestone: "received",
         label: "收到申请",
         status: CaseStatus::Registered,
         occurred_at: now,
-        due_on: Some(due_on.clone()),
+        due_on: Some(case.due_on.clone()),
         notice: None,
     };
     super::two_pages::push(app, tx, milestone).await?;
-    for file in &req.attachments {
-        let hash = hex::encode(crate::crypto::sm3(&file.bytes));
-        on_tx!(tx, c => sqlx::query(FILE).bind(ulid::Ulid::new().to_string()).bind(&id)
-            .bind(&file.file_name).bind(file.content_type).bind(file.bytes.len() as i64)
-            .bind(&hash).bind(&file.bytes).bind(now).execute(c).await.map(|_| ()))?;
-    }
+    store_attachments(tx, id, &req.attachments, now).await?;
     let entry = Entry {
         actor: Actor {
             id: None,
@@ -194,9 +261,9 @@ pub async fn register(
         target_id: Some(id.to_string()),
         outcome: Outcome::Success,
         detail: json!({
-            "case_no": case_no,
+            "case_no": case.case_no,
             "unit_id": req.unit_id,
-            "identity_source": source,
+            "identity_source": case.source,
             "attachments": req.attachments.len(),
         }),
     };
@@ -204,28 +271,33 @@ pub async fn register(
     let receipt_key = format!("disclosure-received:{id}");
     let msg = SmsMessage {
         kind: "disclosure_received",
-        phone: &phone,
+        phone,
         params: &[
-            ("case_no", &case_no),
-            ("received_on", &received_on),
-            ("due_on", &due_on),
+            ("case_no", &case.case_no),
+            ("received_on", &case.received_on),
+            ("due_on", &case.due_on),
         ],
         idempotency_key: Some(&receipt_key),
         ttl: Duration::from_secs(86_400),
     };
-    crate::outbox::enqueue_sms(tx, pii, app.config.notify.sms_provider.as_str(), msg).await?;
-    Ok(CaseReceipt {
-        id,
-        case_no,
-        status: CaseStatus::Registered,
-        status_label: CaseStatus::Registered.label_zh().to_owned(),
-        agency: Agency {
-            id: req.unit_id,
-            name: agency_name,
-        },
-        received_on,
-        due_on,
-        due_provisional: provisional,
-        submitted_at: crate::clock::rfc3339(now),
-    })
+    let provider = app.config.notify.sms_provider.as_str();
+    crate::outbox::enqueue_sms(tx, &app.pii, provider, msg).await?;
+    Ok(())
+}
+
+async fn store_attachments(
+    tx: &mut Tx,
+    case_id: &CaseId,
+    files: &[Attachment],
+    now: OffsetDateTime,
+) -> ApiResult<()> {
+    const FILE: &str = "INSERT INTO disclosure_attachments (id, case_id, file_name, content_type, size_bytes, sm3, content, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+    for file in files {
+        let hash = hex::encode(crate::crypto::sm3(&file.bytes));
+        on_tx!(tx, c => sqlx::query(FILE).bind(ulid::Ulid::new().to_string()).bind(case_id)
+            .bind(&file.file_name).bind(file.content_type).bind(file.bytes.len() as i64)
+            .bind(&hash).bind(&file.bytes).bind(now).execute(c).await.map(|_| ()))?;
+    }
+    Ok(())
 }

@@ -12,12 +12,11 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
-use crate::standin_faults::Faults;
+use super::standin_kit::{Delivery, Devices};
 use axum::Json;
 use axum::Router;
 use axum::body::to_bytes;
 use axum::extract::{Path, Request, State};
-use axum::http::header::RETRY_AFTER;
 use axum::http::{StatusCode, Version};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -38,23 +37,20 @@ pub struct Delivered {
     pub payload: Value,
 }
 
+impl Delivery for Delivered {
+    fn token(&self) -> &str {
+        &self.token
+    }
+}
+
+/// Apple's own field of an injected fault.
 #[derive(Debug, Clone, Deserialize)]
-struct Fault {
-    status: u16,
+struct FaultReason {
     reason: String,
-    #[serde(default)]
-    retry_after_secs: Option<u64>,
-    /// Hold the answer this long first (a provider too slow to wait for).
-    #[serde(default)]
-    delay_ms: Option<u64>,
-    times: u32,
 }
 
 #[derive(Default)]
 struct Books {
-    delivered: Vec<Delivered>,
-    gone: HashSet<String>,
-    faults: Faults<Fault>,
     provider_tokens: HashSet<String>,
 }
 
@@ -64,6 +60,7 @@ pub struct StandIn {
     key_id: String,
     key: DecodingKey,
     books: Mutex<Books>,
+    devices: Arc<Devices<Delivered, FaultReason>>,
 }
 
 impl StandIn {
@@ -80,6 +77,7 @@ impl StandIn {
             key_id: key_id.to_owned(),
             key: DecodingKey::from_ec_pem(public_key_pem.as_bytes())?,
             books: Mutex::new(Books::default()),
+            devices: Arc::default(),
         }))
     }
 
@@ -91,11 +89,9 @@ impl StandIn {
 pub fn routes<S: Clone + Send + Sync + 'static>(standin: Arc<StandIn>) -> Router<S> {
     Router::new()
         .route(&format!("{PATH}/3/device/{{token}}"), post(push))
-        .route(&format!("{PATH}/messages"), get(messages))
-        .route(&format!("{PATH}/gone"), post(gone))
-        .route(&format!("{PATH}/faults"), post(add_fault))
         .route(&format!("{PATH}/stats"), get(stats))
-        .with_state(standin)
+        .with_state(standin.clone())
+        .merge(standin.devices.routes(PATH))
 }
 
 fn reason(status: StatusCode, reason: &str) -> Response {
@@ -124,19 +120,8 @@ async fn push(State(s): State<Arc<StandIn>>, Path(token): Path<String>, req: Req
     if req.version() != Version::HTTP_2 {
         return reason(StatusCode::BAD_REQUEST, "HTTP/2 required");
     }
-    let fault = s.books().faults.take();
-    if let Some(f) = fault {
-        if let Some(ms) = f.delay_ms {
-            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
-        }
-        let mut resp = reason(
-            StatusCode::from_u16(f.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
-            &f.reason,
-        );
-        if let Some(secs) = f.retry_after_secs {
-            resp.headers_mut().insert(RETRY_AFTER, secs.into());
-        }
-        return resp;
+    if let Some((status, f)) = s.devices.fault().await {
+        return f.finish(reason(status, &f.extra.reason));
     }
     let h = req.headers().clone();
     let header = |name: &str| h.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
@@ -202,12 +187,11 @@ async fn push(State(s): State<Arc<StandIn>>, Path(token): Path<String>, req: Req
     let Ok(payload) = serde_json::from_slice::<Value>(&body) else {
         return reason(StatusCode::BAD_REQUEST, "PayloadEmpty");
     };
-    let mut books = s.books();
-    if books.gone.contains(&token) {
+    if s.devices.is_gone(&token) {
         return reason(StatusCode::GONE, "Unregistered");
     }
-    books.provider_tokens.insert(bearer);
-    books.delivered.push(Delivered {
+    s.books().provider_tokens.insert(bearer);
+    s.devices.deliver(Delivered {
         token,
         apns_id: apns_id.clone(),
         collapse_id: header("apns-collapse-id"),
@@ -216,28 +200,7 @@ async fn push(State(s): State<Arc<StandIn>>, Path(token): Path<String>, req: Req
     (StatusCode::OK, [("apns-id", apns_id)]).into_response()
 }
 
-async fn messages(State(s): State<Arc<StandIn>>) -> Json<Vec<Delivered>> {
-    Json(s.books().delivered.clone())
-}
-
-#[derive(Deserialize)]
-struct Gone {
-    token: String,
-}
-
-async fn gone(State(s): State<Arc<StandIn>>, Json(g): Json<Gone>) -> StatusCode {
-    s.books().gone.insert(g.token);
-    StatusCode::NO_CONTENT
-}
-
-async fn add_fault(State(s): State<Arc<StandIn>>, Json(f): Json<Fault>) -> StatusCode {
-    s.books().faults.push(f.clone(), f.times);
-    StatusCode::NO_CONTENT
-}
-
 async fn stats(State(s): State<Arc<StandIn>>) -> Json<Value> {
-    let books = s.books();
-    Json(
-        json!({ "provider_tokens_used": books.provider_tokens.len(), "delivered": books.delivered.len() }),
-    )
+    let used = s.books().provider_tokens.len();
+    Json(json!({ "provider_tokens_used": used, "delivered": s.devices.delivered_count() }))
 }

@@ -11,12 +11,12 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use crate::standin_faults::Faults;
+use super::standin_kit::{Delivery, Devices};
 use axum::extract::{Path, State};
-use axum::http::header::{AUTHORIZATION, RETRY_AFTER};
+use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::post;
 use axum::{Form, Json, Router};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::{Deserialize, Serialize};
@@ -37,25 +37,22 @@ pub struct Delivered {
     pub message: Value,
 }
 
+impl Delivery for Delivered {
+    fn token(&self) -> &str {
+        &self.token
+    }
+}
+
+/// FCM's own field of an injected fault.
 #[derive(Debug, Clone, Deserialize)]
-struct Fault {
-    status: u16,
+struct FaultCode {
     error_code: String,
-    #[serde(default)]
-    retry_after_secs: Option<u64>,
-    /// Hold the answer this long first (a provider too slow to wait for).
-    #[serde(default)]
-    delay_ms: Option<u64>,
-    times: u32,
 }
 
 #[derive(Default)]
 struct Books {
     access_tokens: HashSet<String>,
     tokens_issued: u64,
-    delivered: Vec<Delivered>,
-    gone: HashSet<String>,
-    faults: Faults<Fault>,
 }
 
 pub struct StandIn {
@@ -64,6 +61,7 @@ pub struct StandIn {
     token_uri: String,
     key: DecodingKey,
     books: Mutex<Books>,
+    devices: Arc<Devices<Delivered, FaultCode>>,
 }
 
 impl StandIn {
@@ -79,6 +77,7 @@ impl StandIn {
             token_uri: token_uri.to_owned(),
             key: DecodingKey::from_rsa_pem(public_key_pem.as_bytes())?,
             books: Mutex::new(Books::default()),
+            devices: Arc::default(),
         }))
     }
 
@@ -94,10 +93,8 @@ pub fn routes<S: Clone + Send + Sync + 'static>(standin: Arc<StandIn>) -> Router
             &format!("{PATH}/v1/projects/{{project}}/messages:send"),
             post(send),
         )
-        .route(&format!("{PATH}/messages"), get(messages))
-        .route(&format!("{PATH}/gone"), post(gone))
-        .route(&format!("{PATH}/faults"), post(add_fault))
-        .with_state(standin)
+        .with_state(standin.clone())
+        .merge(standin.devices.routes(PATH))
 }
 
 #[derive(Deserialize)]
@@ -152,22 +149,10 @@ async fn send(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
-    let fault = s.books().faults.take();
-    if let Some(f) = fault {
-        if let Some(ms) = f.delay_ms {
-            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
-        }
-        let mut resp = envelope(
-            StatusCode::from_u16(f.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
-            &f.error_code,
-            "injected",
-        );
-        if let Some(secs) = f.retry_after_secs {
-            resp.headers_mut().insert(RETRY_AFTER, secs.into());
-        }
-        return resp;
+    if let Some((status, f)) = s.devices.fault().await {
+        return f.finish(envelope(status, &f.extra.error_code, "injected"));
     }
-    let mut books = s.books();
+    let books = s.books();
     let bearer = headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -202,36 +187,17 @@ async fn send(
             "The registration token is not a valid FCM registration token",
         );
     }
-    if books.gone.contains(token) {
+    if s.devices.is_gone(token) {
         return envelope(
             StatusCode::NOT_FOUND,
             "UNREGISTERED",
             "Requested entity was not found.",
         );
     }
-    books.delivered.push(Delivered {
+    s.devices.deliver(Delivered {
         token: token.to_owned(),
         message: message.clone(),
     });
     let name = format!("projects/{project}/messages/0:{}", ulid::Ulid::new());
     Json(json!({ "name": name })).into_response()
-}
-
-async fn messages(State(s): State<Arc<StandIn>>) -> Json<Vec<Delivered>> {
-    Json(s.books().delivered.clone())
-}
-
-#[derive(Deserialize)]
-struct Gone {
-    token: String,
-}
-
-async fn gone(State(s): State<Arc<StandIn>>, Json(g): Json<Gone>) -> StatusCode {
-    s.books().gone.insert(g.token);
-    StatusCode::NO_CONTENT
-}
-
-async fn add_fault(State(s): State<Arc<StandIn>>, Json(f): Json<Fault>) -> StatusCode {
-    s.books().faults.push(f.clone(), f.times);
-    StatusCode::NO_CONTENT
 }

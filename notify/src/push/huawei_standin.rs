@@ -11,14 +11,14 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use crate::standin_faults::Faults;
-use axum::extract::{Path, Query, State};
-use axum::http::header::{AUTHORIZATION, RETRY_AFTER};
+use super::standin_kit::{Delivery, Devices, NoExtra};
+use axum::extract::{Path, State};
+use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 pub const PATH: &str = "/stand-in/huawei";
@@ -34,24 +34,16 @@ pub struct Delivered {
     pub link: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-struct Fault {
-    status: u16,
-    #[serde(default)]
-    retry_after_secs: Option<u64>,
-    /// Hold the answer this long first (a provider too slow to wait for).
-    #[serde(default)]
-    delay_ms: Option<u64>,
-    times: u32,
+impl Delivery for Delivered {
+    fn token(&self) -> &str {
+        &self.token
+    }
 }
 
 #[derive(Default)]
 struct Books {
     oauth_tokens: HashSet<String>,
     tokens_issued: u64,
-    gone: HashSet<String>,
-    faults: Faults<Fault>,
-    delivered: Vec<Delivered>,
 }
 
 pub struct StandIn {
@@ -59,6 +51,7 @@ pub struct StandIn {
     client_id: String,
     client_secret: String,
     books: Mutex<Books>,
+    devices: Arc<Devices<Delivered, NoExtra>>,
 }
 
 impl StandIn {
@@ -68,6 +61,7 @@ impl StandIn {
             client_id: client_id.to_owned(),
             client_secret: client_secret.to_owned(),
             books: Mutex::new(Books::default()),
+            devices: Arc::default(),
         })
     }
 
@@ -80,12 +74,10 @@ pub fn routes<S: Clone + Send + Sync + 'static>(standin: Arc<StandIn>) -> Router
     Router::new()
         .route(&format!("{PATH}/oauth2/v3/token"), post(token))
         .route(&format!("{PATH}/v1/{{app_id}}/messages:send"), post(send))
-        .route(&format!("{PATH}/messages"), get(messages))
-        .route(&format!("{PATH}/gone"), post(gone))
-        .route(&format!("{PATH}/faults"), post(add_fault))
         .route(&format!("{PATH}/expire-tokens"), post(expire_tokens))
         .route(&format!("{PATH}/stats"), get(stats))
-        .with_state(standin)
+        .with_state(standin.clone())
+        .merge(standin.devices.routes(PATH))
 }
 
 async fn token(
@@ -123,19 +115,10 @@ async fn send(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
-    let fault = s.books().faults.take();
-    if let Some(f) = fault {
-        if let Some(ms) = f.delay_ms {
-            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
-        }
-        let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-        let mut resp = code(status, "81000001", "System inner error");
-        if let Some(secs) = f.retry_after_secs {
-            resp.headers_mut().insert(RETRY_AFTER, secs.into());
-        }
-        return resp;
+    if let Some((status, f)) = s.devices.fault().await {
+        return f.finish(code(status, "81000001", "System inner error"));
     }
-    let mut books = s.books();
+    let books = s.books();
     let bearer = headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -163,7 +146,8 @@ async fn send(
     let (Some(title), Some(text)) = (note["title"].as_str(), note["body"].as_str()) else {
         return code(StatusCode::BAD_REQUEST, "80100003", "Illegal payload");
     };
-    if tokens.is_empty() || tokens.iter().all(|t| books.gone.contains(t)) {
+    let mut devices = s.devices.book();
+    if tokens.is_empty() || tokens.iter().all(|t| devices.gone.contains(t)) {
         return code(StatusCode::OK, "80300007", "All the tokens are invalid");
     }
     let link = note["click_action"]["intent"]
@@ -172,10 +156,10 @@ async fn send(
         .to_owned();
     let live: Vec<String> = tokens
         .into_iter()
-        .filter(|t| !books.gone.contains(t))
+        .filter(|t| !devices.gone.contains(t))
         .collect();
     for token in live {
-        books.delivered.push(Delivered {
+        devices.delivered.push(Delivered {
             token,
             title: title.to_owned(),
             body: text.to_owned(),
@@ -185,47 +169,12 @@ async fn send(
     code(StatusCode::OK, "80000000", "Success")
 }
 
-#[derive(Deserialize)]
-struct TokenQuery {
-    token: Option<String>,
-}
-
-async fn messages(
-    State(s): State<Arc<StandIn>>,
-    Query(q): Query<TokenQuery>,
-) -> Json<Vec<Delivered>> {
-    let books = s.books();
-    Json(
-        books
-            .delivered
-            .iter()
-            .filter(|d| q.token.as_ref().is_none_or(|t| *t == d.token))
-            .cloned()
-            .collect(),
-    )
-}
-
-#[derive(Deserialize)]
-struct Gone {
-    token: String,
-}
-
-async fn gone(State(s): State<Arc<StandIn>>, Json(g): Json<Gone>) -> StatusCode {
-    s.books().gone.insert(g.token);
-    StatusCode::NO_CONTENT
-}
-
-async fn add_fault(State(s): State<Arc<StandIn>>, Json(f): Json<Fault>) -> StatusCode {
-    s.books().faults.push(f.clone(), f.times);
-    StatusCode::NO_CONTENT
-}
-
 async fn expire_tokens(State(s): State<Arc<StandIn>>) -> StatusCode {
     s.books().oauth_tokens.clear();
     StatusCode::NO_CONTENT
 }
 
 async fn stats(State(s): State<Arc<StandIn>>) -> Json<Value> {
-    let books = s.books();
-    Json(json!({ "oauth_tokens_issued": books.tokens_issued, "delivered": books.delivered.len() }))
+    let issued = s.books().tokens_issued;
+    Json(json!({ "oauth_tokens_issued": issued, "delivered": s.devices.delivered_count() }))
 }

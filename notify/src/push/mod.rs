@@ -10,6 +10,8 @@ pub mod huawei;
 #[cfg(feature = "stand-ins")]
 pub mod huawei_standin;
 pub mod log;
+#[cfg(feature = "stand-ins")]
+pub mod standin_kit;
 pub mod token_cache;
 
 use std::sync::Arc;

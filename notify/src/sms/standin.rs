@@ -23,7 +23,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
 
 use super::signature::sign_v1;
@@ -119,79 +119,16 @@ async fn send_sms(
     State(s): State<Arc<StandIn>>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let fault = {
-        let mut books = s.books();
-        books.requests += 1;
-        books.faults.take()
-    };
-    if let Some(ms) = fault.as_ref().and_then(|f| f.delay_ms) {
-        tokio::time::sleep(Duration::from_millis(ms)).await;
-    }
-    if let Some(Fault {
-        status: Some(status),
-        retry_after_secs,
-        ..
-    }) = fault
-    {
-        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-        let mut resp = answer(
-            status,
-            "ServiceUnavailable",
-            "The request has failed due to a temporary failure of the server.",
-        );
-        if let Some(secs) = retry_after_secs {
-            resp.headers_mut().insert(RETRY_AFTER, secs.into());
-        }
-        return resp;
+    if let Some(refused) = injected(&s).await {
+        return refused;
     }
     let get = |name: &str| {
         form.iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     };
-    if get("AccessKeyId") != Some(s.access_key_id.as_str()) {
-        return answer(
-            StatusCode::NOT_FOUND,
-            "InvalidAccessKeyId.NotFound",
-            "Specified access key is not found.",
-        );
-    }
-    let unsigned: Vec<(&str, &str)> = form
-        .iter()
-        .filter(|(k, _)| k != "Signature")
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    if get("SignatureMethod") != Some("HMAC-SHA1") || get("SignatureVersion") != Some("1.0") {
-        return answer(
-            StatusCode::BAD_REQUEST,
-            "InvalidSignatureMethod",
-            "Specified signature method is not supported.",
-        );
-    }
-    if get("Signature") != Some(sign_v1("POST", &unsigned, &s.secret).as_str()) {
-        return answer(
-            StatusCode::BAD_REQUEST,
-            "SignatureDoesNotMatch",
-            "Specified signature is not matched with our calculation.",
-        );
-    }
-    let fresh = get("Timestamp")
-        .and_then(|t| time::OffsetDateTime::parse(t, &Rfc3339).ok())
-        .is_some_and(|t| (time::OffsetDateTime::now_utc() - t).abs() < Duration::from_secs(900));
-    if !fresh {
-        return answer(
-            StatusCode::BAD_REQUEST,
-            "InvalidTimeStamp.Expired",
-            "Specified time stamp or date value is expired.",
-        );
-    }
-    let nonce = get("SignatureNonce").unwrap_or_default().to_owned();
-    if nonce.is_empty() || !s.books().nonces.insert(nonce) {
-        return answer(
-            StatusCode::BAD_REQUEST,
-            "SignatureNonceUsed",
-            "Specified signature nonce was used already.",
-        );
+    if let Some(refused) = authenticate(&s, &form, get) {
+        return refused;
     }
     if get("Action") != Some("SendSms") || get("Version") != Some("2017-05-25") {
         return answer(
@@ -204,46 +141,15 @@ async fn send_sms(
     if api::pii::Phone::parse(&phone).is_err() {
         return answer(StatusCode::OK, "isv.MOBILE_NUMBER_ILLEGAL", "非法手机号");
     }
-    let params: serde_json::Value = match serde_json::from_str(get("TemplateParam").unwrap_or("{}"))
-    {
-        Ok(v) => v,
-        Err(_) => return answer(StatusCode::OK, "isv.INVALID_JSON_PARAM", "JSON参数不合法"),
+    let Ok(params) = serde_json::from_str::<Value>(get("TemplateParam").unwrap_or("{}")) else {
+        return answer(StatusCode::OK, "isv.INVALID_JSON_PARAM", "JSON参数不合法");
     };
     let template_code = get("TemplateCode").unwrap_or_default().to_owned();
-    let now = Instant::now();
     let mut books = s.books();
-    let is_code = s.code_templates.contains(&template_code);
-    // Verification codes share one budget per number; notifications have
-    // one per number and template.
-    let budget = if is_code {
-        phone.clone()
-    } else {
-        format!("{phone}|{template_code}")
-    };
-    let history = books.sent_at.entry(budget).or_default();
-    history.retain(|t| now.duration_since(*t) < Duration::from_secs(86_400));
-    let within = |d: u64| {
-        history
-            .iter()
-            .filter(|t| now.duration_since(**t) < Duration::from_secs(d))
-            .count()
-    };
-    let limit = if !is_code {
-        (history.len() >= 50).then_some("触发天级流控Permits:50")
-    } else if within(60) >= 1 {
-        Some("触发分钟级流控Permits:1")
-    } else if within(3600) >= 5 {
-        Some("触发小时级流控Permits:5")
-    } else if history.len() >= 10 {
-        Some("触发天级流控Permits:10")
-    } else {
-        None
-    };
-    if let Some(message) = limit {
+    if let Some(message) = s.over_limit(&mut books, &phone, &template_code) {
         drop(books);
         return answer(StatusCode::OK, "isv.BUSINESS_LIMIT_CONTROL", message);
     }
-    history.push_back(now);
     let biz_id = format!("{}^{}", rand_digits(), ulid::Ulid::new());
     let text = s.texts.get(&template_code).map(|t| {
         params
@@ -265,6 +171,123 @@ async fn send_sms(
     });
     let body = json!({ "Code": "OK", "Message": "OK", "BizId": biz_id, "RequestId": ulid::Ulid::new().to_string() });
     Json(body).into_response()
+}
+
+/// The injected fault's answer, after its delay; None to serve normally.
+async fn injected(s: &StandIn) -> Option<Response> {
+    let fault = {
+        let mut books = s.books();
+        books.requests += 1;
+        books.faults.take()
+    }?;
+    if let Some(ms) = fault.delay_ms {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+    let status = StatusCode::from_u16(fault.status?).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    let mut resp = answer(
+        status,
+        "ServiceUnavailable",
+        "The request has failed due to a temporary failure of the server.",
+    );
+    if let Some(secs) = fault.retry_after_secs {
+        resp.headers_mut().insert(RETRY_AFTER, secs.into());
+    }
+    Some(resp)
+}
+
+/// Aliyun's RPC authentication: the access key, the HMAC-SHA1 signature
+/// (V1) over every other parameter, a timestamp within 15 minutes and a
+/// nonce never seen before. Answers the refusal, if any.
+fn authenticate<'a>(
+    s: &StandIn,
+    form: &'a [(String, String)],
+    get: impl Fn(&str) -> Option<&'a str>,
+) -> Option<Response> {
+    let refuse = |status, code, message| Some(answer(status, code, message));
+    if get("AccessKeyId") != Some(s.access_key_id.as_str()) {
+        return refuse(
+            StatusCode::NOT_FOUND,
+            "InvalidAccessKeyId.NotFound",
+            "Specified access key is not found.",
+        );
+    }
+    if get("SignatureMethod") != Some("HMAC-SHA1") || get("SignatureVersion") != Some("1.0") {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "InvalidSignatureMethod",
+            "Specified signature method is not supported.",
+        );
+    }
+    let unsigned: Vec<(&str, &str)> = form
+        .iter()
+        .filter(|(k, _)| k != "Signature")
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    if get("Signature") != Some(sign_v1("POST", &unsigned, &s.secret).as_str()) {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "SignatureDoesNotMatch",
+            "Specified signature is not matched with our calculation.",
+        );
+    }
+    let fresh = get("Timestamp")
+        .and_then(|t| time::OffsetDateTime::parse(t, &Rfc3339).ok())
+        .is_some_and(|t| (time::OffsetDateTime::now_utc() - t).abs() < Duration::from_secs(900));
+    if !fresh {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "InvalidTimeStamp.Expired",
+            "Specified time stamp or date value is expired.",
+        );
+    }
+    let nonce = get("SignatureNonce").unwrap_or_default().to_owned();
+    if nonce.is_empty() || !s.books().nonces.insert(nonce) {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "SignatureNonceUsed",
+            "Specified signature nonce was used already.",
+        );
+    }
+    None
+}
+
+impl StandIn {
+    /// Aliyun's default flow control, counted as a send to `phone` now:
+    /// verification codes share one budget per number (1 a minute, 5 an
+    /// hour, 10 a day); notifications have 50 a day per number and
+    /// template. Answers the refusal's message when over.
+    fn over_limit(&self, books: &mut Books, phone: &str, template: &str) -> Option<&'static str> {
+        let now = Instant::now();
+        let is_code = self.code_templates.contains(template);
+        let budget = if is_code {
+            phone.to_owned()
+        } else {
+            format!("{phone}|{template}")
+        };
+        let history = books.sent_at.entry(budget).or_default();
+        history.retain(|t| now.duration_since(*t) < Duration::from_secs(86_400));
+        let within = |d: u64| {
+            history
+                .iter()
+                .filter(|t| now.duration_since(**t) < Duration::from_secs(d))
+                .count()
+        };
+        let limit = if !is_code {
+            (history.len() >= 50).then_some("触发天级流控Permits:50")
+        } else if within(60) >= 1 {
+            Some("触发分钟级流控Permits:1")
+        } else if within(3600) >= 5 {
+            Some("触发小时级流控Permits:5")
+        } else if history.len() >= 10 {
+            Some("触发天级流控Permits:10")
+        } else {
+            None
+        };
+        if limit.is_none() {
+            history.push_back(now);
+        }
+        limit
+    }
 }
 
 fn rand_digits() -> u64 {

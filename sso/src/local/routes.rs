@@ -3,6 +3,7 @@
 use api::audit::{self, Actor, Entry, Outcome};
 use api::authz::{Principal, UserKey, load_principal};
 use api::clock;
+use api::db::Tx;
 use api::error::{ApiError, ApiResult};
 use api::http::context;
 use api::http::extract::ApiJson;
@@ -125,92 +126,121 @@ pub async fn admin_login(
         .await?;
         return Err(locked(until));
     }
-    let password_ok =
-        password::verify(req.password, row.as_ref().map(|r| r.password_hash.clone())).await?;
-    let step = match (&row, password_ok) {
-        (Some(r), true) => {
-            let sealed = r.totp_secret.as_ref().or(r.totp_pending.as_ref());
-            let secret = sealed
-                .and_then(|s| app.pii.decrypt(TOTP_FIELD, s).ok())
-                .and_then(|h| hex::decode(h).ok());
-            secret.and_then(|s| {
-                totp::verify(
-                    &s,
-                    req.totp_code.trim(),
-                    now.unix_timestamp() as u64,
-                    r.totp_last_step,
-                )
-            })
+    let found = match &row {
+        Some(r) => verified(&sso, r, req.password, req.totp_code.trim(), now).await?,
+        None => {
+            // The same work as for a real account, so timing tells nothing.
+            password::verify(req.password, None).await?;
+            None
         }
-        _ => None,
-    };
-    let principal = match (&row, step) {
-        (Some(r), Some(_)) => load_principal(&app.db, UserKey::Id(&r.user_id))
-            .await
-            .ok()
-            .filter(|p| LOCAL_ROLES.iter().any(|role| p.has_role(*role))),
-        _ => None,
     };
     let mut tx = app.db.begin().await?;
-    if let (Some(r), Some(step), Some(principal)) = (&row, step, principal) {
-        // Conditional on the step, so two logins racing with one code
-        // cannot both win.
-        const CONFIRM: &str = "UPDATE local_credentials SET failed_count = 0, locked_until = NULL, \
-             totp_last_step = $2, totp_secret = COALESCE(totp_secret, totp_pending), totp_pending = NULL \
-             WHERE user_id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)";
-        let won = on_tx!(&mut tx, c => sqlx::query(CONFIRM).bind(&r.user_id).bind(step)
-            .execute(c).await.map(|r| r.rows_affected()))?;
-        if won == 1 {
-            let new = NewSession {
-                channel: Channel::Admin,
-                device_id: None,
-                amr: &["pwd", "otp"],
-                platform_sid: None,
-            };
-            let tokens = sessions::start(&sso, &mut tx, &principal, new).await?;
-            audit::append(
-                &mut tx,
-                app.audit_key(),
-                login_entry(login, Some(r.user_id.as_str()), "login", Outcome::Success),
-            )
-            .await?;
-            tx.commit().await?;
-            return Ok(Json(tokens));
-        }
+    if let (Some(r), Some((step, principal))) = (&row, found)
+        && let Some(tokens) = start(&sso, &mut tx, r, step, &principal, login).await?
+    {
+        tx.commit().await?;
+        return Ok(Json(tokens));
     }
-    // Failure: count it against the account and the address, and audit it.
-    if let Some(r) = &row {
+    record_failure(&sso, &mut tx, row.as_ref(), ip, login, now).await?;
+    tx.commit().await?;
+    Err(bad_credentials())
+}
+
+/// The TOTP step matched and the principal, when the password and the code
+/// are right and the user holds an administrator role; else None.
+async fn verified(
+    sso: &SsoState,
+    r: &CredRow,
+    given_password: String,
+    code: &str,
+    now: OffsetDateTime,
+) -> ApiResult<Option<(i64, Principal)>> {
+    let app = &sso.app;
+    if !password::verify(given_password, Some(r.password_hash.clone())).await? {
+        return Ok(None);
+    }
+    let sealed = r.totp_secret.as_ref().or(r.totp_pending.as_ref());
+    let secret = sealed
+        .and_then(|s| app.pii.decrypt(TOTP_FIELD, s).ok())
+        .and_then(|h| hex::decode(h).ok());
+    let at = now.unix_timestamp() as u64;
+    let Some(step) = secret.and_then(|s| totp::verify(&s, code, at, r.totp_last_step)) else {
+        return Ok(None);
+    };
+    let principal = load_principal(&app.db, UserKey::Id(&r.user_id))
+        .await
+        .ok()
+        .filter(|p| LOCAL_ROLES.iter().any(|role| p.has_role(*role)));
+    Ok(principal.map(|p| (step, p)))
+}
+
+/// Records the code's step and starts the session; None when another
+/// login used the same code first.
+async fn start(
+    sso: &SsoState,
+    tx: &mut Tx,
+    r: &CredRow,
+    step: i64,
+    principal: &Principal,
+    login: &str,
+) -> ApiResult<Option<IssuedTokens>> {
+    // Conditional on the step, so two logins racing with one code cannot
+    // both win.
+    const CONFIRM: &str = "UPDATE local_credentials SET failed_count = 0, locked_until = NULL, \
+         totp_last_step = $2, totp_secret = COALESCE(totp_secret, totp_pending), totp_pending = NULL \
+         WHERE user_id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)";
+    let won = on_tx!(tx, c => sqlx::query(CONFIRM).bind(&r.user_id).bind(step)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    if won != 1 {
+        return Ok(None);
+    }
+    let new = NewSession {
+        channel: Channel::Admin,
+        device_id: None,
+        amr: &["pwd", "otp"],
+        platform_sid: None,
+    };
+    let tokens = sessions::start(sso, tx, principal, new).await?;
+    let entry = login_entry(login, Some(r.user_id.as_str()), "login", Outcome::Success);
+    audit::append(tx, sso.app.audit_key(), entry).await?;
+    Ok(Some(tokens))
+}
+
+/// A failed login: counted against the account (locking it at the limit)
+/// and the address, and audited.
+async fn record_failure(
+    sso: &SsoState,
+    tx: &mut Tx,
+    row: Option<&CredRow>,
+    ip: Option<std::net::IpAddr>,
+    login: &str,
+    now: OffsetDateTime,
+) -> ApiResult<()> {
+    const FAIL: &str =
+        "UPDATE local_credentials SET failed_count = $2, locked_until = $3 WHERE user_id = $1";
+    let app = &sso.app;
+    let cfg = app.config.auth.lockout;
+    if let Some(r) = row {
         let failures = r.failed_count + 1;
         let lock_until = (failures as u32 >= cfg.max_failures)
             .then(|| now + std::time::Duration::from_secs(cfg.lock_secs));
-        const FAIL: &str =
-            "UPDATE local_credentials SET failed_count = $2, locked_until = $3 WHERE user_id = $1";
-        on_tx!(&mut tx, c => sqlx::query(FAIL).bind(&r.user_id).bind(failures).bind(lock_until)
+        on_tx!(tx, c => sqlx::query(FAIL).bind(&r.user_id).bind(failures).bind(lock_until)
             .execute(c).await.map(|_| ()))?;
         if lock_until.is_some() {
-            audit::append(
-                &mut tx,
-                app.audit_key(),
-                login_entry(
-                    login,
-                    Some(r.user_id.as_str()),
-                    "login.lockout",
-                    Outcome::Denied,
-                ),
-            )
-            .await?;
+            let entry = login_entry(
+                login,
+                Some(r.user_id.as_str()),
+                "login.lockout",
+                Outcome::Denied,
+            );
+            audit::append(tx, app.audit_key(), entry).await?;
         }
     }
-    throttle::record_failure(&mut tx, &cfg, ip, login).await?;
-    let user_id = row.as_ref().map(|r| r.user_id.as_str());
-    audit::append(
-        &mut tx,
-        app.audit_key(),
-        login_entry(login, user_id, "login", Outcome::Failure),
-    )
-    .await?;
-    tx.commit().await?;
-    Err(bad_credentials())
+    throttle::record_failure(tx, &cfg, ip, login).await?;
+    let user_id = row.map(|r| r.user_id.as_str());
+    let entry = login_entry(login, user_id, "login", Outcome::Failure);
+    audit::append(tx, app.audit_key(), entry).await?;
+    Ok(())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -21,7 +21,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::client::{OidcClient, OidcError};
 use super::{REFRESH_COOKIE, STATE_COOKIE, cookie, safe_return_to, set_cookie};
 use crate::SsoState;
-use crate::sessions::{self, Channel, NewSession};
+use crate::sessions::{self, Channel, IssuedTokens, NewSession};
 
 /// A login must come back from the platform within this time.
 const LOGIN_TTL: Duration = Duration::from_secs(600);
@@ -110,9 +110,54 @@ pub async fn callback(
     Query(q): Query<CallbackQuery>,
 ) -> ApiResult<Response> {
     const TAKE: &str = "DELETE FROM oidc_logins WHERE state = $1 RETURNING nonce, code_verifier, return_to, created_at";
+    const USER: &str = "SELECT id FROM users WHERE platform_id = $1 AND status = 'active'";
     let app = &sso.app;
     let client = platform(&sso)?;
-    let failure = |why: String| Entry {
+    if let Some(error) = &q.error {
+        let why = format!("platform error {error}");
+        return refuse(app, why, "platform_refused", "统一办公平台拒绝了登录请求").await;
+    }
+    let (Some(code), Some(state)) = (q.code.as_deref(), q.state.as_deref()) else {
+        return Err(ApiError::invalid("code", "缺少 code 或 state 参数"));
+    };
+    if cookie(&headers, STATE_COOKIE) != Some(state) {
+        let why = "state does not match the browser".into();
+        return refuse(app, why, "invalid_state", "登录状态校验失败，请重新登录").await;
+    }
+    let taken: Option<(String, String, String, OffsetDateTime)> =
+        on_db!(&app.db, p => sqlx::query_as(TAKE).bind(state).fetch_optional(p).await)?;
+    let Some((nonce, verifier, return_to, _)) = taken.filter(|t| clock::now() - t.3 <= LOGIN_TTL)
+    else {
+        let why = "unknown, used or stale state".into();
+        return refuse(app, why, "invalid_state", "登录已过期或已使用，请重新登录").await;
+    };
+    let claims = match client.finish_login(code, &verifier, &nonce).await {
+        Ok(c) => c,
+        Err(OidcError::Transport(e)) => return Err(unreachable_platform(OidcError::Transport(e))),
+        Err(e) => {
+            let detail = "统一办公平台登录校验失败，请重新登录";
+            return refuse(app, e.to_string(), "invalid_grant", detail).await;
+        }
+    };
+    let user_id: Option<api::ids::UserId> =
+        on_db!(&app.db, p => sqlx::query_scalar(USER).bind(&claims.sub).fetch_optional(p).await)?;
+    let Some(user_id) = user_id else {
+        let why = format!("no active user for platform id {}", claims.sub);
+        return refuse(app, why, "unknown_user", "该统一办公平台账号未在本系统启用").await;
+    };
+    let tokens = start_session(&sso, &user_id, claims.sid.as_deref()).await?;
+    signed_in_redirect(app, &tokens, return_to)
+}
+
+/// Audits a refused PC login (`why`, for the record) and answers the
+/// refusal the browser sees.
+async fn refuse(
+    app: &api::state::AppState,
+    why: String,
+    code: &'static str,
+    detail: &str,
+) -> ApiResult<Response> {
+    let entry = Entry {
         actor: Actor::system("unified-platform"),
         action: "login",
         target_type: None,
@@ -120,93 +165,46 @@ pub async fn callback(
         outcome: Outcome::Failure,
         detail: json!({ "channel": "pc", "result": why }),
     };
-    if let Some(error) = &q.error {
-        audit::record(
-            &app.db,
-            app.audit_key(),
-            failure(format!("platform error {error}")),
-        )
-        .await?;
-        return Err(login_failed(
-            "platform_refused",
-            "统一办公平台拒绝了登录请求",
-        ));
-    }
-    let (Some(code), Some(state)) = (q.code.as_deref(), q.state.as_deref()) else {
-        return Err(ApiError::invalid("code", "缺少 code 或 state 参数"));
-    };
-    if cookie(&headers, STATE_COOKIE) != Some(state) {
-        audit::record(
-            &app.db,
-            app.audit_key(),
-            failure("state does not match the browser".into()),
-        )
-        .await?;
-        return Err(login_failed(
-            "invalid_state",
-            "登录状态校验失败，请重新登录",
-        ));
-    }
-    let taken: Option<(String, String, String, OffsetDateTime)> =
-        on_db!(&app.db, p => sqlx::query_as(TAKE).bind(state).fetch_optional(p).await)?;
-    let Some((nonce, verifier, return_to, _)) = taken.filter(|t| clock::now() - t.3 <= LOGIN_TTL)
-    else {
-        audit::record(
-            &app.db,
-            app.audit_key(),
-            failure("unknown, used or stale state".into()),
-        )
-        .await?;
-        return Err(login_failed(
-            "invalid_state",
-            "登录已过期或已使用，请重新登录",
-        ));
-    };
-    let claims = match client.finish_login(code, &verifier, &nonce).await {
-        Ok(c) => c,
-        Err(OidcError::Transport(e)) => return Err(unreachable_platform(OidcError::Transport(e))),
-        Err(e) => {
-            audit::record(&app.db, app.audit_key(), failure(e.to_string())).await?;
-            return Err(login_failed(
-                "invalid_grant",
-                "统一办公平台登录校验失败，请重新登录",
-            ));
-        }
-    };
-    const USER: &str = "SELECT id FROM users WHERE platform_id = $1 AND status = 'active'";
-    let user_id: Option<api::ids::UserId> =
-        on_db!(&app.db, p => sqlx::query_scalar(USER).bind(&claims.sub).fetch_optional(p).await)?;
-    let Some(user_id) = user_id else {
-        audit::record(
-            &app.db,
-            app.audit_key(),
-            failure(format!("no active user for platform id {}", claims.sub)),
-        )
-        .await?;
-        return Err(login_failed(
-            "unknown_user",
-            "该统一办公平台账号未在本系统启用",
-        ));
-    };
-    let principal = load_principal(&app.db, UserKey::Id(&user_id)).await?;
+    audit::record(&app.db, app.audit_key(), entry).await?;
+    Err(login_failed(code, detail))
+}
+
+/// Starts the PC session of `user_id`, audited.
+async fn start_session(
+    sso: &SsoState,
+    user_id: &api::ids::UserId,
+    platform_sid: Option<&str>,
+) -> ApiResult<IssuedTokens> {
+    let app = &sso.app;
+    let principal = load_principal(&app.db, UserKey::Id(user_id)).await?;
     let mut tx = app.db.begin().await?;
     let new = NewSession {
         channel: Channel::Pc,
         device_id: None,
         amr: &["sso"],
-        platform_sid: claims.sid.as_deref(),
+        platform_sid,
     };
-    let tokens = sessions::start(&sso, &mut tx, &principal, new).await?;
+    let tokens = sessions::start(sso, &mut tx, &principal, new).await?;
     let entry = Entry {
         actor: Actor::from(&principal),
         action: "login",
         target_type: Some("user"),
-        target_id: Some(user_id.into_string()),
+        target_id: Some(user_id.to_string()),
         outcome: Outcome::Success,
         detail: json!({ "channel": "pc", "via": "unified-platform" }),
     };
     audit::append(&mut tx, app.audit_key(), entry).await?;
     tx.commit().await?;
+    Ok(tokens)
+}
+
+/// Sends the browser back where the login started, with its refresh
+/// cookie set and the login's state cookie cleared.
+fn signed_in_redirect(
+    app: &api::state::AppState,
+    tokens: &IssuedTokens,
+    return_to: String,
+) -> ApiResult<Response> {
     let refresh = set_cookie(
         REFRESH_COOKIE,
         &tokens.refresh_token,
@@ -215,14 +213,10 @@ pub async fn callback(
     );
     let clear_state = set_cookie(STATE_COOKIE, "", "Lax", 0);
     let mut response = (StatusCode::SEE_OTHER, [(LOCATION, return_to)]).into_response();
-    response.headers_mut().append(
-        SET_COOKIE,
-        refresh.parse().map_err(|_| ApiError::Unavailable)?,
-    );
-    response.headers_mut().append(
-        SET_COOKIE,
-        clear_state.parse().map_err(|_| ApiError::Unavailable)?,
-    );
+    for cookie in [refresh, clear_state] {
+        let value = cookie.parse().map_err(|_| ApiError::Unavailable)?;
+        response.headers_mut().append(SET_COOKIE, value);
+    }
     Ok(response)
 }
 

@@ -258,8 +258,6 @@ pub async fn view(
     p: &Principal,
     id: &SealApplicationId,
 ) -> ApiResult<ApplicationView> {
-    const DECISIONS: &str = "SELECT d.id, u.display_name, d.decision, d.comment, d.decided_at, d.key_id, d.signature \
-         FROM seal_decisions d JOIN users u ON u.id = d.approver_id WHERE d.application_id = $1 ORDER BY d.decided_at, d.id";
     let app: Option<AppRow> =
         on_db!(&state.db, c => sqlx::query_as(SELECT_APP).bind(id).fetch_optional(c).await)?;
     let steps: Vec<StepRow> =
@@ -271,15 +269,7 @@ pub async fn view(
     if !loaded.sees(p) {
         return Err(ApiError::NotFound);
     }
-    let decisions: Vec<(
-        String,
-        String,
-        Decision,
-        String,
-        OffsetDateTime,
-        String,
-        String,
-    )> = on_db!(&state.db, c => sqlx::query_as(DECISIONS).bind(id).fetch_all(c).await)?;
+    let decisions = decisions_of(state, id).await?;
     let can_decide = loaded.approval().awaits(&p.user_id);
     let a = loaded.app;
     Ok(ApplicationView {
@@ -321,21 +311,39 @@ pub async fn view(
                 decided_at: s.decided_at.map(crate::clock::rfc3339),
             })
             .collect(),
-        decisions: decisions
-            .into_iter()
-            .map(
-                |(id, approver, decision, comment, at, key_id, signature)| DecisionRecord {
-                    id,
-                    approver,
-                    decision,
-                    comment,
-                    decided_at: crate::clock::rfc3339(at),
-                    key_id,
-                    signature,
-                },
-            )
-            .collect(),
+        decisions,
     })
+}
+
+/// The application's signed decisions, oldest first.
+async fn decisions_of(state: &AppState, id: &SealApplicationId) -> ApiResult<Vec<DecisionRecord>> {
+    const DECISIONS: &str = "SELECT d.id, u.display_name, d.decision, d.comment, d.decided_at, d.key_id, d.signature \
+         FROM seal_decisions d JOIN users u ON u.id = d.approver_id WHERE d.application_id = $1 ORDER BY d.decided_at, d.id";
+    type Row = (
+        String,
+        String,
+        Decision,
+        String,
+        OffsetDateTime,
+        String,
+        String,
+    );
+    let rows: Vec<Row> =
+        on_db!(&state.db, c => sqlx::query_as(DECISIONS).bind(id).fetch_all(c).await)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, approver, decision, comment, at, key_id, signature)| DecisionRecord {
+                id,
+                approver,
+                decision,
+                comment,
+                decided_at: crate::clock::rfc3339(at),
+                key_id,
+                signature,
+            },
+        )
+        .collect())
 }
 
 fn audit_entry(
@@ -384,21 +392,27 @@ fn conflict(code: &'static str, detail: &str) -> ApiError {
     }
 }
 
-/// Applies to stamp a notice with a seal the caller holds a grant of.
-pub async fn create(
-    state: &AppState,
+/// What an application is checked against: the notice's case, and the
+/// seal's unit and name.
+struct Applying {
+    case_id: CaseId,
+    case_no: String,
+    seal_unit: String,
+    seal_name: String,
+}
+
+/// Checks `req` for `p`: the notice exists and its case is theirs (404
+/// otherwise), they hold a live grant of the seal (403), the seal belongs
+/// to the case's agency and is active, and the notice is neither sealed
+/// nor applied for already (409).
+async fn check_application(
     tx: &mut Tx,
     p: &Principal,
-    req: NewApplication,
-) -> ApiResult<serde_json::Value> {
+    req: &NewApplication,
+) -> ApiResult<Applying> {
     const NOTICE: &str = "SELECT case_id, seal_status FROM disclosure_notices WHERE id = $1";
     const SEAL: &str = "SELECT s.unit_id, u.path, s.status, s.name FROM seals s JOIN org_units u ON u.id = s.unit_id WHERE s.id = $1";
-    const GRANTED: &str = "SELECT COUNT(*) FROM seal_grants WHERE seal_id = $1 AND user_id = $2 AND revoked_at IS NULL";
     const LIVE: &str = "SELECT COUNT(*) FROM seal_applications WHERE notice_id = $1 AND status IN ('pending', 'approved')";
-    const INSERT: &str = "INSERT INTO seal_applications (id, seal_id, notice_id, case_id, applicant_id, reason, policy, status, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $8)";
-    const STEP: &str = "INSERT INTO seal_application_steps (application_id, position, approver_id) VALUES ($1, $2, $3)";
-    let reason = optional_text("reason", req.reason.as_deref(), 500)?.unwrap_or_default();
     let notice: Option<(CaseId, NoticeSealStatus)> =
         on_tx!(tx, c => sqlx::query_as(NOTICE).bind(&req.notice_id).fetch_optional(c).await)?;
     let (case_id, notice_status) =
@@ -409,8 +423,7 @@ pub async fn create(
         on_tx!(tx, c => sqlx::query_as(SEAL).bind(&req.seal_id).fetch_optional(c).await)?;
     let (seal_unit, seal_path, seal_status, seal_name) =
         seal.ok_or_else(|| ApiError::invalid("seal_id", "印章不存在"))?;
-    let granted: i64 = on_tx!(tx, c => sqlx::query_scalar(GRANTED).bind(&req.seal_id).bind(&p.user_id).fetch_one(c).await)?;
-    if granted == 0 {
+    if !live_grant(tx, &SealId::new(&req.seal_id), &p.user_id).await? {
         return Err(ApiError::Forbidden);
     }
     if !case.row.unit_path.starts_with(&seal_path) {
@@ -427,47 +440,55 @@ pub async fn create(
     if live > 0 {
         return Err(conflict("application_exists", "该告知书已有用印申请"));
     }
-    let approvers = setup_tx(tx, &seal_unit).await?;
+    Ok(Applying {
+        case_id,
+        case_no: case.row.case_no,
+        seal_unit,
+        seal_name,
+    })
+}
+
+/// Applies to stamp a notice with a seal the caller holds a grant of.
+pub async fn create(
+    state: &AppState,
+    tx: &mut Tx,
+    p: &Principal,
+    req: NewApplication,
+) -> ApiResult<serde_json::Value> {
+    const INSERT: &str = "INSERT INTO seal_applications (id, seal_id, notice_id, case_id, applicant_id, reason, policy, status, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $8)";
+    const STEP: &str = "INSERT INTO seal_application_steps (application_id, position, approver_id) VALUES ($1, $2, $3)";
+    let reason = optional_text("reason", req.reason.as_deref(), 500)?.unwrap_or_default();
+    let a = check_application(tx, p, &req).await?;
+    let approvers = setup_tx(tx, &a.seal_unit).await?;
     let policy = approvers
         .policy
         .filter(|_| !approvers.approvers.is_empty())
         .ok_or_else(|| conflict("no_approvers", "印章所属单位尚未设置用印审批人"))?;
     let id = SealApplicationId::generate();
-    on_tx!(tx, c => sqlx::query(INSERT).bind(&id).bind(&req.seal_id).bind(&req.notice_id).bind(&case_id)
+    on_tx!(tx, c => sqlx::query(INSERT).bind(&id).bind(&req.seal_id).bind(&req.notice_id).bind(&a.case_id)
         .bind(&p.user_id).bind(&reason).bind(policy).bind(crate::clock::now())
         .bind(ApplicationStatus::Pending).execute(c).await.map(|_| ()))?;
-    for a in &approvers.approvers {
-        on_tx!(tx, c => sqlx::query(STEP).bind(&id).bind(a.position).bind(&a.user_id).execute(c).await.map(|_| ()))?;
+    for step in &approvers.approvers {
+        on_tx!(tx, c => sqlx::query(STEP).bind(&id).bind(step.position).bind(&step.user_id).execute(c).await.map(|_| ()))?;
     }
     // Everyone at once under "any"; the first in line under "sequential".
-    let first: Vec<UserId> = match policy {
-        Policy::Any => approvers
-            .approvers
-            .iter()
-            .map(|a| a.user_id.clone())
-            .collect(),
-        Policy::Sequential => approvers
-            .approvers
-            .iter()
-            .take(1)
-            .map(|a| a.user_id.clone())
-            .collect(),
+    let asked = match policy {
+        Policy::Any => approvers.approvers.len(),
+        Policy::Sequential => 1,
     };
+    let first: Vec<UserId> = approvers.approvers[..asked]
+        .iter()
+        .map(|step| step.user_id.clone())
+        .collect();
     let params = [
         ("applicant", p.display_name.as_str()),
-        ("case_no", case.row.case_no.as_str()),
+        ("case_no", a.case_no.as_str()),
         ("application_id", id.as_str()),
     ];
-    notify(
-        state,
-        tx,
-        &first,
-        "seal_approval_pending",
-        &params,
-        &format!("seal-pending:{id}:1"),
-    )
-    .await?;
-    let title = format!("用印审批：{}（{}）", seal_name, case.row.case_no);
+    let key = format!("seal-pending:{id}:1");
+    notify(state, tx, &first, "seal_approval_pending", &params, &key).await?;
+    let title = format!("用印审批：{}（{}）", a.seal_name, a.case_no);
     let task = todo::Task {
         application_id: &id,
         title: &title,
@@ -475,12 +496,8 @@ pub async fn create(
     };
     todo::push(state, tx, &task, &first, todo::Action::Create).await?;
     let detail = json!({ "seal_id": req.seal_id, "notice_id": req.notice_id, "policy": policy });
-    audit::append(
-        tx,
-        state.audit_key(),
-        audit_entry(p, "seal.apply", &id, Outcome::Success, detail),
-    )
-    .await?;
+    let entry = audit_entry(p, "seal.apply", &id, Outcome::Success, detail);
+    audit::append(tx, state.audit_key(), entry).await?;
     Ok(json!({ "id": id, "status": ApplicationStatus::Pending, "policy": policy }))
 }
 
