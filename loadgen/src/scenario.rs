@@ -59,113 +59,147 @@ pub async fn setup(
     scenario: &str,
     users: usize,
 ) -> anyhow::Result<Vec<Vu>> {
+    match scenario {
+        "baseline" => Ok(baseline(m, users)),
+        "login" => Ok(logins(m, users)),
+        "inbox" => inbox_readers(client, m, users).await,
+        "case_detail" => case_readers(client, m, users).await,
+        "approve" => approvers(client, m, users).await,
+        "send_code" => Ok(code_senders(users)),
+        other => anyhow::bail!("unknown scenario {other}; one of {}", ALL.join(", ")),
+    }
+}
+
+/// Unauthenticated readers of the baseline route, each over every unit.
+fn baseline(m: &Manifest, users: usize) -> Vec<Vu> {
     let units = &m.units;
     let n = units.len();
     let mut vus = Vec::with_capacity(users);
-    match scenario {
-        "baseline" => {
-            for i in 0..users {
-                let paths = (0..n)
-                    .map(|k| format!("/bench/units/{}", units[(i + k) % n].id))
-                    .collect();
-                vus.push(Vu::Reader {
-                    token: None,
-                    paths,
-                    next: 0,
-                });
-            }
-        }
-        "login" => {
-            let officials = m.officials();
-            for i in 0..users {
-                vus.push(Vu::Login {
-                    login: officials[i % officials.len()].to_owned(),
-                    device: format!("bench-{i}"),
-                });
-            }
-        }
-        "inbox" => {
-            for i in 0..users {
-                let unit = &units[i % n];
-                let approver = &unit.approvers[(i / n) % unit.approvers.len()];
-                let token = sign_in(client, approver, i).await?;
-                vus.push(Vu::Reader {
-                    token: Some(token),
-                    paths: vec!["/m/v1/inbox".into()],
-                    next: 0,
-                });
-            }
-        }
-        "case_detail" => {
-            for i in 0..users {
-                let unit = &units[i % n];
-                let dispatcher = &unit.dispatchers[(i / n) % unit.dispatchers.len()];
-                let token = sign_in(client, dispatcher, i).await?;
-                let paths: Vec<String> = unit
-                    .cases
-                    .iter()
-                    .map(|c| format!("/m/v1/cases/{c}"))
-                    .collect();
-                let next = (i / n) * 7 % paths.len().max(1);
-                vus.push(Vu::Reader {
-                    token: Some(token),
-                    paths,
-                    next,
-                });
-            }
-        }
-        "approve" => {
-            // One approver per virtual user: a step-up code per phone a
-            // minute is the rule, so approvers are not shared.
-            let pairs = units
-                .iter()
-                .map(|u| u.approvers.len().min(2))
-                .sum::<usize>();
-            anyhow::ensure!(
-                users <= pairs,
-                "approve: at most {pairs} users (one per approver)"
-            );
-            for i in 0..users {
-                let unit = &units[i % n];
-                let slot = i / n;
-                let handler_login = &unit.handlers[slot];
-                let notices = unit
-                    .notices
-                    .iter()
-                    .filter(|(_, h)| h == handler_login)
-                    .map(|(id, _)| id.clone())
-                    .collect();
-                let handler = sign_in(client, handler_login, i).await?;
-                let approver = sign_in(client, &unit.approvers[slot], users + i).await?;
-                client
-                    .step_up(&approver, &unit.approver_phones[slot])
-                    .await
-                    .map_err(|e| anyhow::anyhow!("step-up of {}: {e}", unit.approvers[slot]))?;
-                vus.push(Vu::Approve {
-                    handler,
-                    approver,
-                    seal_id: unit.seal_id.clone(),
-                    notices,
-                    key: format!("bench-{}-{i}", std::process::id()),
-                });
-            }
-        }
-        "send_code" => {
-            // 13x numbers in a block of a million per user, from a point
-            // that differs run by run.
-            let offset = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs());
-            for i in 0..users as u64 {
-                let block = (offset + i) % 1000;
-                vus.push(Vu::SendCode {
-                    next: 13_000_000_000 + block * 1_000_000,
-                });
-            }
-        }
-        other => anyhow::bail!("unknown scenario {other}; one of {}", ALL.join(", ")),
+    for i in 0..users {
+        let paths = (0..n)
+            .map(|k| format!("/bench/units/{}", units[(i + k) % n].id))
+            .collect();
+        vus.push(Vu::Reader {
+            token: None,
+            paths,
+            next: 0,
+        });
+    }
+    vus
+}
+
+/// Officials signing in, round robin.
+fn logins(m: &Manifest, users: usize) -> Vec<Vu> {
+    let mut vus = Vec::with_capacity(users);
+    let officials = m.officials();
+    for i in 0..users {
+        vus.push(Vu::Login {
+            login: officials[i % officials.len()].to_owned(),
+            device: format!("bench-{i}"),
+        });
+    }
+    vus
+}
+
+/// Approvers reading their inbox.
+async fn inbox_readers(client: &Client, m: &Manifest, users: usize) -> anyhow::Result<Vec<Vu>> {
+    let units = &m.units;
+    let n = units.len();
+    let mut vus = Vec::with_capacity(users);
+    for i in 0..users {
+        let unit = &units[i % n];
+        let approver = &unit.approvers[(i / n) % unit.approvers.len()];
+        let token = sign_in(client, approver, i).await?;
+        vus.push(Vu::Reader {
+            token: Some(token),
+            paths: vec!["/m/v1/inbox".into()],
+            next: 0,
+        });
     }
     Ok(vus)
+}
+
+/// Dispatchers reading their unit's cases.
+async fn case_readers(client: &Client, m: &Manifest, users: usize) -> anyhow::Result<Vec<Vu>> {
+    let units = &m.units;
+    let n = units.len();
+    let mut vus = Vec::with_capacity(users);
+    for i in 0..users {
+        let unit = &units[i % n];
+        let dispatcher = &unit.dispatchers[(i / n) % unit.dispatchers.len()];
+        let token = sign_in(client, dispatcher, i).await?;
+        let paths: Vec<String> = unit
+            .cases
+            .iter()
+            .map(|c| format!("/m/v1/cases/{c}"))
+            .collect();
+        let next = (i / n) * 7 % paths.len().max(1);
+        vus.push(Vu::Reader {
+            token: Some(token),
+            paths,
+            next,
+        });
+    }
+    Ok(vus)
+}
+
+/// Handlers applying and approvers approving, one approver each.
+async fn approvers(client: &Client, m: &Manifest, users: usize) -> anyhow::Result<Vec<Vu>> {
+    let units = &m.units;
+    let n = units.len();
+    let mut vus = Vec::with_capacity(users);
+    // One approver per virtual user: a step-up code per phone a
+    // minute is the rule, so approvers are not shared.
+    let pairs = units
+        .iter()
+        .map(|u| u.approvers.len().min(2))
+        .sum::<usize>();
+    anyhow::ensure!(
+        users <= pairs,
+        "approve: at most {pairs} users (one per approver)"
+    );
+    for i in 0..users {
+        let unit = &units[i % n];
+        let slot = i / n;
+        let handler_login = &unit.handlers[slot];
+        let notices = unit
+            .notices
+            .iter()
+            .filter(|(_, h)| h == handler_login)
+            .map(|(id, _)| id.clone())
+            .collect();
+        let handler = sign_in(client, handler_login, i).await?;
+        let approver = sign_in(client, &unit.approvers[slot], users + i).await?;
+        client
+            .step_up(&approver, &unit.approver_phones[slot])
+            .await
+            .map_err(|e| anyhow::anyhow!("step-up of {}: {e}", unit.approvers[slot]))?;
+        vus.push(Vu::Approve {
+            handler,
+            approver,
+            seal_id: unit.seal_id.clone(),
+            notices,
+            key: format!("bench-{}-{i}", std::process::id()),
+        });
+    }
+    Ok(vus)
+}
+
+/// Applicants asking for codes to numbers no one else uses.
+fn code_senders(users: usize) -> Vec<Vu> {
+    let mut vus = Vec::with_capacity(users);
+    // 13x numbers in a block of a million per user, from a point
+    // that differs run by run.
+    let offset = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    for i in 0..users as u64 {
+        let block = (offset + i) % 1000;
+        vus.push(Vu::SendCode {
+            next: 13_000_000_000 + block * 1_000_000,
+        });
+    }
+    vus
 }
 
 async fn sign_in(client: &Client, login: &str, i: usize) -> anyhow::Result<String> {

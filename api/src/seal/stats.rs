@@ -130,23 +130,56 @@ pub async fn report(app: &AppState, p: &Principal, q: &StatsQuery) -> ApiResult<
         crate::audit::record_denied(app, p, "seal.statistics", "org_unit", &q.unit_id).await;
         return Err(ApiError::Forbidden);
     }
-    let today = shanghai_date(crate::clock::now());
-    let first_of_year = Date::from_calendar_date(today.year(), time::Month::January, 1)
-        .map_err(|e| anyhow::anyhow!(e))?;
-    let from = day("from", q.from.as_deref(), first_of_year)?;
-    let to = day("to", q.to.as_deref(), today)?;
-    if from > to || (to - from).whole_days() > 3660 {
-        return Err(ApiError::invalid("to", "须不早于 from，且区间不超过十年"));
-    }
-    // The period in instants: from Shanghai midnight to the midnight after `to`.
-    let start = from.midnight().assume_offset(SHANGHAI);
-    let end = to
-        .next_day()
-        .unwrap_or(to)
-        .midnight()
-        .assume_offset(SHANGHAI);
+    let period = Period::of(q)?;
     let rows: Vec<Row> = on_db!(&app.db, c => sqlx::query_as(SQL).bind(&path).fetch_all(c).await)?;
-    // Rows come grouped by seal, in report order.
+    let seals = by_seal(rows, &period);
+    let (chart, totals) = chart_of(&seals);
+    Ok(StatsReport {
+        unit_id: q.unit_id.clone(),
+        from: ymd(period.from),
+        to: ymd(period.to),
+        seals,
+        totals,
+        chart,
+    })
+}
+
+/// The report's period: Shanghai days `from` to `to`, and the instants
+/// from `from`'s midnight to the midnight after `to`.
+struct Period {
+    from: Date,
+    to: Date,
+    start: OffsetDateTime,
+    end: OffsetDateTime,
+}
+
+impl Period {
+    /// From the query; by default this year up to today. At most ten years.
+    fn of(q: &StatsQuery) -> ApiResult<Period> {
+        let today = shanghai_date(crate::clock::now());
+        let first_of_year = Date::from_calendar_date(today.year(), time::Month::January, 1)
+            .map_err(|e| anyhow::anyhow!(e))?;
+        let from = day("from", q.from.as_deref(), first_of_year)?;
+        let to = day("to", q.to.as_deref(), today)?;
+        if from > to || (to - from).whole_days() > 3660 {
+            return Err(ApiError::invalid("to", "须不早于 from，且区间不超过十年"));
+        }
+        let start = from.midnight().assume_offset(SHANGHAI);
+        let after = to.next_day().unwrap_or(to);
+        let end = after.midnight().assume_offset(SHANGHAI);
+        Ok(Period {
+            from,
+            to,
+            start,
+            end,
+        })
+    }
+}
+
+/// One entry per seal, in the rows' order (they come grouped by seal),
+/// with its grants counted in `period` and its grantees split into
+/// current and former.
+fn by_seal(rows: Vec<Row>, period: &Period) -> Vec<SealStats> {
     let mut seals: Vec<SealStats> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     for r in rows {
@@ -166,7 +199,7 @@ pub async fn report(app: &AppState, p: &Principal, q: &StatsQuery) -> ApiResult<
         let (Some(user_id), Some(granted_at)) = (r.user_id, r.granted_at) else {
             continue;
         };
-        if granted_at >= start && granted_at < end {
+        if granted_at >= period.start && granted_at < period.end {
             stats.grants_in_period += 1;
         }
         let g = Grantee {
@@ -183,22 +216,22 @@ pub async fn report(app: &AppState, p: &Principal, q: &StatsQuery) -> ApiResult<
             stats.former_grantees.push(g);
         }
     }
+    seals
+}
+
+/// The chart's three series per seal, and their totals.
+fn chart_of(seals: &[SealStats]) -> (Chart, Totals) {
     let count = |f: fn(&SealStats) -> i64| seals.iter().map(f).collect::<Vec<_>>();
+    let series = |name: &str, data: Vec<i64>| Series {
+        name: name.into(),
+        data,
+    };
     let chart = Chart {
         labels: seals.iter().map(|s| s.name.clone()).collect(),
         series: vec![
-            Series {
-                name: "期间授权次数".into(),
-                data: count(|s| s.grants_in_period),
-            },
-            Series {
-                name: "现有被授权人".into(),
-                data: count(|s| s.current_grantees.len() as i64),
-            },
-            Series {
-                name: "曾被授权人".into(),
-                data: count(|s| s.former_grantees.len() as i64),
-            },
+            series("期间授权次数", count(|s| s.grants_in_period)),
+            series("现有被授权人", count(|s| s.current_grantees.len() as i64)),
+            series("曾被授权人", count(|s| s.former_grantees.len() as i64)),
         ],
     };
     let totals = Totals {
@@ -207,14 +240,7 @@ pub async fn report(app: &AppState, p: &Principal, q: &StatsQuery) -> ApiResult<
         current_grantees: chart.series[1].data.iter().sum(),
         former_grantees: chart.series[2].data.iter().sum(),
     };
-    Ok(StatsReport {
-        unit_id: q.unit_id.clone(),
-        from: ymd(from),
-        to: ymd(to),
-        seals,
-        totals,
-        chart,
-    })
+    (chart, totals)
 }
 
 /// Seal authorisation statistics of a unit, for charts.

@@ -116,6 +116,38 @@ struct ProviderClaims {
     iat: i64,
 }
 
+impl StandIn {
+    /// The provider token of `authorization` (`bearer <JWT>`), when Apple
+    /// would take it: ES256 under our key id, the team as issuer, issued
+    /// within the hour. Else Apple's reason.
+    fn provider_token(&self, authorization: Option<String>) -> Result<String, &'static str> {
+        let Some(bearer) = authorization.and_then(|a| a.strip_prefix("bearer ").map(str::to_owned))
+        else {
+            return Err("MissingProviderToken");
+        };
+        let kid_ok = jsonwebtoken::decode_header(&bearer)
+            .is_ok_and(|hd| hd.alg == Algorithm::ES256 && hd.kid.as_deref() == Some(&self.key_id));
+        let mut v = Validation::new(Algorithm::ES256);
+        v.required_spec_claims.clear();
+        v.validate_exp = false;
+        let claims =
+            jsonwebtoken::decode::<ProviderClaims>(&bearer, &self.key, &v).map(|d| d.claims);
+        let Ok(claims) = claims.map_err(|_| ()).and_then(|c| {
+            if kid_ok && c.iss == self.team_id {
+                Ok(c)
+            } else {
+                Err(())
+            }
+        }) else {
+            return Err("InvalidProviderToken");
+        };
+        if api::clock::now().unix_timestamp() - claims.iat > 3600 {
+            return Err("ExpiredProviderToken");
+        }
+        Ok(bearer)
+    }
+}
+
 async fn push(State(s): State<Arc<StandIn>>, Path(token): Path<String>, req: Request) -> Response {
     if req.version() != Version::HTTP_2 {
         return reason(StatusCode::BAD_REQUEST, "HTTP/2 required");
@@ -125,29 +157,10 @@ async fn push(State(s): State<Arc<StandIn>>, Path(token): Path<String>, req: Req
     }
     let h = req.headers().clone();
     let header = |name: &str| h.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let Some(bearer) =
-        header("authorization").and_then(|a| a.strip_prefix("bearer ").map(str::to_owned))
-    else {
-        return reason(StatusCode::FORBIDDEN, "MissingProviderToken");
+    let bearer = match s.provider_token(header("authorization")) {
+        Ok(bearer) => bearer,
+        Err(why) => return reason(StatusCode::FORBIDDEN, why),
     };
-    let kid_ok = jsonwebtoken::decode_header(&bearer)
-        .is_ok_and(|hd| hd.alg == Algorithm::ES256 && hd.kid.as_deref() == Some(&s.key_id));
-    let mut v = Validation::new(Algorithm::ES256);
-    v.required_spec_claims.clear();
-    v.validate_exp = false;
-    let claims = jsonwebtoken::decode::<ProviderClaims>(&bearer, &s.key, &v).map(|d| d.claims);
-    let Ok(claims) = claims.map_err(|_| ()).and_then(|c| {
-        if kid_ok && c.iss == s.team_id {
-            Ok(c)
-        } else {
-            Err(())
-        }
-    }) else {
-        return reason(StatusCode::FORBIDDEN, "InvalidProviderToken");
-    };
-    if api::clock::now().unix_timestamp() - claims.iat > 3600 {
-        return reason(StatusCode::FORBIDDEN, "ExpiredProviderToken");
-    }
     if header("apns-topic").as_deref() != Some(s.topic.as_str()) {
         return reason(
             StatusCode::BAD_REQUEST,

@@ -179,6 +179,31 @@ fn page(status: StatusCode, body: String) -> Response {
     (status, [(CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
 }
 
+impl StandIn {
+    /// The platform's sign-in page: one link per user of the directory,
+    /// carrying the authorisation request on.
+    fn login_page(&self, query: &str) -> Response {
+        let mut logins: Vec<_> = self.directory.iter().collect();
+        logins.sort_by(|a, b| a.0.cmp(b.0));
+        let links: String = logins
+            .iter()
+            .map(|(login, (_, name))| {
+                format!(
+                    "<li><a href=\"?{}&amp;user={}\">{} ({})</a></li>",
+                    escape(query),
+                    escape(login),
+                    escape(name),
+                    escape(login)
+                )
+            })
+            .collect();
+        page(
+            StatusCode::OK,
+            format!("<h1>统一办公平台（模拟）</h1><p>请选择登录用户：</p><ul>{links}</ul>"),
+        )
+    }
+}
+
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -238,25 +263,7 @@ async fn authorize(
         }
     };
     let Some(login) = q.user.clone() else {
-        let query = raw.0.unwrap_or_default();
-        let mut logins: Vec<_> = s.directory.iter().collect();
-        logins.sort_by(|a, b| a.0.cmp(b.0));
-        let links: String = logins
-            .iter()
-            .map(|(login, (_, name))| {
-                format!(
-                    "<li><a href=\"?{}&amp;user={}\">{} ({})</a></li>",
-                    escape(&query),
-                    escape(login),
-                    escape(name),
-                    escape(login)
-                )
-            })
-            .collect();
-        return page(
-            StatusCode::OK,
-            format!("<h1>统一办公平台（模拟）</h1><p>请选择登录用户：</p><ul>{links}</ul>"),
-        );
+        return s.login_page(&raw.0.unwrap_or_default());
     };
     if !s.directory.contains_key(&login) {
         return back(&[("error", "access_denied")]);

@@ -127,7 +127,7 @@ struct RefreshRow {
     session_id: String,
     used_at: Option<OffsetDateTime>,
     user_id: UserId,
-    channel: String,
+    channel: Channel,
     amr: String,
     auth_time: OffsetDateTime,
     ended_at: Option<OffsetDateTime>,
@@ -194,25 +194,12 @@ pub async fn refresh(sso: &SsoState, refresh_token: &str) -> ApiResult<IssuedTok
     if row.ended_at.is_some() {
         return Err(invalid_grant("会话已结束，请重新登录"));
     }
-    if fresh == 0 {
-        let used = row.used_at.unwrap_or(now);
-        if now - used > Duration::from_secs(auth.refresh_overlap_secs) {
-            end_in(&mut tx, &row.session_id, "refresh_reuse", now).await?;
-            let entry = Entry {
-                actor: Actor::user(&row.user_id),
-                action: "session.refresh_reuse",
-                target_type: Some("session"),
-                target_id: Some(row.session_id.clone()),
-                outcome: Outcome::Denied,
-                detail: serde_json::json!({ "channel": row.channel }),
-            };
-            audit::append(&mut tx, sso.app.audit_key(), entry).await?;
-            tx.commit().await?;
-            return Err(ApiError::AuthFailed {
-                code: "refresh_token_reused",
-                detail: "刷新令牌已被使用过，为安全起见该会话已结束，请重新登录".into(),
-            });
-        }
+    // A token used again after the overlap (a retry may race the first
+    // use) was stolen or leaked: the session ends.
+    let reused = fresh == 0
+        && now - row.used_at.unwrap_or(now) > Duration::from_secs(auth.refresh_overlap_secs);
+    if reused {
+        return Err(end_reused(sso, tx, &row, now).await?);
     }
     if now >= row.idle_expires_at || now >= row.absolute_expires_at {
         end_in(&mut tx, &row.session_id, "expired", now).await?;
@@ -228,11 +215,7 @@ pub async fn refresh(sso: &SsoState, refresh_token: &str) -> ApiResult<IssuedTok
         }
         Err(e) => return Err(e),
     };
-    let channel = match row.channel.as_str() {
-        "pc" => Channel::Pc,
-        "admin" => Channel::Admin,
-        _ => Channel::Mobile,
-    };
+    let channel = row.channel;
     let life = channel.lifetimes(auth);
     let idle = min_time(
         now + Duration::from_secs(life.idle_secs),
@@ -250,6 +233,31 @@ pub async fn refresh(sso: &SsoState, refresh_token: &str) -> ApiResult<IssuedTok
         auth_time: row.auth_time.unix_timestamp(),
     };
     issue(sso, &principal, session, new_token).await
+}
+
+/// Ends the session of a reused refresh token, audited; answers the
+/// refusal.
+async fn end_reused(
+    sso: &SsoState,
+    mut tx: Tx,
+    row: &RefreshRow,
+    now: OffsetDateTime,
+) -> ApiResult<ApiError> {
+    end_in(&mut tx, &row.session_id, "refresh_reuse", now).await?;
+    let entry = Entry {
+        actor: Actor::user(&row.user_id),
+        action: "session.refresh_reuse",
+        target_type: Some("session"),
+        target_id: Some(row.session_id.clone()),
+        outcome: Outcome::Denied,
+        detail: serde_json::json!({ "channel": row.channel }),
+    };
+    audit::append(&mut tx, sso.app.audit_key(), entry).await?;
+    tx.commit().await?;
+    Ok(ApiError::AuthFailed {
+        code: "refresh_token_reused",
+        detail: "刷新令牌已被使用过，为安全起见该会话已结束，请重新登录".into(),
+    })
 }
 
 async fn end_in(tx: &mut Tx, session_id: &str, reason: &str, now: OffsetDateTime) -> ApiResult<()> {

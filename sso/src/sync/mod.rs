@@ -200,25 +200,9 @@ pub async fn apply_batch(
     for change in changes {
         let seen: i64 =
             on_tx!(&mut tx, c => sqlx::query_scalar(SEEN).bind(change.id()).fetch_one(c).await)?;
-        let outcome = if seen > 0 {
-            None
-        } else {
-            Some(match change {
-                Change::UpsertUnit { version, unit, .. } => {
-                    upsert_unit(&mut tx, *version, unit).await?
-                }
-                Change::RemoveUnit { version, code, .. } => {
-                    remove_unit(&mut tx, *version, code).await?
-                }
-                Change::UpsertUser { version, user, .. } => {
-                    upsert_user(&mut tx, app, *version, user, &mut disabled).await?
-                }
-                Change::RemoveUser {
-                    version,
-                    platform_id,
-                    ..
-                } => remove_user(&mut tx, *version, platform_id, &mut disabled).await?,
-            })
+        let outcome = match seen {
+            0 => Some(apply_one(&mut tx, app, change, &mut disabled).await?),
+            _ => None,
         };
         let (result, reason) = match outcome {
             None => (ChangeOutcome::Duplicate, None),
@@ -253,6 +237,27 @@ pub async fn apply_batch(
     audit::append(&mut tx, app.audit_key(), entry).await?;
     tx.commit().await?;
     Ok(results)
+}
+
+/// Applies one change not seen before.
+async fn apply_one(
+    tx: &mut Tx,
+    app: &AppState,
+    change: &Change,
+    disabled: &mut Vec<UserId>,
+) -> ApiResult<Effect> {
+    match change {
+        Change::UpsertUnit { version, unit, .. } => upsert_unit(tx, *version, unit).await,
+        Change::RemoveUnit { version, code, .. } => remove_unit(tx, *version, code).await,
+        Change::UpsertUser { version, user, .. } => {
+            upsert_user(tx, app, *version, user, disabled).await
+        }
+        Change::RemoveUser {
+            version,
+            platform_id,
+            ..
+        } => remove_user(tx, *version, platform_id, disabled).await,
+    }
 }
 
 async fn unit_by_code(tx: &mut Tx, code: &str) -> ApiResult<Option<(String, String, i32, i64)>> {
