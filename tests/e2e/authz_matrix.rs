@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::common::{TestApp, spawn_app};
-use crate::seals::{apply, decide, notice, ok, user_id, xuhui_seal};
+use crate::seals::{applied, apply, decide, notice, ok, user_id, xuhui_seal};
 
 /// Who calls: nobody, then demo users by login.
 const CALLERS: [&str; 13] = [
@@ -412,12 +412,7 @@ async fn fixtures(app: &TestApp) -> Fixtures {
     let seal = xuhui_seal(app, &["xh_approver"], "any").await;
     let (_, first) = notice(app, "19912370002").await;
     let (case, second) = notice(app, "19912370003").await;
-    let decided = ok(
-        apply(app, "xh_handler", &seal, &first, "matrix-1").await,
-        201,
-    )
-    .await;
-    let decided = decided["id"].as_str().unwrap().to_owned();
+    let decided = applied(app, "xh_handler", &seal, &first, "matrix-1").await;
     let decision = ok(
         decide(app, "xh_approver", &decided, "approve", "matrix-2").await,
         200,

@@ -213,6 +213,18 @@ pub(crate) async fn apply(
     .await
 }
 
+/// Applies as `user` and expects 201; answers the application's id.
+pub(crate) async fn applied(
+    app: &TestApp,
+    user: &str,
+    seal: &str,
+    notice: &str,
+    key: &str,
+) -> String {
+    let answer = ok(apply(app, user, seal, notice, key).await, 201).await;
+    answer["id"].as_str().unwrap().to_owned()
+}
+
 pub(crate) async fn decide(
     app: &TestApp,
     user: &str,
@@ -523,14 +535,7 @@ async fn approval_policies_races_and_refusals() {
 
     // Any one approver: two deciding at once, exactly one wins.
     let (_, n1) = notice(&app, "19912360002").await;
-    let id = ok(
-        apply(&app, "xh_handler", &seal, &n1, "race-apply").await,
-        201,
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = applied(&app, "xh_handler", &seal, &n1, "race-apply").await;
     let (a, b) = tokio::join!(
         decide(&app, "xh_dispatcher", &id, "approve", "race-a"),
         decide(&app, "xh_approver", &id, "approve", "race-b"),
@@ -579,14 +584,7 @@ async fn approval_policies_races_and_refusals() {
 
     // A pending application stops when the seal is suspended, or the grant
     // revoked; an approver cannot then approve.
-    let id2 = ok(
-        apply(&app, "xh_handler", &seal, &n2, "pending-2").await,
-        201,
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id2 = applied(&app, "xh_handler", &seal, &n2, "pending-2").await;
     ok(
         send(
             &app,
@@ -715,10 +713,7 @@ async fn all_approvers_in_order_and_withdrawal() {
     make_approver(&app, "xh_dispatcher", "310104").await;
     let seal = xuhui_seal(&app, &["xh_dispatcher", "xh_approver"], "sequential").await;
     let (_, n1) = notice(&app, "19912360004").await;
-    let id = ok(apply(&app, "xh_handler", &seal, &n1, "seq-1").await, 201).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = applied(&app, "xh_handler", &seal, &n1, "seq-1").await;
     // Only the first in line is told, and may decide.
     wait_text(&app, "19900000012", "提交了用印申请").await;
     assert!(texts(&app, "19900000011").await.is_empty());
@@ -754,10 +749,7 @@ async fn all_approvers_in_order_and_withdrawal() {
 
     // The applicant may withdraw a pending application; then nobody decides.
     let (_, n2) = notice(&app, "19912360005").await;
-    let id2 = ok(apply(&app, "xh_handler", &seal, &n2, "seq-2").await, 201).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id2 = applied(&app, "xh_handler", &seal, &n2, "seq-2").await;
     problem(
         send(
             &app,

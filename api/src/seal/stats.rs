@@ -354,3 +354,69 @@ pub async fn xlsx_report(
     )
         .into_response())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(seal: &str, user: Option<&str>, granted: Option<OffsetDateTime>, revoked: bool) -> Row {
+        Row {
+            seal_id: seal.into(),
+            seal_name: format!("章{seal}"),
+            kind: "公章".into(),
+            status: SealStatus::Active,
+            user_id: user.map(str::to_owned),
+            user_name: user.map(str::to_owned),
+            granted_at: granted,
+            granted_by: Some("管理员".into()),
+            reason: None,
+            revoked_at: revoked.then_some(time::macros::datetime!(2026-06-01 0:00 UTC)),
+        }
+    }
+
+    #[test]
+    fn grants_are_counted_in_the_period_and_split_current_from_former() {
+        let day = |d: u8| {
+            Some(
+                time::macros::datetime!(2026-03-01 0:00 UTC)
+                    .replace_day(d)
+                    .unwrap(),
+            )
+        };
+        let period = Period {
+            from: time::macros::date!(2026 - 03 - 02),
+            to: time::macros::date!(2026 - 03 - 31),
+            start: time::macros::datetime!(2026-03-01 16:00 UTC),
+            end: time::macros::datetime!(2026-03-31 16:00 UTC),
+        };
+        let rows = vec![
+            row("A", Some("u1"), day(1), false),
+            row("A", Some("u2"), day(5), true),
+            row("B", None, None, false),
+        ];
+        let seals = by_seal(rows, &period);
+        assert_eq!(seals.len(), 2, "a seal without grants is listed too");
+        assert_eq!(
+            seals[0].grants_in_period, 1,
+            "1 March 00:00 UTC is before Shanghai's 2 March"
+        );
+        assert_eq!(
+            (
+                seals[0].current_grantees.len(),
+                seals[0].former_grantees.len()
+            ),
+            (1, 1)
+        );
+        let (chart, totals) = chart_of(&seals);
+        assert_eq!(chart.labels, ["章A", "章B"]);
+        assert_eq!(chart.series[1].data, [1, 0]);
+        assert_eq!(
+            (
+                totals.seals,
+                totals.grants_in_period,
+                totals.former_grantees
+            ),
+            (2, 1, 1)
+        );
+    }
+}
