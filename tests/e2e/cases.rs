@@ -27,24 +27,58 @@ async fn user_id(app: &TestApp, login: &str) -> String {
         .to_owned()
 }
 
-/// POSTs a step as `user` with an idempotency key.
-async fn step(app: &TestApp, user: &str, path: &str, key: &str, body: Value) -> reqwest::Response {
-    app.client
-        .post(app.url(path))
-        .header("x-test-user", user)
-        .header("Idempotency-Key", format!("case-step-{key}"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
+/// One case's step endpoints, on the PC (`/api/v1/disclosure/cases/{id}`)
+/// or on the phone (`/m/v1/cases/{id}`).
+struct Steps<'a> {
+    app: &'a TestApp,
+    base: String,
 }
 
-async fn ok(app: &TestApp, user: &str, path: &str, key: &str, body: Value) -> Value {
-    let resp = step(app, user, path, key, body).await;
-    let status = resp.status().as_u16();
-    let answer: Value = resp.json().await.unwrap();
-    assert_eq!(status, 200, "{path}: {answer}");
-    answer
+impl<'a> Steps<'a> {
+    fn pc(app: &'a TestApp, id: &str) -> Self {
+        let base = format!("/api/v1/disclosure/cases/{id}");
+        Self { app, base }
+    }
+
+    fn phone(app: &'a TestApp, id: &str) -> Self {
+        let base = format!("/m/v1/cases/{id}");
+        Self { app, base }
+    }
+
+    /// POSTs `step` as `user` with an idempotency key.
+    async fn post(&self, user: &str, step: &str, key: &str, body: Value) -> reqwest::Response {
+        let app = self.app;
+        app.client
+            .post(app.url(&format!("{}/{step}", self.base)))
+            .header("x-test-user", user)
+            .header("Idempotency-Key", format!("case-step-{key}"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The step succeeds (200); answers the case as it now is.
+    async fn ok(&self, user: &str, step: &str, key: &str, body: Value) -> Value {
+        let resp = self.post(user, step, key, body).await;
+        let status = resp.status().as_u16();
+        let answer: Value = resp.json().await.unwrap();
+        assert_eq!(status, 200, "{step}: {answer}");
+        answer
+    }
+
+    /// The step is refused with `status` and the problem `code`.
+    async fn refused(
+        &self,
+        user: &str,
+        step: &str,
+        key: &str,
+        body: Value,
+        status: u16,
+        code: &str,
+    ) -> Value {
+        problem(self.post(user, step, key, body).await, status, code).await
+    }
 }
 
 async fn case(app: &TestApp, user: &str, id: &str) -> Value {
@@ -112,6 +146,8 @@ async fn a_case_goes_through_every_step_of_the_statutory_flow() {
     let app = spawn_app().await;
     let id = file_case(&app, "310104", "19912350001").await;
     let base = format!("/api/v1/disclosure/cases/{id}");
+    let pc = Steps::pc(&app, &id);
+    let phone = Steps::phone(&app, &id);
     let handler = user_id(&app, "xh_handler").await;
 
     // New: the district's dispatcher sees it to dispatch; handlers of the
@@ -127,31 +163,27 @@ async fn a_case_goes_through_every_step_of_the_statutory_flow() {
     assert!(left >= 20, "{left}");
     for outsider in ["xh_handler", "pd_handler", "pd_dispatcher"] {
         problem(app.get_as(Some(outsider), &base).await, 404, "not_found").await;
-        let p = step(
-            &app,
-            outsider,
-            &format!("{base}/conclusion"),
-            "k-outsider",
-            json!({
+        let p = pc
+            .post(
+                outsider,
+                "conclusion",
+                "k-outsider",
+                json!({
             "result": {"category": "disclosed"}, "reply": "x"}),
-        )
-        .await;
+            )
+            .await;
         problem(p, 404, "not_found").await;
     }
     let c = case(&app, "xh_dispatcher", &id).await;
     assert_eq!(c["status"], "registered");
     assert_eq!(actions(&c), ["assign", "dispatch", "request_correction"]);
     // Illegal from here: nothing changes.
-    problem(
-        step(
-            &app,
-            "xh_dispatcher",
-            &format!("{base}/conclusion"),
-            "k-early",
-            json!({
+    pc.refused(
+        "xh_dispatcher",
+        "conclusion",
+        "k-early",
+        json!({
         "result": {"category": "disclosed"}, "reply": "予以公开"}),
-        )
-        .await,
         409,
         "illegal_transition",
     )
@@ -160,24 +192,12 @@ async fn a_case_goes_through_every_step_of_the_statutory_flow() {
     // Send for handling to the district office's handler.
     let bgs = app.unit_id("310104-BGS").await;
     let assign = json!({ "unit_id": bgs, "assignee_id": handler, "note": "请于一周内拟办" });
-    let done = ok(
-        &app,
-        "xh_dispatcher",
-        &format!("{base}/handling"),
-        "k-assign",
-        assign.clone(),
-    )
-    .await;
+    let done = pc
+        .ok("xh_dispatcher", "handling", "k-assign", assign.clone())
+        .await;
     assert_eq!(done["status"], "handling");
     // A retry answers the same and assigns nothing more.
-    let again = ok(
-        &app,
-        "xh_dispatcher",
-        &format!("{base}/handling"),
-        "k-assign",
-        assign,
-    )
-    .await;
+    let again = pc.ok("xh_dispatcher", "handling", "k-assign", assign).await;
     assert_eq!(again, done);
     assert_eq!(
         app.count("SELECT COUNT(*) FROM disclosure_assignments")
@@ -209,30 +229,27 @@ async fn a_case_goes_through_every_step_of_the_statutory_flow() {
         ]
     );
     assert_eq!(c["applicant"]["name"], "吴*");
-    problem(
-        step(
-            &app,
+    phone
+        .refused(
             "xh_handler",
-            &format!("/m/v1/cases/{id}/dispatch"),
+            "dispatch",
             "k-h-dispatch",
             json!({ "unit_ids": [bgs] }),
+            403,
+            "forbidden",
         )
-        .await,
-        403,
-        "forbidden",
-    )
-    .await;
+        .await;
     assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'disclosure.case.step' AND outcome = 'denied'").await, 1);
 
     // Correction: the clock stops, a notice waits for its seal.
-    let done = ok(
-        &app,
-        "xh_handler",
-        &format!("{base}/correction"),
-        "k-corr",
-        json!({ "items": "请写明所需信息的文件名称或文号" }),
-    )
-    .await;
+    let done = pc
+        .ok(
+            "xh_handler",
+            "correction",
+            "k-corr",
+            json!({ "items": "请写明所需信息的文件名称或文号" }),
+        )
+        .await;
     assert_eq!(done["status"], "correction");
     assert_eq!(done["due_on"], Value::Null);
     let c = case(&app, "xh_handler", &id).await;
@@ -287,15 +304,11 @@ async fn a_case_goes_through_every_step_of_the_statutory_flow() {
         } else {
             "illegal_transition"
         };
-        problem(
-            step(
-                &app,
-                "xh_handler",
-                &format!("{base}/{path}"),
-                &format!("k-bad-{path}"),
-                body,
-            )
-            .await,
+        pc.refused(
+            "xh_handler",
+            path,
+            &format!("k-bad-{path}"),
+            body,
             409,
             code,
         )
@@ -303,27 +316,23 @@ async fn a_case_goes_through_every_step_of_the_statutory_flow() {
     }
 
     // The corrected request arrives: the clock restarts from it.
-    let done = ok(
-        &app,
-        "xh_handler",
-        &format!("{base}/correction-received"),
-        "k-corrected",
-        json!({}),
-    )
-    .await;
+    let done = pc
+        .ok(
+            "xh_handler",
+            "correction-received",
+            "k-corrected",
+            json!({}),
+        )
+        .await;
     assert_eq!(done["status"], "handling");
     let restarted = done["remaining_working_days"].as_i64().unwrap();
     assert!((20..=21).contains(&restarted), "{done}");
     // A second correction is refused (once only).
-    problem(
-        step(
-            &app,
-            "xh_handler",
-            &format!("{base}/correction"),
-            "k-corr-2",
-            json!({ "items": "再补正" }),
-        )
-        .await,
+    pc.refused(
+        "xh_handler",
+        "correction",
+        "k-corr-2",
+        json!({ "items": "再补正" }),
         409,
         "correction_once",
     )
@@ -331,53 +340,40 @@ async fn a_case_goes_through_every_step_of_the_statutory_flow() {
 
     // Consultation pauses the clock; ended the same day it moves nothing.
     let due = done["due_on"].clone();
-    let paused = ok(&app, "xh_handler", &format!("{base}/consultation"), "k-consult",
-        json!({ "third_party": "上海某某物业有限公司", "matter": "拟公开的合同中涉及贵公司的报价" })).await;
+    let paused = pc.ok("xh_handler", "consultation", "k-consult", json!({ "third_party": "上海某某物业有限公司", "matter": "拟公开的合同中涉及贵公司的报价" })).await;
     assert_eq!(paused["status"], "consultation");
     assert_eq!(paused["remaining_working_days"], Value::Null);
-    let resumed = ok(
-        &app,
-        "xh_handler",
-        &format!("{base}/consultation-end"),
-        "k-consult-end",
-        json!({ "outcome": "no_answer" }),
-    )
-    .await;
+    let resumed = pc
+        .ok(
+            "xh_handler",
+            "consultation-end",
+            "k-consult-end",
+            json!({ "outcome": "no_answer" }),
+        )
+        .await;
     assert_eq!(resumed["due_on"], due);
 
     // Extension: approved by the head of the disclosure office, once.
-    problem(step(&app, "xh_handler", &format!("{base}/extension"), "k-ext-bad",
-        json!({ "working_days": 5, "reason": "需要调取档案", "approver_id": user_id(&app, "pd_admin").await })).await,
-        422, "invalid_field").await;
-    problem(step(&app, "xh_handler", &format!("{base}/extension"), "k-ext-long",
-        json!({ "working_days": 21, "reason": "需要调取档案", "approver_id": user_id(&app, "xh_admin").await })).await,
-        422, "invalid_field").await;
-    let extended = ok(&app, "xh_handler", &format!("{base}/extension"), "k-ext",
-        json!({ "working_days": 5, "reason": "需要调取档案", "approver_id": user_id(&app, "xh_admin").await })).await;
+    pc.refused("xh_handler", "extension", "k-ext-bad", json!({ "working_days": 5, "reason": "需要调取档案", "approver_id": user_id(&app, "pd_admin").await }), 422, "invalid_field").await;
+    pc.refused("xh_handler", "extension", "k-ext-long", json!({ "working_days": 21, "reason": "需要调取档案", "approver_id": user_id(&app, "xh_admin").await }), 422, "invalid_field").await;
+    let extended = pc.ok("xh_handler", "extension", "k-ext", json!({ "working_days": 5, "reason": "需要调取档案", "approver_id": user_id(&app, "xh_admin").await })).await;
     assert_eq!(
         extended["remaining_working_days"].as_i64().unwrap(),
         resumed["remaining_working_days"].as_i64().unwrap() + 5
     );
-    problem(step(&app, "xh_handler", &format!("{base}/extension"), "k-ext-2",
-        json!({ "working_days": 1, "reason": "再延", "approver_id": user_id(&app, "xh_admin").await })).await,
-        409, "extension_once").await;
+    pc.refused("xh_handler", "extension", "k-ext-2", json!({ "working_days": 1, "reason": "再延", "approver_id": user_id(&app, "xh_admin").await }), 409, "extension_once").await;
 
     // Conclusion: one Table 3 row, checked.
-    problem(
-        step(
-            &app,
-            "xh_handler",
-            &format!("{base}/conclusion"),
-            "k-end-bad",
-            json!({ "result": {"category": "withheld"}, "reply": "不予公开" }),
-        )
-        .await,
+    pc.refused(
+        "xh_handler",
+        "conclusion",
+        "k-end-bad",
+        json!({ "result": {"category": "withheld"}, "reply": "不予公开" }),
         422,
         "invalid_field",
     )
     .await;
-    let done = ok(&app, "xh_handler", &format!("{base}/conclusion"), "k-end",
-        json!({ "result": {"category": "withheld", "reason": "third_party_rights"}, "reply": "经征求第三方意见，不予公开。" })).await;
+    let done = pc.ok("xh_handler", "conclusion", "k-end", json!({ "result": {"category": "withheld", "reason": "third_party_rights"}, "reply": "经征求第三方意见，不予公开。" })).await;
     assert_eq!(done["status"], "concluded");
     let c = case(&app, "xh_handler", &id).await;
     assert_eq!(
@@ -416,15 +412,11 @@ async fn a_case_goes_through_every_step_of_the_statutory_flow() {
     );
     // Every event says how many working days were left.
     assert!(c["timeline"][3]["detail"]["remaining_working_days"].is_i64());
-    problem(
-        step(
-            &app,
-            "xh_handler",
-            &format!("{base}/consultation"),
-            "k-after",
-            json!({ "third_party": "x", "matter": "y" }),
-        )
-        .await,
+    pc.refused(
+        "xh_handler",
+        "consultation",
+        "k-after",
+        json!({ "third_party": "x", "matter": "y" }),
         409,
         "illegal_transition",
     )
@@ -446,19 +438,17 @@ async fn the_applicant_sees_the_milestones_but_not_the_internal_steps() {
         .as_str()
         .unwrap()
         .to_owned();
-    let base = format!("/api/v1/disclosure/cases/{id}");
-    ok(
-        &app,
+    let pc = Steps::pc(&app, &id);
+    pc.ok(
         "xh_dispatcher",
-        &format!("{base}/handling"),
+        "handling",
         "a-1",
         json!({ "unit_id": xjh, "note": "内部备注" }),
     )
     .await;
-    ok(
-        &app,
+    pc.ok(
         "xjh_handler",
-        &format!("{base}/conclusion"),
+        "conclusion",
         "a-2",
         json!({ "result": {"category": "disclosed"}, "reply": "予以公开，见附件。" }),
     )
@@ -502,6 +492,7 @@ async fn a_case_dispatched_to_three_units_shows_who_answered_and_who_is_late() {
     let app = spawn_app().await;
     let id = file_case(&app, "310104", "19912350003").await;
     let base = format!("/api/v1/disclosure/cases/{id}");
+    let phone = Steps::phone(&app, &id);
     let (bgs, xjh, jyj) = (
         app.unit_id("310104-BGS").await,
         app.unit_id("310104-XJH").await,
@@ -520,19 +511,16 @@ async fn a_case_dispatched_to_three_units_shows_who_answered_and_who_is_late() {
         (json!([bgs, bgs]), "unit_ids[1]"),
         (json!([]), "unit_ids"),
     ] {
-        let p = problem(
-            step(
-                &app,
+        let p = phone
+            .refused(
                 "xh_dispatcher",
-                &format!("/m/v1/cases/{id}/dispatch"),
+                "dispatch",
                 "d-bad",
                 json!({ "unit_ids": units }),
+                422,
+                "invalid_field",
             )
-            .await,
-            422,
-            "invalid_field",
-        )
-        .await;
+            .await;
         assert_eq!(p["field"], field);
     }
     assert_eq!(
@@ -540,14 +528,14 @@ async fn a_case_dispatched_to_three_units_shows_who_answered_and_who_is_late() {
             .await,
         0
     );
-    let done = ok(
-        &app,
-        "xh_dispatcher",
-        &format!("/m/v1/cases/{id}/dispatch"),
-        "d-1",
-        json!({ "unit_ids": [bgs, xjh, jyj], "note": "请各自提供本单位掌握的部分" }),
-    )
-    .await;
+    let done = phone
+        .ok(
+            "xh_dispatcher",
+            "dispatch",
+            "d-1",
+            json!({ "unit_ids": [bgs, xjh, jyj], "note": "请各自提供本单位掌握的部分" }),
+        )
+        .await;
     assert_eq!(done["status"], "handling");
 
     // Each unit's handler owes a part and now sees the case.
@@ -559,36 +547,33 @@ async fn a_case_dispatched_to_three_units_shows_who_answered_and_who_is_late() {
         inbox["tabs"][2],
         json!({ "tab": "reply", "label": "待答复", "count": 1 })
     );
-    ok(
-        &app,
-        "xh_handler",
-        &format!("/m/v1/cases/{id}/reply"),
-        "r-bgs",
-        json!({ "answer": "区府办未掌握相关信息" }),
-    )
-    .await;
-    ok(
-        &app,
-        "xjh_handler",
-        &format!("/m/v1/cases/{id}/reply"),
-        "r-xjh",
-        json!({ "answer": "见附件清单" }),
-    )
-    .await;
-    // A part answered is not answered again.
-    problem(
-        step(
-            &app,
+    phone
+        .ok(
+            "xh_handler",
+            "reply",
+            "r-bgs",
+            json!({ "answer": "区府办未掌握相关信息" }),
+        )
+        .await;
+    phone
+        .ok(
             "xjh_handler",
-            &format!("/m/v1/cases/{id}/reply"),
+            "reply",
+            "r-xjh",
+            json!({ "answer": "见附件清单" }),
+        )
+        .await;
+    // A part answered is not answered again.
+    phone
+        .refused(
+            "xjh_handler",
+            "reply",
             "r-xjh-2",
             json!({ "answer": "补充" }),
+            403,
+            "forbidden",
         )
-        .await,
-        403,
-        "forbidden",
-    )
-    .await;
+        .await;
     // The education bureau lets its due date pass (as if a day went by).
     let db = app.db.connect().await;
     let sql = "UPDATE disclosure_assignments SET due_on = '2000-01-03' WHERE unit_id = $1";
@@ -678,7 +663,7 @@ async fn milestones_reach_the_applicants_page_retried_after_the_platform_fails()
     assert_eq!(resp.status().as_u16(), 201);
     let receipt: Value = resp.json().await.unwrap();
     let id = receipt["id"].as_str().unwrap();
-    let base = format!("/api/v1/disclosure/cases/{id}");
+    let pc = Steps::pc(&app, &id);
     let started = std::time::Instant::now();
     let page = page_of(&app, "onenet-company-pujiang", 1).await;
     assert!(
@@ -691,18 +676,16 @@ async fn milestones_reach_the_applicants_page_retried_after_the_platform_fails()
     assert_eq!(page[0]["due_on"], receipt["due_on"]);
 
     // Internal steps are not pushed; milestones and notices are.
-    ok(
-        &app,
+    pc.ok(
         "xh_dispatcher",
-        &format!("{base}/handling"),
+        "handling",
         "tp-1",
         json!({ "unit_id": xjh }),
     )
     .await;
-    ok(
-        &app,
+    pc.ok(
         "xjh_handler",
-        &format!("{base}/correction"),
+        "correction",
         "tp-2",
         json!({ "items": "请补充文件名称" }),
     )
@@ -752,13 +735,12 @@ async fn the_deadline_watch_warns_once_and_marks_overdue_cases() {
         crate::common::spawn_with(app.db.shared(), crate::common::Options { demo: false, env })
             .await;
     let id = file_case(&app, "310104", "19912350004").await;
-    let base = format!("/api/v1/disclosure/cases/{id}");
+    let pc = Steps::pc(&app, &id);
     let handler = user_id(&app, "xjh_handler").await;
     let xjh = app.unit_id("310104-XJH").await;
-    ok(
-        &app,
+    pc.ok(
         "xh_dispatcher",
-        &format!("{base}/handling"),
+        "handling",
         "w-1",
         json!({ "unit_id": xjh, "assignee_id": handler }),
     )
@@ -849,14 +831,14 @@ async fn the_deadline_watch_warns_once_and_marks_overdue_cases() {
     // A correction not made by its deadline: the watch closes the request
     // as abandoned.
     let id2 = file_case(&app, "310104", "19912350006").await;
-    ok(
-        &app,
-        "xh_dispatcher",
-        &format!("/api/v1/disclosure/cases/{id2}/correction"),
-        "w-2",
-        json!({ "items": "请说明所需信息的年份" }),
-    )
-    .await;
+    Steps::pc(&app, &id2)
+        .ok(
+            "xh_dispatcher",
+            "correction",
+            "w-2",
+            json!({ "items": "请说明所需信息的年份" }),
+        )
+        .await;
     let sql = "UPDATE disclosure_cases SET correction_due_on = '2000-01-03' WHERE id = $1";
     api::on_db!(&db, p => sqlx::query(sql).bind(&id2).execute(p).await.map(|_| ())).unwrap();
     let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -887,25 +869,20 @@ async fn the_deadline_watch_warns_once_and_marks_overdue_cases() {
 async fn an_uncorrected_request_is_closed_as_abandoned_after_its_deadline() {
     let app = spawn_app().await;
     let id = file_case(&app, "310104-XJH", "19912350005").await;
-    let base = format!("/api/v1/disclosure/cases/{id}");
+    let pc = Steps::pc(&app, &id);
     // A dispatcher may ask for the correction before sending the case on.
-    ok(
-        &app,
+    pc.ok(
         "xh_dispatcher",
-        &format!("{base}/correction"),
+        "correction",
         "ab-1",
         json!({ "items": "请说明所需信息的年份" }),
     )
     .await;
-    problem(
-        step(
-            &app,
-            "xh_dispatcher",
-            &format!("{base}/abandonment"),
-            "ab-2",
-            json!({}),
-        )
-        .await,
+    pc.refused(
+        "xh_dispatcher",
+        "abandonment",
+        "ab-2",
+        json!({}),
         409,
         "correction_not_overdue",
     )
@@ -914,14 +891,14 @@ async fn an_uncorrected_request_is_closed_as_abandoned_after_its_deadline() {
     let db = app.db.connect().await;
     let sql = "UPDATE disclosure_cases SET correction_due_on = '2000-01-03' WHERE id = $1";
     api::on_db!(&db, p => sqlx::query(sql).bind(&id).execute(p).await.map(|_| ())).unwrap();
-    let done = ok(
-        &app,
-        "xh_dispatcher",
-        &format!("{base}/abandonment"),
-        "ab-3",
-        json!({ "note": "逾期未补正" }),
-    )
-    .await;
+    let done = pc
+        .ok(
+            "xh_dispatcher",
+            "abandonment",
+            "ab-3",
+            json!({ "note": "逾期未补正" }),
+        )
+        .await;
     assert_eq!(done["status"], "concluded");
     let c = case(&app, "xh_dispatcher", &id).await;
     assert_eq!(

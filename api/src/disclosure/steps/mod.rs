@@ -13,7 +13,7 @@ mod inputs;
 mod record;
 mod work;
 
-use time::Date;
+use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
 pub use inputs::*;
@@ -127,11 +127,13 @@ pub async fn close_abandoned(app: &AppState, tx: &mut Tx, id: &CaseId) -> ApiRes
     Ok(true)
 }
 
-/// The step being taken: who takes it, on which case, on which day.
+/// The step being taken: who takes it, on which case, when (one instant
+/// for every row it writes), on which Shanghai day.
 struct Ctx<'a> {
     app: &'a AppState,
     p: &'a Principal,
     case: &'a LoadedCase,
+    now: OffsetDateTime,
     today: Date,
 }
 
@@ -144,7 +146,8 @@ async fn execute(
     cmd: Command,
 ) -> ApiResult<StepDone> {
     let step = cmd.step();
-    let today = shanghai_date(crate::clock::now());
+    let now = crate::clock::now();
+    let today = shanghai_date(now);
     let mut facts = case.row.facts()?;
     let calendar = &app.calendar;
     flow::apply(
@@ -159,6 +162,7 @@ async fn execute(
         app,
         p,
         case,
+        now,
         today,
     };
     let changes = work::carry_out(&ctx, tx, cmd, &facts).await?;

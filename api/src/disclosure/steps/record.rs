@@ -24,12 +24,11 @@ pub(super) async fn store(
     changes: Changes,
 ) -> ApiResult<()> {
     update_case(ctx, tx, f, &changes).await?;
-    let now = crate::clock::now();
     // Milestones the applicant sees; assignments and parts are internal.
     let public = !matches!(step, Step::Assign | Step::Dispatch | Step::Reply);
     let event_id = append_event(ctx, tx, step, f, changes.detail, public).await?;
     if public {
-        milestone(ctx, tx, step, f, &event_id, changes.notice.as_ref(), now).await?;
+        milestone(ctx, tx, step, f, &event_id, changes.notice.as_ref()).await?;
     }
     let entry = Entry {
         actor: if ctx.p.is_system() {
@@ -55,8 +54,7 @@ async fn update_case(ctx: &Ctx<'_>, tx: &mut Tx, f: &Facts, changes: &Changes) -
          handling_unit_id = $11, assignee_id = $12, extension_approver_id = COALESCE($13, extension_approver_id), \
          result_category = $14, result_reason = $15, concluded_at = $16, updated_at = $17, version = version + 1 \
          WHERE id = $1 AND version = $2";
-    let r = &ctx.case.row;
-    let now = crate::clock::now();
+    let (r, now) = (&ctx.case.row, ctx.now);
     let handling = changes
         .handling_unit
         .as_ref()
@@ -106,8 +104,7 @@ async fn append_event(
     } else {
         &ctx.p.display_name
     };
-    let event_id = ulid::Ulid::new().to_string();
-    let now = crate::clock::now();
+    let (event_id, now) = (ulid::Ulid::new().to_string(), ctx.now);
     on_tx!(tx, c => sqlx::query(EVENT).bind(&event_id).bind(&r.id).bind(step)
         .bind(actor).bind(now).bind(detail.to_string()).bind(public).execute(c).await.map(|_| ()))?;
     Ok(event_id)
@@ -122,7 +119,6 @@ async fn milestone(
     f: &Facts,
     event_id: &str,
     notice: Option<&notices::Issued>,
-    now: time::OffsetDateTime,
 ) -> ApiResult<()> {
     let r = &ctx.case.row;
     // Only notices addressed to the applicant go to their page.
@@ -137,7 +133,7 @@ async fn milestone(
         milestone: step.as_str(),
         label: step.label_zh(),
         status: f.status,
-        occurred_at: now,
+        occurred_at: ctx.now,
         due_on: f.due_on.map(ymd),
         notice: notice.map(|n| (n.id.as_str(), n.kind.title(), n.sm3.as_str())),
     };

@@ -88,7 +88,7 @@ struct Opening<'a> {
 }
 
 async fn open_assignment(ctx: &Ctx<'_>, tx: &mut Tx, a: Opening<'_>) -> ApiResult<()> {
-    let (case, by, now) = (&ctx.case.row.id, &ctx.p.user_id, crate::clock::now());
+    let (case, by, now) = (&ctx.case.row.id, &ctx.p.user_id, ctx.now);
     on_tx!(tx, c => sqlx::query(ASSIGN).bind(a.id).bind(case).bind(a.kind).bind(a.unit)
         .bind(a.assignee).bind(a.note).bind(ymd(a.due)).bind(by).bind(now).execute(c).await.map(|_| ()))?;
     Ok(())
@@ -203,7 +203,7 @@ async fn reply(ctx: &Ctx<'_>, tx: &mut Tx, input: ReplyInput) -> ApiResult<Chang
          answered_at = $4 WHERE id = $1 AND status = 'open'";
     let answer = text("answer", Some(&input.answer), 5000, true)?;
     let assignment = answered_part(&ctx.case.access.parts, input.assignment_id.as_deref())?;
-    let (by, now) = (&ctx.p.user_id, crate::clock::now());
+    let (by, now) = (&ctx.p.user_id, ctx.now);
     on_tx!(tx, c => sqlx::query(ANSWER).bind(&assignment).bind(&answer).bind(by).bind(now)
         .execute(c).await.map(|_| ()))?;
     let unit = ctx
