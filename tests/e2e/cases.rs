@@ -663,7 +663,7 @@ async fn milestones_reach_the_applicants_page_retried_after_the_platform_fails()
     assert_eq!(resp.status().as_u16(), 201);
     let receipt: Value = resp.json().await.unwrap();
     let id = receipt["id"].as_str().unwrap();
-    let pc = Steps::pc(&app, &id);
+    let pc = Steps::pc(&app, id);
     let started = std::time::Instant::now();
     let page = page_of(&app, "onenet-company-pujiang", 1).await;
     assert!(
