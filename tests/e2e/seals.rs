@@ -13,25 +13,61 @@ pub(crate) async fn user_id(app: &TestApp, login: &str) -> String {
         .to_owned()
 }
 
-/// `method path` as `user` (X-Test-User), with a JSON body and an
-/// idempotency key.
-async fn send(
-    app: &TestApp,
-    user: &str,
-    method: reqwest::Method,
-    path: &str,
-    key: Option<&str>,
-    body: Value,
-) -> reqwest::Response {
-    let mut req = app
-        .client
-        .request(method, app.url(path))
-        .header("x-test-user", user)
-        .json(&body);
-    if let Some(k) = key {
-        req = req.header("Idempotency-Key", format!("seal-test-{k}"));
+use reqwest::Method;
+
+const GET: Method = Method::GET;
+const POST: Method = Method::POST;
+const PUT: Method = Method::PUT;
+const PATCH: Method = Method::PATCH;
+
+/// Requests as one demo user (X-Test-User), with a JSON body and, where
+/// given, an idempotency key.
+struct As<'a>(&'a TestApp, &'a str);
+
+impl As<'_> {
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Value,
+    ) -> reqwest::Response {
+        let mut req = self
+            .0
+            .client
+            .request(method, self.0.url(path))
+            .header("x-test-user", self.1)
+            .json(&body);
+        if let Some(k) = key {
+            req = req.header("Idempotency-Key", format!("seal-test-{k}"));
+        }
+        req.send().await.unwrap()
     }
-    req.send().await.unwrap()
+
+    /// Expects `status`; answers the JSON body.
+    async fn expect(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Value,
+        status: u16,
+    ) -> Value {
+        ok(self.send(method, path, key, body).await, status).await
+    }
+
+    /// Expects the problem `status`/`code`.
+    async fn refused(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Value,
+        status: u16,
+        code: &str,
+    ) -> Value {
+        problem(self.send(method, path, key, body).await, status, code).await
+    }
 }
 
 pub(crate) async fn ok(resp: reqwest::Response, status: u16) -> Value {
@@ -44,105 +80,72 @@ pub(crate) async fn ok(resp: reqwest::Response, status: u16) -> Value {
 /// The seal's grant history, as its administrator reads it.
 async fn grant_history(app: &TestApp, seal: &str) -> Value {
     let path = format!("/api/v1/seals/{seal}/grants");
-    ok(
-        send(
-            app,
-            "xh_admin",
-            reqwest::Method::GET,
-            &path,
-            None,
-            json!(null),
-        )
-        .await,
-        200,
-    )
-    .await
+    As(app, "xh_admin")
+        .expect(GET, &path, None, json!(null), 200)
+        .await
 }
 
 /// Revokes a grant as the seal's administrator.
 async fn revoke(app: &TestApp, seal: &str, grant: &str, reason: &str) {
     let path = format!("/api/v1/seals/{seal}/grants/{grant}/revocation");
-    ok(
-        send(
-            app,
-            "xh_admin",
-            reqwest::Method::POST,
-            &path,
-            None,
-            json!({ "reason": reason }),
-        )
-        .await,
-        200,
-    )
-    .await;
+    As(app, "xh_admin")
+        .expect(POST, &path, None, json!({ "reason": reason }), 200)
+        .await;
 }
 
 /// Gives `login` the seal-approver role at the unit `code`.
 async fn make_approver(app: &TestApp, login: &str, code: &str) {
     let user = user_id(app, login).await;
     let unit = app.unit_id(code).await;
-    let resp = send(
-        app,
-        "secadmin",
-        reqwest::Method::POST,
-        &format!("/api/v1/users/{user}/roles"),
-        None,
-        json!({ "role": "seal_approver", "unit_id": unit }),
-    )
-    .await;
+    let resp = As(app, "secadmin")
+        .send(
+            POST,
+            &format!("/api/v1/users/{user}/roles"),
+            None,
+            json!({ "role": "seal_approver", "unit_id": unit }),
+        )
+        .await;
     assert!(resp.status().is_success(), "{}", resp.text().await.unwrap());
 }
 
 /// Xuhui's seal, granted to xh_handler, with `approvers` under `policy`.
 pub(crate) async fn xuhui_seal(app: &TestApp, approvers: &[&str], policy: &str) -> String {
     let unit = app.unit_id("310104").await;
-    let seal = ok(
-        send(
-            app,
-            "xh_admin",
-            reqwest::Method::POST,
+    let seal = As(app, "xh_admin")
+        .expect(
+            POST,
             "/api/v1/seals",
             None,
             json!({
         "unit_id": unit, "name": "上海市徐汇区人民政府政务公开专用章", "kind": "政务公开专用章",
         "cert_ref": "sh-ca:seal:310104:gk" }),
+            201,
         )
-        .await,
-        201,
-    )
-    .await;
+        .await;
     let id = seal["id"].as_str().unwrap().to_owned();
     let handler = user_id(app, "xh_handler").await;
-    ok(
-        send(
-            app,
-            "xh_admin",
-            reqwest::Method::POST,
+    As(app, "xh_admin")
+        .expect(
+            POST,
             &format!("/api/v1/seals/{id}/grants"),
             None,
             json!({ "user_id": handler, "reason": "办理政务公开告知书" }),
+            201,
         )
-        .await,
-        201,
-    )
-    .await;
+        .await;
     let mut ids = Vec::new();
     for a in approvers {
         ids.push(user_id(app, a).await);
     }
-    ok(
-        send(
-            app,
-            "xh_admin",
-            reqwest::Method::PUT,
+    As(app, "xh_admin")
+        .expect(
+            PUT,
             &format!("/api/v1/units/{unit}/seal-approvers"),
             None,
             json!({ "policy": policy, "approver_ids": ids }),
+            200,
         )
-        .await,
-        200,
-    )
-    .await;
+        .await;
     id
 }
 
@@ -165,32 +168,24 @@ pub(crate) async fn notice(app: &TestApp, phone: &str) -> (String, String) {
     let base = format!("/api/v1/disclosure/cases/{case}");
     let bgs = app.unit_id("310104-BGS").await;
     let handler = user_id(app, "xh_handler").await;
-    ok(
-        send(
-            app,
-            "xh_dispatcher",
-            reqwest::Method::POST,
+    As(app, "xh_dispatcher")
+        .expect(
+            POST,
             &format!("{base}/handling"),
             Some(&format!("h-{phone}")),
             json!({ "unit_id": bgs, "assignee_id": handler }),
+            200,
         )
-        .await,
-        200,
-    )
-    .await;
-    ok(
-        send(
-            app,
-            "xh_handler",
-            reqwest::Method::POST,
+        .await;
+    As(app, "xh_handler")
+        .expect(
+            POST,
             &format!("{base}/correction"),
             Some(&format!("c-{phone}")),
             json!({ "items": "请写明文件名称" }),
+            200,
         )
-        .await,
-        200,
-    )
-    .await;
+        .await;
     let c = app.get_json("xh_handler", &base, 200).await;
     (case, c["notices"][0]["id"].as_str().unwrap().to_owned())
 }
@@ -202,15 +197,14 @@ pub(crate) async fn apply(
     notice: &str,
     key: &str,
 ) -> reqwest::Response {
-    send(
-        app,
-        user,
-        reqwest::Method::POST,
-        "/m/v1/seal-applications",
-        Some(key),
-        json!({ "notice_id": notice, "seal_id": seal, "reason": "补正告知书用印" }),
-    )
-    .await
+    As(app, user)
+        .send(
+            POST,
+            "/m/v1/seal-applications",
+            Some(key),
+            json!({ "notice_id": notice, "seal_id": seal, "reason": "补正告知书用印" }),
+        )
+        .await
 }
 
 /// Applies as `user` and expects 201; answers the application's id.
@@ -232,15 +226,14 @@ pub(crate) async fn decide(
     decision: &str,
     key: &str,
 ) -> reqwest::Response {
-    send(
-        app,
-        user,
-        reqwest::Method::POST,
-        &format!("/api/v1/seal-applications/{id}/decision"),
-        Some(key),
-        json!({ "decision": decision, "comment": "同意" }),
-    )
-    .await
+    As(app, user)
+        .send(
+            POST,
+            &format!("/api/v1/seal-applications/{id}/decision"),
+            Some(key),
+            json!({ "decision": decision, "comment": "同意" }),
+        )
+        .await
 }
 
 /// The to-do item of `assignee` at the stand-in, once it is in `state`.
@@ -411,12 +404,7 @@ async fn a_notice_is_stamped_after_approval_on_the_phone() {
     )
     .await;
     let resp = app
-        .call(
-            reqwest::Method::POST,
-            "/m/v1/session/step-up/sms-code",
-            &token,
-            None,
-        )
+        .call(POST, "/m/v1/session/step-up/sms-code", &token, None)
         .await;
     assert_eq!(resp.status().as_u16(), 202);
     wait_text(&app, "19900000011", "验证码").await;
@@ -429,7 +417,7 @@ async fn a_notice_is_stamped_after_approval_on_the_phone() {
         .to_owned();
     let resp = app
         .call(
-            reqwest::Method::POST,
+            POST,
             "/m/v1/session/step-up",
             &token,
             Some(json!({ "sms_code": code })),
@@ -566,57 +554,45 @@ async fn approval_policies_races_and_refusals() {
     )
     .await;
     // A notice of another unit's case.
-    problem(
-        send(
-            &app,
-            "pd_handler",
-            reqwest::Method::POST,
+    As(&app, "pd_handler")
+        .refused(
+            POST,
             "/api/v1/seal-applications",
             Some("other-unit"),
             json!({ "notice_id": n2, "seal_id": seal }),
+            404,
+            "not_found",
         )
-        .await,
-        404,
-        "not_found",
-    )
-    .await;
+        .await;
     assert_eq!(app.count("SELECT COUNT(*) FROM seal_applications").await, 1);
 
     // A pending application stops when the seal is suspended, or the grant
     // revoked; an approver cannot then approve.
     let id2 = applied(&app, "xh_handler", &seal, &n2, "pending-2").await;
-    ok(
-        send(
-            &app,
-            "xh_admin",
-            reqwest::Method::PATCH,
+    As(&app, "xh_admin")
+        .expect(
+            PATCH,
             &format!("/api/v1/seals/{seal}"),
             None,
             json!({ "status": "suspended" }),
+            200,
         )
-        .await,
-        200,
-    )
-    .await;
+        .await;
     problem(
         decide(&app, "xh_approver", &id2, "approve", "susp").await,
         409,
         "seal_suspended",
     )
     .await;
-    ok(
-        send(
-            &app,
-            "xh_admin",
-            reqwest::Method::PATCH,
+    As(&app, "xh_admin")
+        .expect(
+            PATCH,
             &format!("/api/v1/seals/{seal}"),
             None,
             json!({ "status": "active" }),
+            200,
         )
-        .await,
-        200,
-    )
-    .await;
+        .await;
     let grants = grant_history(&app, &seal).await;
     let grant = grants[0]["id"].as_str().unwrap();
     revoke(&app, &seal, grant, "岗位调整").await;
@@ -640,33 +616,25 @@ async fn approval_policies_races_and_refusals() {
     )
     .await;
     // A rejection needs its reason, and tells the applicant.
-    problem(
-        send(
-            &app,
-            "xh_approver",
-            reqwest::Method::POST,
+    As(&app, "xh_approver")
+        .refused(
+            POST,
             &format!("/api/v1/seal-applications/{id2}/decision"),
             Some("no-reason"),
             json!({ "decision": "reject" }),
+            422,
+            "invalid_field",
         )
-        .await,
-        422,
-        "invalid_field",
-    )
-    .await;
-    let rejected = ok(
-        send(
-            &app,
-            "xh_approver",
-            reqwest::Method::POST,
+        .await;
+    let rejected = As(&app, "xh_approver")
+        .expect(
+            POST,
             &format!("/api/v1/seal-applications/{id2}/decision"),
             Some("reject-2"),
             json!({ "decision": "reject", "comment": "授权已撤销" }),
+            200,
         )
-        .await,
-        200,
-    )
-    .await;
+        .await;
     assert_eq!(rejected["status"], "rejected");
     wait_text(&app, "19900000013", "未获批准").await;
 
@@ -677,34 +645,26 @@ async fn approval_policies_races_and_refusals() {
     assert_eq!(history[0]["granted_by"], "周杰");
     assert!(history[0]["revoked_at"].is_string());
     // Only the unit's administrators manage it.
-    problem(
-        send(
-            &app,
-            "pd_admin",
-            reqwest::Method::PATCH,
+    As(&app, "pd_admin")
+        .refused(
+            PATCH,
             &format!("/api/v1/seals/{seal}"),
             None,
             json!({ "status": "suspended" }),
+            404,
+            "not_found",
         )
-        .await,
-        404,
-        "not_found",
-    )
-    .await;
-    problem(
-        send(
-            &app,
-            "xh_handler",
-            reqwest::Method::GET,
+        .await;
+    As(&app, "xh_handler")
+        .refused(
+            GET,
             &format!("/api/v1/seals/{seal}/grants"),
             None,
             json!(null),
+            404,
+            "not_found",
         )
-        .await,
-        404,
-        "not_found",
-    )
-    .await;
+        .await;
 }
 
 #[tokio::test]
@@ -750,33 +710,25 @@ async fn all_approvers_in_order_and_withdrawal() {
     // The applicant may withdraw a pending application; then nobody decides.
     let (_, n2) = notice(&app, "19912360005").await;
     let id2 = applied(&app, "xh_handler", &seal, &n2, "seq-2").await;
-    problem(
-        send(
-            &app,
-            "xh_dispatcher",
-            reqwest::Method::POST,
+    As(&app, "xh_dispatcher")
+        .refused(
+            POST,
             &format!("/api/v1/seal-applications/{id2}/withdrawal"),
             None,
             json!({}),
+            403,
+            "forbidden",
         )
-        .await,
-        403,
-        "forbidden",
-    )
-    .await;
-    let withdrawn = ok(
-        send(
-            &app,
-            "xh_handler",
-            reqwest::Method::POST,
+        .await;
+    let withdrawn = As(&app, "xh_handler")
+        .expect(
+            POST,
             &format!("/api/v1/seal-applications/{id2}/withdrawal"),
             None,
             json!({}),
+            200,
         )
-        .await,
-        200,
-    )
-    .await;
+        .await;
     assert_eq!(withdrawn["status"], "withdrawn");
     // Its open to-do item is cancelled.
     let mut states = settled(&app, &["up-xh_dispatcher"], 2).await;
@@ -798,8 +750,8 @@ async fn authorisation_statistics_as_json_and_xlsx() {
     let seal = xuhui_seal(&app, &["xh_approver"], "any").await;
     let unit = app.unit_id("310104").await;
     // A second seal; the first is granted twice more, once revoked.
-    let second = ok(send(&app, "xh_admin", reqwest::Method::POST, "/api/v1/seals", None, json!({
-        "unit_id": unit, "name": "上海市徐汇区人民政府办公室印章", "kind": "行政公章", "cert_ref": "sh-ca:seal:310104:bgs" })).await, 201).await;
+    let second = As(&app, "xh_admin").expect(POST, "/api/v1/seals", None, json!({
+        "unit_id": unit, "name": "上海市徐汇区人民政府办公室印章", "kind": "行政公章", "cert_ref": "sh-ca:seal:310104:bgs" }), 201).await;
     let second = second["id"].as_str().unwrap().to_owned();
     for (s, login) in [
         (&seal, "xh_dispatcher"),
@@ -807,19 +759,15 @@ async fn authorisation_statistics_as_json_and_xlsx() {
         (&second, "xh_handler"),
     ] {
         let user = user_id(&app, login).await;
-        ok(
-            send(
-                &app,
-                "xh_admin",
-                reqwest::Method::POST,
+        As(&app, "xh_admin")
+            .expect(
+                POST,
                 &format!("/api/v1/seals/{s}/grants"),
                 None,
                 json!({ "user_id": user, "reason": "工作需要" }),
+                201,
             )
-            .await,
-            201,
-        )
-        .await;
+            .await;
     }
     let grants = grant_history(&app, &seal).await;
     let dispatcher_grant = grants[1]["id"].as_str().unwrap();
