@@ -37,13 +37,35 @@ async fn register(app: &TestApp, token: &str, body: Value) -> reqwest::Response 
     .await
 }
 
-/// Signs pd_handler in on the phone and registers the phone for push with
-/// `provider`; answers the access token.
-async fn phone_with(app: &TestApp, platform: &str, provider: &str, device: &str) -> String {
-    let token = phone_session(app, "pd_handler").await;
-    let body = json!({ "platform": platform, "provider": provider, "token": device });
-    assert_eq!(register(app, &token, body).await.status().as_u16(), 204);
+/// A device registration body.
+fn device(platform: &str, provider: &str, token: &str) -> Value {
+    json!({ "platform": platform, "provider": provider, "token": token })
+}
+
+/// Signs `user` in on the phone and registers the phone as `device`;
+/// answers the access token.
+async fn phone_of(app: &TestApp, user: &str, device: Value) -> String {
+    let token = phone_session(app, user).await;
+    assert_eq!(register(app, &token, device).await.status().as_u16(), 204);
     token
+}
+
+/// pd_handler's phone, registered for push with `provider`.
+async fn phone_with(app: &TestApp, platform: &str, provider: &str, token: &str) -> String {
+    phone_of(app, "pd_handler", device(platform, provider, token)).await
+}
+
+async fn disabled_devices(app: &TestApp) -> i64 {
+    app.count("SELECT COUNT(*) FROM devices WHERE disabled_at IS NOT NULL")
+        .await
+}
+
+fn assert_sent_by(sent: &Value, provider: &str) {
+    assert_eq!(
+        (sent["status"].as_str(), sent["provider"].as_str()),
+        (Some("sent"), Some(provider)),
+        "{sent}"
+    );
 }
 
 fn assert_last_error(settled: &Value, needle: &str) {
@@ -75,17 +97,7 @@ async fn test_notification(app: &TestApp, login: &str) -> Vec<String> {
 }
 
 async fn settle(app: &TestApp, id: &str) -> Value {
-    let until = Instant::now() + Duration::from_secs(5);
-    loop {
-        let s = app
-            .get_json("sysadmin", &format!("/api/v1/notifications/{id}"), 200)
-            .await;
-        if !matches!(s["status"].as_str(), Some("queued" | "sending")) {
-            return s;
-        }
-        assert!(Instant::now() < until, "{s}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    settle_within(app, id, 5).await
 }
 
 async fn pushes_to(app: &TestApp, token: &str) -> Vec<Value> {
@@ -133,11 +145,7 @@ async fn a_gone_token_disables_the_device_and_the_person_gets_an_sms() {
     let failed = settle(&app, &ids[0]).await;
     assert_eq!(failed["status"], "failed");
     assert_last_error(&failed, "80300007");
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM devices WHERE disabled_at IS NOT NULL")
-            .await,
-        1
-    );
+    assert_eq!(disabled_devices(&app).await, 1);
     app.wait_for_sms(PD_HANDLER_PHONE).await;
     assert!(
         app.sms_to(PD_HANDLER_PHONE).await[0]["text"]
@@ -172,13 +180,7 @@ async fn without_a_device_the_notification_is_an_sms() {
 #[tokio::test]
 async fn logout_removes_the_sessions_device() {
     let app = spawn_app().await;
-    let token = phone_session(&app, "xjh_handler").await;
-    register(
-        &app,
-        &token,
-        json!({ "platform": "harmony", "provider": "huawei", "token": "hw-x" }),
-    )
-    .await;
+    let token = phone_of(&app, "xjh_handler", device("harmony", "huawei", "hw-x")).await;
     assert_eq!(app.count("SELECT COUNT(*) FROM devices").await, 1);
     let resp = app
         .call(reqwest::Method::DELETE, "/m/v1/session", &token, None)
@@ -191,24 +193,14 @@ async fn logout_removes_the_sessions_device() {
 async fn device_registration_refuses_bad_input() {
     let app = spawn_app().await;
     let token = phone_session(&app, "xjh_handler").await;
-    let bad = register(
-        &app,
-        &token,
-        json!({ "platform": "windows", "provider": "huawei", "token": "t" }),
-    )
-    .await;
+    let bad = register(&app, &token, device("windows", "huawei", "t")).await;
     assert!(
         problem(bad, 400, "malformed_body").await["detail"]
             .as_str()
             .unwrap()
             .contains("platform")
     );
-    let bad = register(
-        &app,
-        &token,
-        json!({ "platform": "ios", "provider": "apns", "token": "" }),
-    )
-    .await;
+    let bad = register(&app, &token, device("ios", "apns", "")).await;
     assert_eq!(problem(bad, 422, "invalid_field").await["field"], "token");
     let bad = register(
         &app,
@@ -232,12 +224,7 @@ async fn device_registration_refuses_bad_input() {
     assert_eq!(app.count("SELECT COUNT(*) FROM devices").await, 0);
     // Updating is idempotent and re-enables.
     for _ in 0..2 {
-        let ok = register(
-            &app,
-            &token,
-            json!({ "platform": "ios", "provider": "huawei", "token": "t2" }),
-        )
-        .await;
+        let ok = register(&app, &token, device("ios", "huawei", "t2")).await;
         assert_eq!(ok.status().as_u16(), 204);
     }
     assert_eq!(app.count("SELECT COUNT(*) FROM devices").await, 1);
@@ -275,11 +262,7 @@ async fn an_iphone_gets_the_push_over_apns_with_apples_headers() {
     let mut ids = Vec::new();
     for _ in 0..3 {
         let sent = until_settled(&app, "pd_handler").await;
-        assert_eq!(
-            (sent["status"].as_str(), sent["provider"].as_str()),
-            (Some("sent"), Some("apns")),
-            "{sent}"
-        );
+        assert_sent_by(&sent, "apns");
         ids.push(sent["id"].as_str().unwrap().to_owned());
     }
     let delivered: Value = app.stand_in("/stand-in/apns/messages").await;
@@ -307,18 +290,9 @@ async fn apns_unregistered_and_bad_tokens_disable_the_device() {
         .await;
     let failed = until_settled(&app, "pd_handler").await;
     assert_last_error(&failed, "410 Gone Unregistered");
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM devices WHERE disabled_at IS NOT NULL")
-            .await,
-        1
-    );
+    assert_eq!(disabled_devices(&app).await, 1);
     // A malformed token is as gone as an unregistered one.
-    register(
-        &app,
-        &token,
-        json!({ "platform": "ios", "provider": "apns", "token": "not-hex" }),
-    )
-    .await;
+    register(&app, &token, device("ios", "apns", "not-hex")).await;
     let failed = until_settled(&app, "pd_handler").await;
     assert_last_error(&failed, "BadDeviceToken");
 }
@@ -342,19 +316,9 @@ async fn apns_outages_are_retried_after_the_asked_delay() {
 #[tokio::test]
 async fn an_android_phone_gets_the_push_over_fcm() {
     let app = spawn_app().await;
-    let token = phone_session(&app, "pd_handler").await;
-    register(
-        &app,
-        &token,
-        json!({ "platform": "android", "provider": "fcm", "token": "fcm-token-1" }),
-    )
-    .await;
+    phone_with(&app, "android", "fcm", "fcm-token-1").await;
     let sent = until_settled(&app, "pd_handler").await;
-    assert_eq!(
-        (sent["status"].as_str(), sent["provider"].as_str()),
-        (Some("sent"), Some("fcm")),
-        "{sent}"
-    );
+    assert_sent_by(&sent, "fcm");
     assert!(
         sent["provider_message_id"]
             .as_str()
@@ -369,13 +333,7 @@ async fn an_android_phone_gets_the_push_over_fcm() {
 #[tokio::test]
 async fn fcm_unregistered_falls_back_and_quota_waits_a_minute() {
     let app = spawn_app().await;
-    let token = phone_session(&app, "pd_handler").await;
-    register(
-        &app,
-        &token,
-        json!({ "platform": "android", "provider": "fcm", "token": "fcm-token-1" }),
-    )
-    .await;
+    phone_with(&app, "android", "fcm", "fcm-token-1").await;
     let fault =
         json!({ "status": 429, "error_code": "QUOTA_EXCEEDED", "retry_after_secs": 1, "times": 1 });
     app.post_json("/stand-in/fcm/faults", fault).await;
@@ -395,12 +353,7 @@ async fn fcm_unregistered_falls_back_and_quota_waits_a_minute() {
         assert!(Instant::now() < until, "{s}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    assert!(
-        waiting["last_error"]
-            .as_str()
-            .unwrap()
-            .contains("QUOTA_EXCEEDED")
-    );
+    assert_last_error(&waiting, "QUOTA_EXCEEDED");
     let next: time::OffsetDateTime = time::OffsetDateTime::parse(
         waiting["next_attempt_at"].as_str().unwrap(),
         &time::format_description::well_known::Rfc3339,
@@ -414,13 +367,7 @@ async fn fcm_unregistered_falls_back_and_quota_waits_a_minute() {
 
     app.post_json("/stand-in/fcm/gone", json!({ "token": "fcm-token-1" }))
         .await;
-    let other = phone_session(&app, "xjh_handler").await;
-    register(
-        &app,
-        &other,
-        json!({ "platform": "android", "provider": "fcm", "token": "fcm-token-1" }),
-    )
-    .await;
+    phone_of(&app, "xjh_handler", device("android", "fcm", "fcm-token-1")).await;
     let failed = until_settled(&app, "xjh_handler").await;
     assert_last_error(&failed, "UNREGISTERED");
     app.wait_for_sms("19900000014").await;
@@ -437,23 +384,12 @@ async fn app_with(env: Vec<(&'static str, String)>) -> TestApp {
 #[tokio::test]
 async fn a_permanent_push_failure_falls_back_without_disabling_the_device() {
     let app = spawn_app().await;
-    let token = phone_session(&app, "pd_handler").await;
-    register(
-        &app,
-        &token,
-        json!({ "platform": "android", "provider": "fcm", "token": "fcm-token-1" }),
-    )
-    .await;
+    phone_with(&app, "android", "fcm", "fcm-token-1").await;
     let fault = json!({ "status": 403, "error_code": "SENDER_ID_MISMATCH", "times": 1 });
     app.post_json("/stand-in/fcm/faults", fault).await;
     let failed = until_settled(&app, "pd_handler").await;
     assert_eq!(failed["status"], "failed");
-    assert!(
-        failed["last_error"]
-            .as_str()
-            .unwrap()
-            .contains("SENDER_ID_MISMATCH")
-    );
+    assert_last_error(&failed, "SENDER_ID_MISMATCH");
     assert_eq!(
         app.count("SELECT COUNT(*) FROM devices WHERE disabled_at IS NULL")
             .await,
@@ -469,11 +405,10 @@ async fn channel_policies_choose_per_kind() {
         "sms_only".into(),
     )])
     .await;
-    let token = phone_session(&sms_only, "pd_handler").await;
-    register(
+    phone_of(
         &sms_only,
-        &token,
-        json!({ "platform": "android", "provider": "huawei", "token": HUAWEI_PHONE }),
+        "pd_handler",
+        device("android", "huawei", HUAWEI_PHONE),
     )
     .await;
     let sent = until_settled(&sms_only, "pd_handler").await;
@@ -489,11 +424,10 @@ async fn channel_policies_choose_per_kind() {
         test_notification(&push_only, "xh_admin").await.is_empty(),
         "no device, no SMS"
     );
-    let token = phone_session(&push_only, "pd_handler").await;
-    register(
+    phone_of(
         &push_only,
-        &token,
-        json!({ "platform": "android", "provider": "huawei", "token": HUAWEI_PHONE }),
+        "pd_handler",
+        device("android", "huawei", HUAWEI_PHONE),
     )
     .await;
     push_only
@@ -528,10 +462,7 @@ async fn the_log_provider_for_push_delivers_nothing() {
     let app = app_with(vec![("GOV_NOTIFY__PUSH_DELIVERY", "log".into())]).await;
     phone_with(&app, "ios", "apns", IPHONE).await;
     let sent = until_settled(&app, "pd_handler").await;
-    assert_eq!(
-        (sent["status"].as_str(), sent["provider"].as_str()),
-        (Some("sent"), Some("apns"))
-    );
+    assert_sent_by(&sent, "apns");
     assert!(
         sent["provider_message_id"]
             .as_str()
@@ -580,19 +511,19 @@ async fn outages_and_timeouts_at_every_provider_are_waited_out() {
     let phones = [
         (
             "pd_handler",
-            json!({ "platform": "android", "provider": "huawei", "token": HUAWEI_PHONE }),
+            device("android", "huawei", HUAWEI_PHONE),
             "/stand-in/huawei",
             json!({ "status": 503 }),
         ),
         (
             "xh_handler",
-            json!({ "platform": "ios", "provider": "apns", "token": IPHONE }),
+            device("ios", "apns", IPHONE),
             "/stand-in/apns",
             json!({ "status": 503, "reason": "ServiceUnavailable" }),
         ),
         (
             "gk_handler",
-            json!({ "platform": "android", "provider": "fcm", "token": "fcm-token-1" }),
+            device("android", "fcm", "fcm-token-1"),
             "/stand-in/fcm",
             json!({ "status": 503, "error_code": "UNAVAILABLE" }),
         ),
