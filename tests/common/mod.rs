@@ -315,6 +315,22 @@ impl TestApp {
         id
     }
 
+    /// How many audit entries record `action`, with any outcome.
+    pub async fn audited(&self, action: &str) -> i64 {
+        self.audited_with(action, None).await
+    }
+
+    /// How many audit entries record `action` with `outcome` (any if None).
+    pub async fn audited_with(&self, action: &str, outcome: Option<&str>) -> i64 {
+        let sql =
+            "SELECT COUNT(*) FROM audit_log WHERE action = $1 AND ($2 IS NULL OR outcome = $2)";
+        let db = self.db.connect().await;
+        let n: i64 = api::on_db!(&db, p => sqlx::query_scalar(sql).bind(action).bind(outcome).fetch_one(p).await)
+            .unwrap();
+        db.close().await;
+        n
+    }
+
     pub async fn count(&self, sql: &'static str) -> i64 {
         let db = self.db.connect().await;
         let n: i64 = api::on_db!(&db, p => sqlx::query_scalar(sql).fetch_one(p).await).unwrap();

@@ -239,7 +239,11 @@ async fn a_case_goes_through_every_step_of_the_statutory_flow() {
             "forbidden",
         )
         .await;
-    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'disclosure.case.step' AND outcome = 'denied'").await, 1);
+    assert_eq!(
+        app.audited_with("disclosure.case.step", Some("denied"))
+            .await,
+        1
+    );
 
     // Correction: the clock stops, a notice waits for its seal.
     let done = pc
@@ -421,7 +425,11 @@ async fn a_case_goes_through_every_step_of_the_statutory_flow() {
         "illegal_transition",
     )
     .await;
-    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'disclosure.case.step' AND outcome = 'success'").await, 7);
+    assert_eq!(
+        app.audited_with("disclosure.case.step", Some("success"))
+            .await,
+        7
+    );
 }
 
 #[tokio::test]

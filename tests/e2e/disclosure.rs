@@ -311,7 +311,7 @@ async fn an_applicant_signed_in_at_one_net_files_a_request_and_follows_it() {
     )
     .await;
     let denied = app
-        .count("SELECT COUNT(*) FROM audit_log WHERE action = 'disclosure.case.list' AND outcome = 'denied'")
+        .audited_with("disclosure.case.list", Some("denied"))
         .await;
     assert_eq!(denied, 1);
 

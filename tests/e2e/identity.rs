@@ -74,11 +74,7 @@ async fn an_administrator_signs_in_with_password_and_totp() {
         me.json::<serde_json::Value>().await.unwrap()["login_name"],
         "secadmin"
     );
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'login' AND outcome = 'success'")
-            .await,
-        1
-    );
+    assert_eq!(app.audited_with("login", Some("success")).await, 1);
 }
 
 #[tokio::test]
@@ -111,11 +107,7 @@ async fn wrong_factors_fail_alike_and_a_used_code_cannot_be_replayed() {
     )
     .await;
     problem(replay, 401, "invalid_credentials").await;
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'login' AND outcome = 'failure'")
-            .await,
-        5
-    );
+    assert_eq!(app.audited_with("login", Some("failure")).await, 5);
 }
 
 #[tokio::test]
@@ -173,16 +165,8 @@ async fn one_address_cannot_lock_an_account_but_several_can() {
     .await;
     let body = problem(locked, 429, "account_locked").await;
     assert!(body["detail"].as_str().unwrap().contains("锁定"));
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'login.lockout'")
-            .await,
-        1
-    );
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'login.locked'")
-            .await,
-        1
-    );
+    assert_eq!(app.audited("login.lockout").await, 1);
+    assert_eq!(app.audited("login.locked").await, 1);
 }
 
 #[tokio::test]
@@ -228,11 +212,7 @@ async fn refresh_rotates_and_a_reused_token_ends_the_session() {
         "session_ended",
     )
     .await;
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'session.refresh_reuse'")
-            .await,
-        1
-    );
+    assert_eq!(app.audited("session.refresh_reuse").await, 1);
 
     for bad in [json!({ "refresh_token": "not-a-token" }), json!({})] {
         let resp = app.post_json("/auth/refresh", bad).await;
@@ -307,11 +287,7 @@ async fn logout_and_ended_sessions_stop_their_tokens_at_once() {
         "session_ended",
     )
     .await;
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'session.end'")
-            .await,
-        2
-    );
+    assert_eq!(app.audited("session.end").await, 2);
 }
 
 #[tokio::test]
@@ -509,11 +485,7 @@ async fn step_up_with_a_fresh_code_and_not_with_a_used_one() {
             .await,
         1
     );
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'session.step_up'")
-            .await,
-        2
-    );
+    assert_eq!(app.audited("session.step_up").await, 2);
 }
 
 #[tokio::test]

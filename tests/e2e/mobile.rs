@@ -79,11 +79,7 @@ async fn used_expired_and_made_up_codes_get_a_clear_401() {
         "invalid_auth_code",
     )
     .await;
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'login' AND outcome = 'failure'")
-            .await,
-        3
-    );
+    assert_eq!(app.audited_with("login", Some("failure")).await, 3);
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 1);
 }
 

@@ -137,11 +137,7 @@ async fn a_test_sms_reaches_the_phone_within_moments_of_commit() {
         metrics.contains(r#"gov_outbox_sent_total{channel="sms",provider="aliyun"} 1"#),
         "{metrics}"
     );
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'notifications.test_sms'")
-            .await,
-        1
-    );
+    assert_eq!(app.audited("notifications.test_sms").await, 1);
 }
 
 #[tokio::test]

@@ -335,11 +335,7 @@ async fn back_channel_logout_ends_the_session_at_once_and_only_once() {
         200,
         "other users stay"
     );
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'session.backchannel_logout'")
-            .await,
-        1
-    );
+    assert_eq!(app.audited("session.backchannel_logout").await, 1);
 
     let token = sent["logout_token"].as_str().unwrap();
     let post = |t: String| {

@@ -132,13 +132,7 @@ async fn only_security_admins_grant_and_denials_are_audited() {
         .await;
         problem(resp, 403, "forbidden").await;
     }
-    assert_eq!(
-        app.count(
-            "SELECT COUNT(*) FROM audit_log WHERE action = 'role.grant' AND outcome = 'denied'"
-        )
-        .await,
-        3
-    );
+    assert_eq!(app.audited_with("role.grant", Some("denied")).await, 3);
     assert_eq!(app.count("SELECT COUNT(*) FROM role_assignments WHERE role = 'unit_admin' AND unit_id IS NOT NULL AND user_id IN (SELECT id FROM users WHERE login_name = 'xjh_handler')").await, 0);
 }
 

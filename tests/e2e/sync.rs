@@ -74,13 +74,7 @@ async fn a_pushed_batch_creates_units_and_users_once() {
     let (_, again) = push(&app, batch).await;
     assert_eq!(results(&again), ["duplicate", "duplicate"]);
     assert_eq!(app.count(counts).await, before);
-    assert_eq!(
-        app.count(
-            "SELECT COUNT(*) FROM audit_log WHERE action = 'org.sync' AND outcome = 'success'"
-        )
-        .await,
-        2
-    );
+    assert_eq!(app.audited_with("org.sync", Some("success")).await, 2);
 }
 
 #[tokio::test]
@@ -298,13 +292,7 @@ async fn unsigned_mis_signed_stale_and_malformed_pushes_change_nothing() {
         "signature_stale",
     )
     .await;
-    assert_eq!(
-        app.count(
-            "SELECT COUNT(*) FROM audit_log WHERE action = 'org.sync' AND outcome = 'denied'"
-        )
-        .await,
-        4
-    );
+    assert_eq!(app.audited_with("org.sync", Some("denied")).await, 4);
 
     // Correctly signed but not a batch.
     for junk in [
