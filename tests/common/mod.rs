@@ -460,6 +460,25 @@ impl TestApp {
             .unwrap()
     }
 
+    /// GET with a bearer token; asserts success and answers the JSON body.
+    pub async fn bearer_json(&self, token: &str, path: &str) -> serde_json::Value {
+        let resp = self.get_bearer(token, path).await;
+        assert!(resp.status().is_success(), "GET {path}: {}", resp.status());
+        resp.json().await.expect("JSON body")
+    }
+
+    /// POST `body` without a session; asserts `status`, answers the JSON.
+    pub async fn posted(
+        &self,
+        path: &str,
+        body: serde_json::Value,
+        status: u16,
+    ) -> serde_json::Value {
+        let resp = self.post_json(path, body).await;
+        assert_eq!(resp.status().as_u16(), status, "POST {path}");
+        resp.json().await.expect("JSON body")
+    }
+
     pub async fn post_json(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
         self.client
             .post(self.url(path))

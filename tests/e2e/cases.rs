@@ -461,12 +461,9 @@ async fn the_applicant_sees_the_milestones_but_not_the_internal_steps() {
         json!({ "result": {"category": "disclosed"}, "reply": "予以公开，见附件。" }),
     )
     .await;
-    let detail: Value = app
-        .get_bearer(&session, &format!("/m/v1/disclosure-requests/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let detail = app
+        .bearer_json(&session, &format!("/m/v1/disclosure-requests/{id}"))
+        .await;
     let steps: Vec<&str> = detail["timeline"]
         .as_array()
         .unwrap()

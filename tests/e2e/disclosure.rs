@@ -36,14 +36,12 @@ pub(crate) async fn verified(app: &TestApp, phone: &str, purpose: &str) -> Strin
         assert!(std::time::Instant::now() < until, "no code reached {phone}");
         tokio::time::sleep(std::time::Duration::from_millis(30)).await;
     };
-    let resp = app
-        .post_json(
-            "/m/v1/verification-codes/verify",
-            json!({ "phone": phone, "purpose": purpose, "code": code }),
-        )
-        .await;
-    assert_eq!(resp.status().as_u16(), 200);
-    resp.json::<Value>().await.unwrap()["verification_token"]
+    app.posted(
+        "/m/v1/verification-codes/verify",
+        json!({ "phone": phone, "purpose": purpose, "code": code }),
+        200,
+    )
+    .await["verification_token"]
         .as_str()
         .unwrap()
         .to_owned()
@@ -52,22 +50,19 @@ pub(crate) async fn verified(app: &TestApp, phone: &str, purpose: &str) -> Strin
 /// Signs in at the one-net stand-in as `uid` and trades the ticket for an
 /// applicant session.
 pub(crate) async fn onenet_session(app: &TestApp, uid: &str) -> String {
-    let resp = app
-        .post_json("/stand-in/onenet/tickets", json!({ "uid": uid }))
-        .await;
-    assert_eq!(resp.status().as_u16(), 201);
-    let ticket = resp.json::<Value>().await.unwrap()["ticket"]
+    let ticket = app
+        .posted("/stand-in/onenet/tickets", json!({ "uid": uid }), 201)
+        .await["ticket"]
         .as_str()
         .unwrap()
         .to_owned();
-    let resp = app
-        .post_json(
+    let body: Value = app
+        .posted(
             "/m/v1/applicant/session",
             json!({ "onenet_ticket": ticket }),
+            201,
         )
         .await;
-    assert_eq!(resp.status().as_u16(), 201);
-    let body: Value = resp.json().await.unwrap();
     assert_eq!(body["onenet"], true);
     // The ticket is single use.
     let again = app
@@ -83,14 +78,12 @@ pub(crate) async fn onenet_session(app: &TestApp, uid: &str) -> String {
 /// Signs in by a phone verified with an SMS code.
 async fn phone_session(app: &TestApp, phone: &str) -> String {
     let token = verified(app, phone, "applicant_login").await;
-    let resp = app
-        .post_json(
-            "/m/v1/applicant/session",
-            json!({ "verification_token": token }),
-        )
-        .await;
-    assert_eq!(resp.status().as_u16(), 201);
-    resp.json::<Value>().await.unwrap()["access_token"]
+    app.posted(
+        "/m/v1/applicant/session",
+        json!({ "verification_token": token }),
+        201,
+    )
+    .await["access_token"]
         .as_str()
         .unwrap()
         .to_owned()
@@ -161,12 +154,7 @@ async fn an_applicant_signed_in_at_one_net_files_a_request_and_follows_it() {
 
     // The form's prefill comes from the one-net profile, masked for display.
     let session = onenet_session(&app, "onenet-citizen-zhou").await;
-    let prefill: Value = app
-        .get_bearer(&session, "/m/v1/applicant/profile")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let prefill = app.bearer_json(&session, "/m/v1/applicant/profile").await;
     assert_eq!(prefill["kind"], "citizen");
     assert_eq!(
         prefill["fields"]["name"],
@@ -260,20 +248,12 @@ async fn an_applicant_signed_in_at_one_net_files_a_request_and_follows_it() {
     }
 
     // The applicant sees the request, its status and timeline.
-    let mine: Value = app
-        .get_bearer(&session, "/m/v1/disclosure-requests")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let mine = app.bearer_json(&session, "/m/v1/disclosure-requests").await;
     assert_eq!(mine["items"].as_array().unwrap().len(), 1);
     let id = receipt["id"].as_str().unwrap();
-    let detail: Value = app
-        .get_bearer(&session, &format!("/m/v1/disclosure-requests/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let detail = app
+        .bearer_json(&session, &format!("/m/v1/disclosure-requests/{id}"))
+        .await;
     assert_eq!(detail["case_no"], receipt["case_no"]);
     assert_eq!(detail["delivery_method"], "post");
     assert_eq!(
@@ -317,12 +297,9 @@ async fn an_applicant_signed_in_at_one_net_files_a_request_and_follows_it() {
 
     // Someone else, signed in by their own phone, sees none of it.
     let stranger = phone_session(&app, "19912340000").await;
-    let theirs: Value = app
-        .get_bearer(&stranger, "/m/v1/disclosure-requests")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let theirs = app
+        .bearer_json(&stranger, "/m/v1/disclosure-requests")
+        .await;
     assert_eq!(theirs["items"], json!([]));
     problem(
         app.get_bearer(&stranger, &format!("/m/v1/disclosure-requests/{id}"))
@@ -362,12 +339,7 @@ async fn a_company_signed_in_by_phone_types_its_details() {
     let app = spawn_app().await;
     let agency = app.unit_id("310115").await;
     let session = phone_session(&app, "19912340001").await;
-    let prefill: Value = app
-        .get_bearer(&session, "/m/v1/applicant/profile")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let prefill = app.bearer_json(&session, "/m/v1/applicant/profile").await;
     assert_eq!(
         prefill,
         json!({ "kind": null, "from_onenet": false,
@@ -399,12 +371,7 @@ async fn a_company_signed_in_by_phone_types_its_details() {
     )
     .await;
     assert_eq!(p["field"], "verification_token");
-    let mine: Value = app
-        .get_bearer(&session, "/m/v1/disclosure-requests")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let mine = app.bearer_json(&session, "/m/v1/disclosure-requests").await;
     assert_eq!(mine["items"][0]["id"], receipt["id"]);
     // The district's dispatcher sees it with the company named in full.
     let listed = cases_of(&app, "pd_dispatcher").await;

@@ -239,12 +239,7 @@ async fn logout_and_ended_sessions_stop_their_tokens_at_once() {
     let other = app.admin_login("secadmin", 1).await;
     let token = pc["access_token"].as_str().unwrap();
 
-    let list: serde_json::Value = app
-        .get_bearer(token, "/api/v1/me/sessions")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list = app.bearer_json(token, "/api/v1/me/sessions").await;
     let list = list.as_array().unwrap();
     assert_eq!(list.len(), 2);
     assert_eq!(list.iter().filter(|s| s["current"] == true).count(), 1);

@@ -40,21 +40,11 @@ async fn an_official_signs_in_on_the_phone() {
     assert_eq!(body["profile"]["unit"], "浦东新区人民政府办公室");
     assert_eq!(body["token_type"], "Bearer");
     let token = body["access_token"].as_str().unwrap();
-    let me: serde_json::Value = app
-        .get_bearer(token, "/m/v1/me")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me = app.bearer_json(token, "/m/v1/me").await;
     assert_eq!(me["roles"], json!(["handler", "seal_approver"]));
     // First sign-in linked the Suishenban id through the verified mobile.
     assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE login_name = 'pd_handler' AND suishenban_id LIKE 'ssb-%'").await, 1);
-    let sessions: serde_json::Value = app
-        .get_bearer(token, "/api/v1/me/sessions")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let sessions = app.bearer_json(token, "/api/v1/me/sessions").await;
     assert_eq!(sessions[0]["channel"], "mobile");
     assert_eq!(sessions[0]["device_id"], "iPhone-15-abc");
     assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'login' AND outcome = 'success' AND detail LIKE '%suishenban%'").await, 1);

@@ -139,19 +139,9 @@ async fn an_official_signs_in_on_pc_through_the_platform() {
     assert!(page.contains("xh_admin") && page.contains("周杰"));
 
     let (_, access) = pc_login(&app, "xh_admin").await;
-    let me: serde_json::Value = app
-        .get_bearer(&access, "/api/v1/me")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me = app.bearer_json(&access, "/api/v1/me").await;
     assert_eq!(me["display_name"], "周杰");
-    let sessions: serde_json::Value = app
-        .get_bearer(&access, "/api/v1/me/sessions")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let sessions = app.bearer_json(&access, "/api/v1/me/sessions").await;
     assert_eq!(sessions[0]["channel"], "pc");
     assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'login' AND outcome = 'success' AND detail LIKE '%unified-platform%'").await, 1);
 }

@@ -362,20 +362,12 @@ async fn a_notice_is_stamped_after_approval_on_the_phone() {
         .await
         .unwrap();
     let token = session["access_token"].as_str().unwrap().to_owned();
-    let inbox: Value = app
-        .get_bearer(&token, "/m/v1/inbox")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let inbox = app.bearer_json(&token, "/m/v1/inbox").await;
     assert_eq!(inbox["seal_applications"]["count"], 1);
     assert_eq!(inbox["seal_applications"]["items"][0]["id"], id.as_str());
-    let detail: Value = app
-        .get_bearer(&token, &format!("/m/v1/seal-applications/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let detail = app
+        .bearer_json(&token, &format!("/m/v1/seal-applications/{id}"))
+        .await;
     assert_eq!(detail["can_decide"], true);
     assert_eq!(detail["notice"]["seal_status"], "awaiting_seal");
     let preview = detail["notice"]["preview"].as_str().unwrap().to_owned();
