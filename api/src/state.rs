@@ -7,6 +7,7 @@ use anyhow::Context;
 
 use crate::authz::Authenticator;
 use crate::calendar::WorkCalendar;
+use crate::calendar::live::LiveCalendar;
 use crate::config::Config;
 use crate::db::Db;
 use crate::disclosure::pdf::NoticeFont;
@@ -26,8 +27,9 @@ pub struct AppState {
     /// Wakes this process's outbox dispatcher after a commit that queued
     /// messages (other instances hear PostgreSQL's NOTIFY, or poll).
     pub outbox_wake: Arc<tokio::sync::Notify>,
-    /// The Shanghai working-day calendar for statutory deadlines.
-    pub calendar: Arc<WorkCalendar>,
+    /// The Shanghai working-day calendar for statutory deadlines; read it
+    /// through [`AppState::calendar`].
+    pub live_calendar: Arc<LiveCalendar>,
     /// The CJK font notices are set in; None when the machine has none
     /// (PDF downloads then answer 503).
     pub notice_font: Option<NoticeFont>,
@@ -59,7 +61,7 @@ impl AppState {
         Ok(AppState {
             signer: Arc::new(signer),
             notice_font,
-            calendar: Arc::new(calendar),
+            live_calendar: Arc::new(LiveCalendar::new(calendar)),
             db,
             authn,
             config: Arc::new(config),
@@ -68,6 +70,11 @@ impl AppState {
             openapi,
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
         })
+    }
+
+    /// The calendar as it is now (years imported at run time included).
+    pub fn calendar(&self) -> Arc<WorkCalendar> {
+        self.live_calendar.get()
     }
 
     pub fn audit_key(&self) -> &[u8] {

@@ -1,17 +1,26 @@
 //! The Shanghai working-day calendar, for statutory deadlines counted in
 //! working days (政府信息公开条例 art. 30, 32, 33).
 //!
-//! The calendar is data (`cn_shanghai.txt`, compiled in; an operator may
-//! load a newer copy with `disclosure.calendar_file`): the State Council's
-//! holidays and make-up working days (调休) per year. Days of a year the data
-//! does not cover, or covers only provisionally, count by the Monday–Friday
-//! week and the statutory days, and every answer says whether it relied on
-//! such a day, so that a deadline is never presented as certain when it is
-//! not.
+//! A year is either published (the State Council's arrangement, from the
+//! built-in `cn_shanghai.txt` or imported into the database, see
+//! [`arrangement`]) or not yet: then its statutory days off by law alone
+//! ([`statutory`]) are skipped and every answer that relied on such a year
+//! says it is provisional, so that a deadline is never presented as certain
+//! when it is not. The year's bridging days and the weekends worked for them
+//! are what the fallback cannot know.
 
-use std::collections::{BTreeMap, BTreeSet};
+pub mod arrangement;
+pub mod live;
+pub mod reminder;
+pub mod routes;
+pub mod statutory;
+pub mod store;
+
+use std::collections::BTreeMap;
 
 use time::{Date, Duration, OffsetDateTime, UtcOffset, Weekday};
+
+pub use arrangement::Arrangement;
 
 /// The built-in calendar data.
 pub const BUILT_IN: &str = include_str!("cn_shanghai.txt");
@@ -27,6 +36,21 @@ pub fn shanghai_date(t: OffsetDateTime) -> Date {
     t.to_offset(SHANGHAI).date()
 }
 
+/// ISO 8601 (JSON, storage): 2026-12-03.
+pub fn ymd(d: Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+pub fn parse_ymd(s: &str) -> Option<Date> {
+    Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()
+}
+
+/// A date as an official document writes it (GB/T 9704-2012 §7.3.5.3: the
+/// year in full, no leading zeros): 2026年12月3日.
+pub fn chinese_date(d: Date) -> String {
+    format!("{}年{}月{}日", d.year(), u8::from(d.month()), d.day())
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum DayKind {
     Holiday,
@@ -36,8 +60,8 @@ enum DayKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkCalendar {
     days: BTreeMap<Date, DayKind>,
-    /// Years whose 调休 arrangement the data holds as published.
-    confirmed: BTreeSet<i32>,
+    /// The published years, whose days are certain.
+    published: BTreeMap<i32, Arrangement>,
 }
 
 /// A date computed on the calendar.
@@ -56,94 +80,58 @@ pub struct ParseError {
     pub reason: String,
 }
 
-fn parse_date(s: &str) -> Option<Date> {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    Date::parse(s, format).ok()
-}
-
 impl WorkCalendar {
+    /// The calendar of `published` years; every other year by the
+    /// statutory fallback.
+    pub fn new(published: impl IntoIterator<Item = Arrangement>) -> Self {
+        let published: BTreeMap<i32, Arrangement> =
+            published.into_iter().map(|a| (a.year, a)).collect();
+        let mut days = BTreeMap::new();
+        for year in statutory::YEARS.filter(|y| !published.contains_key(y)) {
+            for (d, _) in statutory::days_off(year).unwrap_or_default() {
+                days.insert(d, DayKind::Holiday);
+            }
+        }
+        for a in published.values() {
+            days.extend(a.holidays.keys().map(|d| (*d, DayKind::Holiday)));
+            days.extend(a.workdays.keys().map(|d| (*d, DayKind::Workday)));
+        }
+        WorkCalendar { days, published }
+    }
+
     /// The calendar compiled into this build.
     pub fn built_in() -> Self {
         // The built-in data is checked by the unit tests below.
-        Self::parse(BUILT_IN).unwrap_or_else(|_| Self {
-            days: BTreeMap::new(),
-            confirmed: BTreeSet::new(),
-        })
+        Self::new(parse(BUILT_IN).unwrap_or_default())
     }
 
-    /// The calendar in `file` (`disclosure.calendar_file`), or the built-in
-    /// one when `file` is empty.
+    /// The built-in years and those of `file` (`disclosure.calendar_file`,
+    /// which wins for a year both hold); the built-in ones alone when
+    /// `file` is empty.
     pub fn from_file(file: &str) -> anyhow::Result<Self> {
         use anyhow::Context;
-        if file.is_empty() {
-            return Ok(Self::built_in());
+        let mut years = parse(BUILT_IN).context("built-in calendar")?;
+        if !file.is_empty() {
+            let text = std::fs::read_to_string(file).with_context(|| format!("reading {file}"))?;
+            years.extend(parse(&text).with_context(|| format!("calendar file {file}"))?);
         }
-        let text = std::fs::read_to_string(file).with_context(|| format!("reading {file}"))?;
-        Self::parse(&text).with_context(|| format!("calendar file {file}"))
+        Ok(Self::new(years))
     }
 
-    pub fn parse(text: &str) -> Result<Self, ParseError> {
-        let mut days = BTreeMap::new();
-        let mut confirmed = BTreeSet::new();
-        let mut year: Option<i32> = None;
-        for (n, raw) in text.lines().enumerate() {
-            let line = raw.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let err = |reason: &str| ParseError {
-                line: n + 1,
-                reason: reason.to_owned(),
-            };
-            let mut words = line.split_whitespace();
-            let (Some(kind), Some(what)) = (words.next(), words.next()) else {
-                return Err(err("expected `KIND DATE NAME`"));
-            };
-            if kind == "year" {
-                let y: i32 = what.parse().map_err(|_| err("bad year"))?;
-                match words.next() {
-                    Some("confirmed") => {
-                        confirmed.insert(y);
-                    }
-                    Some("provisional") => {}
-                    _ => return Err(err("a year is `confirmed` or `provisional`")),
-                }
-                year = Some(y);
-                continue;
-            }
-            let kind = match kind {
-                "holiday" => DayKind::Holiday,
-                "workday" => DayKind::Workday,
-                _ => return Err(err("a line is `year`, `holiday` or `workday`")),
-            };
-            let (first, last) = match what.split_once("..") {
-                Some((a, b)) => (parse_date(a), parse_date(b)),
-                None => (parse_date(what), parse_date(what)),
-            };
-            let (Some(first), Some(last)) = (first, last) else {
-                return Err(err("dates are YYYY-MM-DD"));
-            };
-            if first > last || (last - first).whole_days() > 31 {
-                return Err(err("a range runs forward and spans at most a month"));
-            }
-            if year != Some(first.year()) || year != Some(last.year()) {
-                return Err(err("a day must follow the `year` line of its year"));
-            }
-            let mut day = first;
-            loop {
-                if kind == DayKind::Workday && !is_weekend(day) {
-                    return Err(err("a make-up working day falls on a weekend"));
-                }
-                if days.insert(day, kind).is_some() {
-                    return Err(err("a day is listed twice"));
-                }
-                if day == last {
-                    break;
-                }
-                day = day.next_day().ok_or_else(|| err("date out of range"))?;
-            }
-        }
-        Ok(Self { days, confirmed })
+    /// This calendar with `years` published as well (replacing what it had
+    /// for them).
+    pub fn with(&self, years: impl IntoIterator<Item = Arrangement>) -> Self {
+        let mut all = self.published.clone();
+        all.extend(years.into_iter().map(|a| (a.year, a)));
+        Self::new(all.into_values())
+    }
+
+    pub fn is_published(&self, year: i32) -> bool {
+        self.published.contains_key(&year)
+    }
+
+    pub fn published(&self) -> impl Iterator<Item = &Arrangement> {
+        self.published.values()
     }
 
     pub fn is_working_day(&self, day: Date) -> bool {
@@ -154,22 +142,21 @@ impl WorkCalendar {
         }
     }
 
-    fn is_certain(&self, day: Date) -> bool {
-        self.confirmed.contains(&day.year())
+    /// Whether a count over `from..=to` relies on an unpublished year.
+    pub fn provisional_between(&self, from: Date, to: Date) -> bool {
+        (from.year()..=to.year()).any(|y| !self.is_published(y))
     }
 
     /// `day` itself when it is a working day, else the next one: when an
     /// application submitted online on a day off counts as received.
     pub fn on_or_after(&self, day: Date) -> Reckoned {
-        let mut provisional = !self.is_certain(day);
         let mut d = day;
         while !self.is_working_day(d) {
             d += Duration::DAY;
-            provisional |= !self.is_certain(d);
         }
         Reckoned {
             date: d,
-            provisional,
+            provisional: self.provisional_between(day, d),
         }
     }
 
@@ -178,17 +165,15 @@ impl WorkCalendar {
     pub fn add_working_days(&self, start: Date, n: u32) -> Reckoned {
         let mut d = start;
         let mut left = n;
-        let mut provisional = false;
         while left > 0 {
             d += Duration::DAY;
-            provisional |= !self.is_certain(d);
             if self.is_working_day(d) {
                 left -= 1;
             }
         }
         Reckoned {
             date: d,
-            provisional,
+            provisional: n > 0 && self.provisional_between(start + Duration::DAY, d),
         }
     }
 
@@ -212,6 +197,58 @@ impl WorkCalendar {
     }
 }
 
+/// The years of a calendar file: `year YYYY SOURCE` opens a year; then
+/// `holiday DATE[..DATE] NAME` and `workday DATE NAME` lines.
+pub fn parse(text: &str) -> Result<Vec<Arrangement>, ParseError> {
+    let mut years: Vec<(usize, Arrangement)> = Vec::new();
+    for (n, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let err = |reason: &str| ParseError {
+            line: n + 1,
+            reason: reason.to_owned(),
+        };
+        let mut words = line.splitn(3, char::is_whitespace);
+        let (Some(kind), Some(what)) = (words.next(), words.next()) else {
+            return Err(err("expected `KIND DATE NAME`"));
+        };
+        let name = words.next().unwrap_or_default().trim();
+        if kind == "year" {
+            let y: i32 = what.parse().map_err(|_| err("bad year"))?;
+            years.push((n + 1, Arrangement::new(y, name)));
+            continue;
+        }
+        let holiday = match kind {
+            "holiday" => true,
+            "workday" => false,
+            _ => return Err(err("a line is `year`, `holiday` or `workday`")),
+        };
+        let days = arrangement::parse_days(what).map_err(|p| err(&p.reason))?;
+        let Some((_, year)) = years.last_mut() else {
+            return Err(err("a day must follow the `year` line of its year"));
+        };
+        if let Some(p) = year.add(&days, name, holiday).first() {
+            return Err(err(&format!("{} {}", p.date, p.reason)));
+        }
+    }
+    years
+        .into_iter()
+        .map(|(line, a)| match a.check() {
+            Ok(()) => Ok(a),
+            Err(problems) => Err(ParseError {
+                line,
+                reason: problems
+                    .iter()
+                    .map(|p| format!("{} {}", p.date, p.reason))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            }),
+        })
+        .collect()
+}
+
 fn is_weekend(day: Date) -> bool {
     matches!(day.weekday(), Weekday::Saturday | Weekday::Sunday)
 }
@@ -221,24 +258,19 @@ mod tests {
     use super::*;
     use time::macros::{date, datetime};
 
+    fn count(a: &Arrangement) -> (usize, usize) {
+        (a.holidays.len(), a.workdays.len())
+    }
+
     #[test]
-    fn built_in_data_parses_and_covers_2025_to_2027() {
-        let cal = WorkCalendar::parse(BUILT_IN).unwrap();
-        assert!(cal.confirmed.contains(&2025) && cal.confirmed.contains(&2026));
-        assert!(!cal.confirmed.contains(&2027), "2027 is provisional");
-        assert!(cal.days.keys().any(|d| d.year() == 2027));
+    fn built_in_data_parses_and_covers_2025_and_2026() {
+        let years = parse(BUILT_IN).unwrap();
         // Published totals: 2025 has 28 listed days off (1+8+3+5+3+8) and 5
         // make-up days; 2026 has 33 (3+9+3+5+3+3+7) and 6.
-        for (year, off, on) in [(2025, 28, 5), (2026, 33, 6)] {
-            let count = |k| {
-                cal.days
-                    .iter()
-                    .filter(|(d, kind)| d.year() == year && **kind == k)
-                    .count()
-            };
-            assert_eq!(count(DayKind::Holiday), off, "{year} days off");
-            assert_eq!(count(DayKind::Workday), on, "{year} make-up days");
-        }
+        let counts: Vec<_> = years.iter().map(|a| (a.year, count(a))).collect();
+        assert_eq!(counts, [(2025, (28, 5)), (2026, (33, 6))]);
+        let cal = WorkCalendar::built_in();
+        assert!(cal.is_published(2026) && !cal.is_published(2027));
     }
 
     #[test]
@@ -267,8 +299,7 @@ mod tests {
         assert!(!due.provisional);
         // Without the make-up days it would be two working days later.
         let plain =
-            WorkCalendar::parse("year 2025 confirmed x\nholiday 2025-01-28..2025-02-04 春节")
-                .unwrap();
+            WorkCalendar::new(parse("year 2025 x\nholiday 2025-01-28..2025-02-04 春节").unwrap());
         assert_eq!(
             plain.add_working_days(date!(2025 - 01 - 24), 20).date,
             date!(2025 - 03 - 03)
@@ -297,14 +328,73 @@ mod tests {
         let cal = WorkCalendar::built_in();
         let due = cal.add_working_days(date!(2026 - 12 - 15), 20);
         assert!(due.provisional);
-        // 2027-01-01 is a statutory holiday even before 调休 is published.
+        // 2027-01-01 is a statutory holiday before 调休 is published.
         assert!(!cal.is_working_day(date!(2027 - 01 - 01)));
         assert!(!cal.add_working_days(date!(2026 - 11 - 02), 20).provisional);
-        // Beyond the data the week still counts.
-        assert_eq!(
-            cal.add_working_days(date!(2030 - 06 - 07), 1).date,
-            date!(2030 - 06 - 10)
+    }
+
+    /// The case: received Thu 2028-09-28, a year nobody has
+    /// published. National Day (Sun 10-01 to Tue 10-03, Mid-Autumn on 10-03)
+    /// and the Sunday made up on Wed 10-04 are skipped: the 20th working day
+    /// is Tue 2028-10-31, not the Monday–Friday week's 2028-10-26.
+    #[test]
+    fn a_request_just_before_a_long_holiday_in_a_fallback_year() {
+        let cal = WorkCalendar::built_in();
+        let due = cal.add_working_days(date!(2028 - 09 - 28), 20);
+        assert_eq!(due.date, date!(2028 - 10 - 31));
+        assert!(due.provisional);
+        // Spring Festival 2028: eve Tue 01-25 to Fri 01-28 off.
+        let due = cal.add_working_days(date!(2028 - 01 - 24), 1);
+        assert_eq!(due.date, date!(2028 - 01 - 31));
+    }
+
+    /// The fallback for 2026 against the published 2026: every statutory
+    /// day off is off in the notice too; where they differ, the notice
+    /// either gave a bridging day off or named a weekend day worked.
+    #[test]
+    fn the_fallback_differs_from_the_published_year_only_by_bridging_and_make_up_days() {
+        let published = WorkCalendar::built_in();
+        let fallback = WorkCalendar::new(
+            parse(BUILT_IN)
+                .unwrap()
+                .into_iter()
+                .filter(|a| a.year != 2026),
         );
+        let notice = published
+            .published()
+            .find(|a| a.year == 2026)
+            .unwrap()
+            .clone();
+        let mut day = date!(2026 - 01 - 01);
+        let (mut bridging, mut worked) = (0, 0);
+        while day.year() == 2026 {
+            match (fallback.is_working_day(day), published.is_working_day(day)) {
+                (false, true) => {
+                    // A weekend worked, never a day the law gives off.
+                    let by_law = statutory::days_off(2026)
+                        .unwrap()
+                        .iter()
+                        .any(|(d, _)| *d == day);
+                    assert!(
+                        notice.workdays.contains_key(&day) && is_weekend(day) && !by_law,
+                        "{day}"
+                    );
+                    worked += 1;
+                }
+                (true, false) => {
+                    assert!(
+                        notice.holidays.contains_key(&day) && !is_weekend(day),
+                        "{day}"
+                    );
+                    bridging += 1;
+                }
+                _ => {}
+            }
+            day += Duration::DAY;
+        }
+        // 2026's notice bridges 01-02, 02-20, 02-23, 05-05, 10-06 and 10-07,
+        // and pays them back with six Saturdays and Sundays worked.
+        assert_eq!((bridging, worked), (6, 6));
     }
 
     #[test]
@@ -319,17 +409,20 @@ mod tests {
     #[test]
     fn bad_data_is_refused_with_its_line() {
         for (text, line) in [
-            ("year 2025 confirmed x\nholiday 2025-13-01 x", 2),
+            ("year 2025 x\nholiday 2025-13-01 x", 2),
             ("holiday 2025-01-01 x", 1),
-            ("year 2025 confirmed x\nworkday 2025-01-06 周一", 2),
-            (
-                "year 2025 confirmed x\nholiday 2025-01-01 a\nholiday 2025-01-01 b",
-                3,
-            ),
-            ("year 2025 maybe x", 1),
-            ("year 2025 confirmed x\nholiday 2025-02-04..2025-01-28 x", 2),
+            ("year 2025 x\nworkday 2025-01-06 周一", 1),
+            ("year 2025 x\nholiday 2025-01-01 a\nholiday 2025-01-01 b", 3),
+            ("year 2025 x\nholiday 2025-02-04..2025-01-28 x", 2),
+            ("year 2025 x\nholiday 2026-01-01 x", 1),
         ] {
-            assert_eq!(WorkCalendar::parse(text).unwrap_err().line, line, "{text}");
+            assert_eq!(parse(text).unwrap_err().line, line, "{text}");
         }
+    }
+
+    #[test]
+    fn dates_the_chinese_way() {
+        assert_eq!(chinese_date(date!(2026 - 12 - 03)), "2026年12月3日");
+        assert_eq!(chinese_date(date!(2027 - 01 - 15)), "2027年1月15日");
     }
 }

@@ -313,7 +313,7 @@ pub fn remaining(app: &AppState, facts: &Facts, today: Date) -> Option<i64> {
     match facts.status {
         CaseStatus::Handling | CaseStatus::Registered => facts
             .due_on
-            .map(|due| app.calendar.working_days_left(today, due)),
+            .map(|due| app.calendar().working_days_left(today, due)),
         _ => None,
     }
 }

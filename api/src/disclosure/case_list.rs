@@ -155,12 +155,13 @@ pub async fn list_cases(
         .fetch_all(p).await)?;
     let next_cursor = crate::pagination::trim_page(&mut rows, limit, |r| r.id.to_string());
     let today = shanghai_date(crate::clock::now());
+    let calendar = app.calendar();
     let items = rows
         .into_iter()
         .map(|r| {
             let status = r.status;
             let remaining = super::parse_ymd(&r.due_on)
-                .map(|due| app.calendar.working_days_left(today, due))
+                .map(|due| calendar.working_days_left(today, due))
                 .unwrap_or_default();
             CaseSummary {
                 id: r.id,

@@ -175,6 +175,7 @@ pub async fn inbox(app: &AppState, p: &Principal, tab: Option<Tab>) -> ApiResult
     let sql = LISTS[Tab::ALL.iter().position(|t| *t == tab).unwrap_or(1)];
     let rows: Vec<Row> = on_db!(&app.db, c => sqlx::query_as(sql).bind(&p.user_id).bind(MAX_ITEMS).fetch_all(c).await)?;
     let today = shanghai_date(crate::clock::now());
+    let calendar = app.calendar();
     let items = rows
         .into_iter()
         .map(|r| {
@@ -183,7 +184,7 @@ pub async fn inbox(app: &AppState, p: &Principal, tab: Option<Tab>) -> ApiResult
             InboxItem {
                 remaining_working_days: parse_ymd(&r.due_on)
                     .filter(|_| running)
-                    .map(|due| app.calendar.working_days_left(today, due)),
+                    .map(|due| calendar.working_days_left(today, due)),
                 link: format!("govapp://cases/{}", r.id),
                 id: r.id,
                 case_no: r.case_no,

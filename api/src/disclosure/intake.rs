@@ -182,10 +182,9 @@ async fn insert_case(
     let (code, agency_name) =
         unit.ok_or_else(|| ApiError::invalid("agency_id", "受理机关不存在"))?;
     let now: OffsetDateTime = crate::clock::now();
-    let received = app.calendar.on_or_after(shanghai_date(now));
-    let due = app
-        .calendar
-        .add_working_days(received.date, REPLY_WORKING_DAYS);
+    let calendar = app.calendar();
+    let received = calendar.on_or_after(shanghai_date(now));
+    let due = calendar.add_working_days(received.date, REPLY_WORKING_DAYS);
     let provisional = received.provisional || due.provisional;
     let year = received.date.year();
     let seq: i64 = on_tx!(tx, c => sqlx::query_scalar(NEXT_NO).bind(&req.unit_id).bind(year).fetch_one(c).await)?;

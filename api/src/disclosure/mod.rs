@@ -55,13 +55,7 @@ fn before_id(cursor: Option<&str>) -> crate::error::ApiResult<String> {
 }
 
 /// `YYYY-MM-DD`, as dates are stored and shown.
-pub fn ymd(d: time::Date) -> String {
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
-}
-
-pub fn parse_ymd(s: &str) -> Option<time::Date> {
-    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()
-}
+pub use crate::calendar::{parse_ymd, ymd};
 
 /// Statutory reply period (art. 33): 20 working days from receipt.
 pub const REPLY_WORKING_DAYS: u32 = 20;

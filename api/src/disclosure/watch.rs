@@ -109,7 +109,7 @@ pub async fn round(app: &AppState) -> ApiResult<Round> {
          WHERE id = $1 AND overdue_since IS NULL";
     const EVENT: &str = "INSERT INTO disclosure_events (id, case_id, kind, actor_label, occurred_at, detail, public) \
          VALUES ($1, $2, 'overdue', '系统', $3, $4, FALSE)";
-    let cal = &app.calendar;
+    let cal = app.calendar();
     let today = shanghai_date(crate::clock::now());
     let horizon = cal
         .add_working_days(today, app.config.disclosure.warn_working_days)

@@ -149,9 +149,9 @@ async fn execute(
     let now = crate::clock::now();
     let today = shanghai_date(now);
     let mut facts = case.row.facts()?;
-    let calendar = &app.calendar;
+    let calendar = app.calendar();
     flow::apply(
-        calendar,
+        &calendar,
         &mut facts,
         step,
         today,
