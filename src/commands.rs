@@ -67,6 +67,58 @@ pub async fn demo_data(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `calendar import FILE`: every year of the file checked before any is
+/// stored; each stored in its own transaction with its recount.
+pub async fn calendar_import(s: Settings, file: &Path) -> anyhow::Result<ExitCode> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let years = match api::calendar::parse(&text) {
+        Ok(years) if !years.is_empty() => years,
+        Ok(_) => {
+            eprintln!("{}: no `year` line, nothing imported", file.display());
+            return Ok(ExitCode::from(2));
+        }
+        Err(e) => {
+            eprintln!("{}: {e}; nothing imported", file.display());
+            return Ok(ExitCode::from(2));
+        }
+    };
+    if let Some(y) = years
+        .iter()
+        .find(|a| !api::calendar::statutory::YEARS.contains(&a.year))
+    {
+        eprintln!(
+            "{}: year {} is outside 2000–2099; nothing imported",
+            file.display(),
+            y.year
+        );
+        return Ok(ExitCode::from(2));
+    }
+    let db = open_db(&s.core).await?;
+    let pii = PiiCipher::from_config(&s.core.crypto)?;
+    let (state, _) = core_state(s.core, db.clone(), pii).await?;
+    for year in years {
+        let actor = api::audit::Actor::system("cli");
+        let r = api::calendar::store::import(&state, actor, year)
+            .await
+            .map_err(|e| anyhow::anyhow!("importing: {e}"))?;
+        println!(
+            "{}: {} days off, {} make-up working days ({}); {} open cases counted again, {} deadlines moved",
+            r.year,
+            r.holidays,
+            r.workdays,
+            r.source,
+            r.recounted,
+            r.moved.len()
+        );
+        for m in &r.moved {
+            println!("  {} {} -> {}", m.case_no, m.from, m.to);
+        }
+    }
+    db.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
 pub async fn verify_decision(s: Settings, id: &str) -> anyhow::Result<ExitCode> {
     let db = api::db::connect(&s.core.database).await?;
     let signer = LocalSignService::from_config(&s.core.crypto)

@@ -13,6 +13,7 @@ pub fn modules(sso: &SsoState) -> Router<AppState> {
         .merge(api::org::units::routes())
         .merge(api::org::users::routes())
         .merge(api::org::roles::routes())
+        .merge(api::calendar::routes::routes())
         .merge(api::disclosure::case_list::routes())
         .merge(api::disclosure::actions::routes())
         .merge(api::seal::routes())

@@ -105,6 +105,7 @@ impl Application {
         }
         sso.spawn_jobs()?;
         api::disclosure::watch::schedule(state.clone());
+        api::calendar::store::schedule_refresh(state.clone());
         let dispatcher = notify.notify.dispatcher.enabled.then(|| {
             let providers = notify::providers(&state, &notify);
             providers.map(|p| {
@@ -215,6 +216,10 @@ pub async fn core_state(
     let keys = Arc::new(keys);
     let authn = sso::authenticator(keys.clone(), core.auth.issuer.clone());
     let state = AppState::build(core, db, pii, authn, crate::routes::openapi().into())?;
+    // Years imported at run time count from the first request on.
+    api::calendar::store::refresh(&state)
+        .await
+        .map_err(|e| anyhow::anyhow!("loading imported calendar years: {e}"))?;
     Ok((state, keys))
 }
 

@@ -17,6 +17,8 @@ use utoipa::OpenApi;
         crate::org::units::get_unit,
         crate::org::users::me,
         crate::org::roles::grant_role,
+        crate::calendar::routes::list_years,
+        crate::calendar::routes::import_year,
         crate::disclosure::case_list::list_cases,
         crate::disclosure::actions::get_case,
         crate::disclosure::actions::notice_pdf,
@@ -54,6 +56,7 @@ use utoipa::OpenApi;
         (name = "org", description = "Org units, users and roles"),
         (name = "disclosure", description = "Disclosure on application (依申请公开): cases"),
         (name = "seals", description = "E-seals: seals, grants, approvers, seal-use applications, signed decisions"),
+        (name = "calendar", description = "The working-day calendar: published years, importing a year's holiday arrangement"),
         (name = "ops", description = "Health, readiness, metrics"),
     )
 )]

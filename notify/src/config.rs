@@ -153,6 +153,9 @@ impl NotifyConfig {
                     "case_deadline": "SMS_480006",
                     "case_overdue": "SMS_480007",
                     "seal_result": "SMS_480008",
+                    "disclosure_received_provisional": "SMS_480009",
+                    "case_deadline_moved": "SMS_480010",
+                    "calendar_missing": "SMS_480011",
                 },
                 "huawei": {
                     "token_url": "",

@@ -268,14 +268,22 @@ async fn record_receipt(
     };
     audit::append(tx, app.audit_key(), entry).await?;
     let receipt_key = format!("disclosure-received:{id}");
+    // A deadline counted on an unpublished year is said to be one.
+    let certain = [
+        ("case_no", case.case_no.as_str()),
+        ("received_on", &case.received_on),
+        ("due_on", &case.due_on),
+    ];
+    let provisional = [("case_no", case.case_no.as_str()), ("due_on", &case.due_on)];
+    let (kind, params): (_, &[(&str, &str)]) = if case.provisional {
+        ("disclosure_received_provisional", &provisional)
+    } else {
+        ("disclosure_received", &certain)
+    };
     let msg = SmsMessage {
-        kind: "disclosure_received",
+        kind,
         phone,
-        params: &[
-            ("case_no", &case.case_no),
-            ("received_on", &case.received_on),
-            ("due_on", &case.due_on),
-        ],
+        params,
         idempotency_key: Some(&receipt_key),
         ttl: Duration::from_secs(86_400),
     };

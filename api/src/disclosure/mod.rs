@@ -159,6 +159,7 @@ fn event_label(kind: &str) -> &'static str {
     match kind {
         "received" => return "收到申请",
         "overdue" => return "已超过答复期限",
+        "deadline_recounted" => return "答复期限按节假日安排重新计算",
         _ => {}
     }
     flow::Step::ALL

@@ -29,16 +29,19 @@ pub struct Round {
     pub overdue: usize,
     /// Corrections not made in time: closed as abandoned.
     pub abandoned: usize,
+    /// This week's reminder that next year's calendar is missing went out.
+    pub calendar_reminded: bool,
 }
 
+/// A case whose deadline someone is told about.
 #[derive(FromRow)]
-struct Due {
-    id: CaseId,
-    case_no: String,
-    unit_id: UnitId,
-    handling_unit_id: Option<UnitId>,
-    assignee_id: Option<UserId>,
-    due_on: String,
+pub(crate) struct Due {
+    pub id: CaseId,
+    pub case_no: String,
+    pub unit_id: UnitId,
+    pub handling_unit_id: Option<UnitId>,
+    pub assignee_id: Option<UserId>,
+    pub due_on: String,
 }
 
 /// Who hears about a case's deadline: its named handler, else the handlers
@@ -57,7 +60,9 @@ async fn recipients(tx: &mut Tx, c: &Due) -> ApiResult<Vec<UserId>> {
     Ok(on_tx!(tx, t => sqlx::query_scalar(BY_ROLE).bind(unit).bind(role).fetch_all(t).await)?)
 }
 
-async fn tell(
+/// Tells the people working on `c` (see [`recipients`]) by the template
+/// `kind`, once per case, due date and person.
+pub(crate) async fn tell(
     app: &AppState,
     tx: &mut Tx,
     c: &Due,
@@ -150,6 +155,7 @@ pub async fn round(app: &AppState) -> ApiResult<Round> {
         }
         tx.commit().await?;
     }
+    done.calendar_reminded = crate::calendar::reminder::run(app, today).await?;
     if done != Round::default() {
         app.outbox_wake.notify_one();
         tracing::info!(

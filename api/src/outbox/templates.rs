@@ -46,6 +46,24 @@ pub const SMS: &[SmsTemplate] = &[
         params: &["case_no", "due_date"],
     },
     SmsTemplate {
+        kind: "case_deadline_moved",
+        text: "依申请公开件${case_no}的答复期限按国务院节假日安排调整为${due_date}。",
+        params: &["case_no", "due_date"],
+    },
+    SmsTemplate {
+        kind: "calendar_missing",
+        text: "${year}年节假日安排尚未导入系统，期限暂按法定节假日计算，请安全管理员导入。",
+        params: &["year"],
+    },
+    // Within one SMS segment (70 characters with the signature), which is
+    // why the receipt date is left out of the provisional text: the
+    // applicant's page shows it.
+    SmsTemplate {
+        kind: "disclosure_received_provisional",
+        text: "信息公开申请已登记（${case_no}），预计${due_on}前答复，以国务院节假日安排为准。",
+        params: &["case_no", "due_on"],
+    },
+    SmsTemplate {
         kind: "disclosure_received",
         text: "您的政府信息公开申请已登记，编号${case_no}，收到申请日期${received_on}，答复期限${due_on}。",
         params: &["case_no", "received_on", "due_on"],
@@ -103,6 +121,20 @@ pub const PUSH: &[PushTemplate] = &[
         params: &["case_no", "due_date", "case_id"],
     },
     PushTemplate {
+        kind: "case_deadline_moved",
+        title: "期限调整",
+        body: "依申请公开件${case_no}的答复期限按国务院节假日安排调整为${due_date}。",
+        link: "govapp://cases/${case_id}",
+        params: &["case_no", "due_date", "case_id"],
+    },
+    PushTemplate {
+        kind: "calendar_missing",
+        title: "节假日安排未导入",
+        body: "${year}年节假日安排尚未导入系统，期限暂按法定节假日计算。",
+        link: "govapp://home",
+        params: &["year"],
+    },
+    PushTemplate {
         kind: "notification_test",
         title: "测试通知",
         body: "这是政务信息资源应用系统的测试通知，发送时间${time}。",
@@ -119,9 +151,6 @@ pub fn sms(kind: &str) -> Option<&'static SmsTemplate> {
     SMS.iter().find(|t| t.kind == kind)
 }
 
-/// Checks `params` against the template: the same names, each once,
-/// values non-empty and short (Aliyun limits a variable to 35 characters
-/// for notifications).
 /// Every notification kind that may fall back from push to SMS needs an
 /// SMS template whose parameters the push call also carries.
 pub fn fallback_is_possible(kind: &str) -> bool {
@@ -131,6 +160,9 @@ pub fn fallback_is_possible(kind: &str) -> bool {
     }
 }
 
+/// Checks `params` against the template: the same names, each once,
+/// values non-empty and short (Aliyun limits a variable to 35 characters
+/// for notifications).
 pub fn check_params(template: &SmsTemplate, params: &[(&str, &str)]) -> Result<(), String> {
     for (name, value) in params {
         if !template.params.contains(name) {

@@ -52,7 +52,8 @@ async fn update_case(ctx: &Ctx<'_>, tx: &mut Tx, f: &Facts, changes: &Changes) -
     const UPDATE: &str = "UPDATE disclosure_cases SET status = $3, received_on = $4, due_on = $5, extended_days = $6, \
          corrections = $7, correction_due_on = $8, paused_on = $9, consultation_due_on = $10, \
          handling_unit_id = $11, assignee_id = $12, extension_approver_id = COALESCE($13, extension_approver_id), \
-         result_category = $14, result_reason = $15, concluded_at = $16, updated_at = $17, version = version + 1 \
+         result_category = $14, result_reason = $15, concluded_at = $16, updated_at = $17, \
+         due_provisional = COALESCE($18, due_provisional), version = version + 1 \
          WHERE id = $1 AND version = $2";
     let (r, now) = (&ctx.case.row, ctx.now);
     let handling = changes
@@ -67,11 +68,16 @@ async fn update_case(ctx: &Ctx<'_>, tx: &mut Tx, f: &Facts, changes: &Changes) -
     let concluded = (f.status == CaseStatus::Concluded).then_some(now);
     // The stored due date survives a correction's stop, for the record.
     let due = f.due_on.map_or_else(|| r.due_on.clone(), ymd);
+    // A step that moves the deadline (extension, correction, consultation)
+    // may carry it into a year not yet published.
+    let provisional = f
+        .due_on
+        .map(|d| ctx.app.calendar().provisional_between(f.received_on, d));
     let changed = on_tx!(tx, c => sqlx::query(UPDATE).bind(&r.id).bind(r.version)
         .bind(f.status).bind(ymd(f.received_on)).bind(&due).bind(f.extended_days).bind(f.corrections)
         .bind(f.correction_due_on.map(ymd)).bind(f.paused_on.map(ymd)).bind(f.consultation_due_on.map(ymd))
         .bind(handling).bind(assignee).bind(&changes.approver).bind(category).bind(reason).bind(concluded).bind(now)
-        .execute(c).await.map(|r| r.rows_affected()))?;
+        .bind(provisional).execute(c).await.map(|r| r.rows_affected()))?;
     if changed != 1 {
         return Err(ApiError::Conflict {
             code: "case_changed",
