@@ -29,3 +29,4 @@ pub mod state;
 pub mod telemetry;
 pub mod text_enum;
 pub mod validate;
+pub mod xlsx;

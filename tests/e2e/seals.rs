@@ -863,4 +863,24 @@ async fn authorisation_statistics_as_json_and_xlsx() {
     );
     let detail = book.worksheet_range("被授权人明细").unwrap();
     assert_eq!(detail.height(), 5, "a header and four grants");
+    // Times are date-time cells in Shanghai time, not UTC text; the period
+    // is two date cells.
+    let granted = match detail.get_value((1, 2)) {
+        Some(calamine::Data::DateTime(t)) => t.as_f64(),
+        other => panic!("授权时间 is {other:?}"),
+    };
+    let shanghai =
+        time::OffsetDateTime::now_utc().to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap());
+    let epoch = time::macros::date!(1899 - 12 - 30);
+    let serial = (shanghai.date() - epoch).whole_days() as f64
+        + f64::from(shanghai.time().hour()) / 24.0
+        + f64::from(shanghai.time().minute()) / 1440.0;
+    assert!(
+        (granted - serial).abs() < 0.05,
+        "granted {granted}, now in Shanghai {serial}"
+    );
+    assert!(matches!(
+        sheet.get_value((0, 1)),
+        Some(calamine::Data::DateTime(_))
+    ));
 }

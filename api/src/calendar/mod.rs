@@ -51,6 +51,22 @@ pub fn chinese_date(d: Date) -> String {
     format!("{}年{}月{}日", d.year(), u8::from(d.month()), d.day())
 }
 
+/// What a person is told of a deadline: the date the Chinese way, and when
+/// it was counted on a year not yet published, that it is an estimate.
+pub fn deadline_label(due: Date, provisional: bool) -> String {
+    if provisional {
+        format!("预计{}（以国务院公布的节假日安排为准）", chinese_date(due))
+    } else {
+        chinese_date(due)
+    }
+}
+
+/// [`deadline_label`] of a stored `YYYY-MM-DD`; the text itself when it is
+/// not a date.
+pub fn deadline_label_of(due: &str, provisional: bool) -> String {
+    parse_ymd(due).map_or_else(|| due.to_owned(), |d| deadline_label(d, provisional))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum DayKind {
     Holiday,
@@ -424,5 +440,13 @@ mod tests {
     fn dates_the_chinese_way() {
         assert_eq!(chinese_date(date!(2026 - 12 - 03)), "2026年12月3日");
         assert_eq!(chinese_date(date!(2027 - 01 - 15)), "2027年1月15日");
+        assert_eq!(
+            deadline_label(date!(2027 - 01 - 15), false),
+            "2027年1月15日"
+        );
+        assert_eq!(
+            deadline_label_of("2027-01-15", true),
+            "预计2027年1月15日（以国务院公布的节假日安排为准）"
+        );
     }
 }

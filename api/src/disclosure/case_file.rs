@@ -295,6 +295,9 @@ pub struct CaseView {
     /// Absent while the clock is stopped for a correction.
     pub due_on: Option<String>,
     pub due_provisional: bool,
+    /// The deadline as a person reads it: 2027年1月15日, or with 预计 and a
+    /// note when `due_provisional`.
+    pub due_label: Option<String>,
     /// Working days left; absent while the clock is stopped or paused.
     pub remaining_working_days: Option<i64>,
     pub extended_days: i32,
@@ -334,6 +337,9 @@ pub async fn view(app: &AppState, case: LoadedCase) -> ApiResult<CaseView> {
         notices: notices_of(app, &r.id).await?,
         remaining_working_days: remaining(app, &facts, today),
         due_on: facts.due_on.map(ymd),
+        due_label: facts
+            .due_on
+            .map(|d| crate::calendar::deadline_label(d, r.due_provisional)),
         assignments: case
             .assignments
             .into_iter()

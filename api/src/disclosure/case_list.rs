@@ -58,6 +58,9 @@ pub struct CaseSummary {
     pub received_on: String,
     pub due_on: String,
     pub due_provisional: bool,
+    /// The deadline as a person reads it: 2027年1月15日, or with 预计 and a
+    /// note when `due_provisional`.
+    pub due_label: String,
     /// Working days left until `due_on`; negative once overdue.
     pub remaining_working_days: i64,
 }
@@ -178,6 +181,7 @@ pub async fn list_cases(
                 channel: r.channel,
                 submitted_at: crate::clock::rfc3339(r.submitted_at),
                 received_on: r.received_on,
+                due_label: crate::calendar::deadline_label_of(&r.due_on, r.due_provisional),
                 due_on: r.due_on,
                 due_provisional: r.due_provisional,
                 remaining_working_days: remaining,

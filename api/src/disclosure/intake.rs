@@ -88,6 +88,9 @@ pub struct CaseReceipt {
     /// True when the deadline depends on a year whose holiday arrangement is
     /// not yet published; it may move when it is.
     pub due_provisional: bool,
+    /// The deadline as a person reads it: 2027年1月15日, or with 预计 and a
+    /// note when `due_provisional`.
+    pub due_label: String,
     pub submitted_at: String,
 }
 
@@ -113,6 +116,7 @@ pub async fn register(
             name: case.agency_name,
         },
         received_on: case.received_on,
+        due_label: crate::calendar::deadline_label_of(&case.due_on, case.provisional),
         due_on: case.due_on,
         due_provisional: case.provisional,
         submitted_at: crate::clock::rfc3339(case.now),

@@ -72,6 +72,9 @@ pub struct MyRequestDetail {
     pub purpose: String,
     pub delivery_method: super::DeliveryMethod,
     pub due_provisional: bool,
+    /// The deadline as a person reads it: 2027年1月15日, or with 预计 and a
+    /// note when `due_provisional`.
+    pub due_label: String,
     pub applicant: ApplicantShown,
     pub attachments: Vec<AttachmentInfo>,
     /// Notices addressed to the applicant; download each at `pdf`.
@@ -202,6 +205,7 @@ pub async fn detail(
     Ok(MyRequestDetail {
         purpose: row.purpose,
         delivery_method: row.delivery_method,
+        due_label: crate::calendar::deadline_label_of(&row.row.due_on, row.due_provisional),
         due_provisional: row.due_provisional,
         description: row.row.description.clone(),
         timeline: timeline(&app.db, id, true).await?,

@@ -263,7 +263,15 @@ pub fn workbook(r: &StatsReport) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> 
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
     let summary = book.add_worksheet().set_name("印章授权统计")?;
-    summary.write_string(0, 0, format!("统计期间：{} 至 {}", r.from, r.to))?;
+    // The period as two date cells: 统计期间 | from | 至 | to.
+    summary.write_string(0, 0, "统计期间")?;
+    for (col, day) in [(1, &r.from), (3, &r.to)] {
+        match crate::calendar::parse_ymd(day) {
+            Some(d) => crate::xlsx::write_date(summary, 0, col, d)?,
+            None => drop(summary.write_string(0, col, day.as_str())?),
+        }
+    }
+    summary.write_string(0, 2, "至")?;
     let headers = [
         "印章名称",
         "印章类型",
@@ -291,6 +299,8 @@ pub fn workbook(r: &StatsReport) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> 
     summary.write_number(row, 4, r.totals.current_grantees as f64)?;
     summary.write_number(row, 5, r.totals.former_grantees as f64)?;
     summary.set_column_width(0, 36)?;
+    summary.set_column_width(1, 16)?;
+    summary.set_column_width(3, 16)?;
     let detail = book.add_worksheet().set_name("被授权人明细")?;
     for (c, h) in [
         "印章名称",
@@ -310,14 +320,17 @@ pub fn workbook(r: &StatsReport) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> 
         for g in s.current_grantees.iter().chain(&s.former_grantees) {
             detail.write_string(row, 0, &s.name)?;
             detail.write_string(row, 1, &g.name)?;
-            detail.write_string(row, 2, &g.granted_at)?;
+            crate::xlsx::write_rfc3339(detail, row, 2, &g.granted_at)?;
             detail.write_string(row, 3, &g.granted_by)?;
             detail.write_string(row, 4, &g.reason)?;
-            detail.write_string(row, 5, g.revoked_at.as_deref().unwrap_or(""))?;
+            crate::xlsx::write_rfc3339(detail, row, 5, g.revoked_at.as_deref().unwrap_or(""))?;
             row += 1;
         }
     }
     detail.set_column_width(0, 36)?;
+    for col in [2, 5] {
+        detail.set_column_width(col, 20)?;
+    }
     book.save_to_buffer()
 }
 

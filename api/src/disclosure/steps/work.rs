@@ -11,6 +11,7 @@ use time::Date;
 use super::inputs::*;
 use super::{Command, Ctx};
 use crate::authz::{Principal, Role, UserKey, load_principal_tx};
+use crate::calendar::{chinese_date, deadline_label};
 use crate::db::Tx;
 use crate::disclosure::flow::Facts;
 use crate::disclosure::intake::SealedApplicant;
@@ -437,17 +438,24 @@ impl Ctx<'_> {
             Some(a) => a.to_owned(),
             None => applicant_name(self.app, &r.applicant_sealed)?,
         };
+        // Dates the way an official document writes them; a deadline that
+        // reaches a year not yet published says it is an estimate.
+        let calendar = self.app.calendar();
+        let deadline = n
+            .deadline
+            .map(|d| deadline_label(d, calendar.provisional_between(self.today, d)));
         let facts = NoticeFacts {
             addressee: &applicant,
             case_no: &r.case_no,
-            received_on: &r.received_on,
+            received_on: &parse_ymd(&r.received_on)
+                .map_or_else(|| r.received_on.clone(), chinese_date),
             description: &r.description,
             agency: &r.unit_name,
-            deadline: &n.deadline.map(ymd).unwrap_or_default(),
+            deadline: &deadline.unwrap_or_default(),
             text: n.text,
             days: n.days,
             result: n.result,
-            issued_on: &ymd(self.today),
+            issued_on: &chinese_date(self.today),
         };
         let body = notices::render(kind, &facts);
         notices::issue(self.app, tx, &r.id, kind, &body, self.p.user()).await
