@@ -142,7 +142,92 @@ where
     Ok((status, Json(body)).into_response())
 }
 
-/// The hash a claim compares: SM3 over the request's canonical bytes.
+/// The hash a claim compares: SM3 over the request's canonical JSON
+/// ([`canonical_json`]), so that a client that serialises the same request
+/// again on retry, members in another order or `1.0` for `1`, is answered
+/// with the stored reply; a body that is not JSON is hashed as it came.
 pub fn request_hash(bytes: &[u8]) -> String {
-    hex::encode(crate::crypto::sm3(bytes))
+    let canonical = serde_json::from_slice::<serde_json::Value>(bytes)
+        .map(|v| canonical_json(&v).into_bytes())
+        .unwrap_or_else(|_| bytes.to_vec());
+    hex::encode(crate::crypto::sm3(&canonical))
+}
+
+/// One text per JSON meaning, after RFC 8785's idea: object members sorted
+/// by name, no insignificant whitespace, a number written one way (an
+/// integral value as an integer, any other in its shortest round-trip form).
+pub fn canonical_json(v: &serde_json::Value) -> String {
+    let mut out = String::new();
+    write_canonical(v, &mut out);
+    out
+}
+
+fn write_canonical(v: &serde_json::Value, out: &mut String) {
+    use serde_json::Value;
+    match v {
+        Value::Object(members) => {
+            let mut sorted: Vec<_> = members.iter().collect();
+            sorted.sort_by(|a, b| a.0.cmp(b.0));
+            out.push('{');
+            for (i, (name, value)) in sorted.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(name.clone()).to_string());
+                out.push(':');
+                write_canonical(value, out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        Value::Number(n) => out.push_str(&normal_number(n)),
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+fn normal_number(n: &serde_json::Number) -> String {
+    /// Integers up to 2^53 are exact in a double, as JSON peers read them.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    if n.is_i64() || n.is_u64() {
+        return n.to_string();
+    }
+    let f = n.as_f64().unwrap_or_default();
+    if f.fract() == 0.0 && f.abs() <= EXACT {
+        return format!("{}", f as i64);
+    }
+    n.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_meaning_hashes_the_same() {
+        let a = br#"{"b": [1, {"y": 2.0, "x": "\u5f20"}], "a": 1e2}"#;
+        let b = r#"{"a":100,"b":[1,{"x":"张","y":2}]}"#.as_bytes();
+        assert_eq!(request_hash(a), request_hash(b));
+        assert_eq!(
+            canonical_json(&serde_json::from_slice(a).unwrap()),
+            r#"{"a":100,"b":[1,{"x":"张","y":2}]}"#
+        );
+    }
+
+    #[test]
+    fn another_value_or_order_of_items_hashes_differently() {
+        let base = request_hash(br#"{"a": [1, 2], "b": "x"}"#);
+        assert_ne!(base, request_hash(br#"{"a": [2, 1], "b": "x"}"#));
+        assert_ne!(base, request_hash(br#"{"a": [1, 2], "b": "y"}"#));
+        assert_ne!(base, request_hash(br#"{"a": [1, 2.5], "b": "x"}"#));
+        assert_ne!(request_hash(b"not json"), request_hash(b"not  json"));
+    }
 }

@@ -216,6 +216,27 @@ async fn an_applicant_signed_in_at_one_net_files_a_request_and_follows_it() {
     let again = submit(&app, Some(&session), Some("req-0001-abcdef"), &body).await;
     assert_eq!(again.status().as_u16(), 201);
     assert_eq!(again.json::<Value>().await.unwrap(), receipt);
+    // A client that serialises the body again, members in another order,
+    // gets the stored receipt too.
+    let members: Vec<String> = body
+        .as_object()
+        .unwrap()
+        .iter()
+        .rev()
+        .map(|(k, v)| format!("{}: {v}", json!(k)))
+        .collect();
+    let reordered = app
+        .client
+        .post(app.url("/m/v1/disclosure-requests"))
+        .bearer_auth(&session)
+        .header("Idempotency-Key", "req-0001-abcdef")
+        .header("content-type", "application/json")
+        .body(format!("{{ {} }}", members.join(",\n ")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reordered.status().as_u16(), 201);
+    assert_eq!(reordered.json::<Value>().await.unwrap(), receipt);
     let mut other = body.clone();
     other["purpose"] = json!("另一个用途");
     problem(

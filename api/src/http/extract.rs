@@ -35,7 +35,8 @@ fn json_problem(rejection: JsonRejection) -> ApiError {
 }
 
 /// Like [`ApiJson`], and also the SM3 hash of the raw body, for
-/// `Idempotency-Key` checks (a retry must send the same bytes).
+/// `Idempotency-Key` checks (a retry must send the same request, in any
+/// member order: see [`crate::idempotency::request_hash`]).
 pub struct HashedJson<T>(pub T, pub String);
 
 impl<S, T> FromRequest<S> for HashedJson<T>
