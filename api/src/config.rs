@@ -63,6 +63,9 @@ pub struct DisclosureConfig {
     pub warn_working_days: u32,
     /// How often the deadline watch runs; 0 turns it off.
     pub watch_interval_secs: u64,
+    /// How often each instance re-reads the calendar years imported at run
+    /// time (an import on another instance takes effect here within it).
+    pub calendar_refresh_secs: u64,
 }
 
 /// What the enqueue side of the outbox needs of `[notify]`: which SMS
@@ -323,6 +326,7 @@ fn defaults() -> serde_json::Value {
             "notice_font_index": 0,
             "warn_working_days": 3,
             "watch_interval_secs": 900,
+            "calendar_refresh_secs": 30,
         },
         "notify": { "sms_provider": "log", "channel_policy": {} },
         "crypto": {

@@ -8,7 +8,7 @@ use crate::disclosure::{onenet_session, submit, typed_citizen, verified};
 
 /// Files a request to the unit with `code` as an applicant with `phone`;
 /// answers the case id.
-async fn file_case(app: &TestApp, code: &str, phone: &str) -> String {
+pub(crate) async fn file_case(app: &TestApp, code: &str, phone: &str) -> String {
     let agency = app.unit_id(code).await;
     let token = verified(app, phone, "disclosure_request").await;
     let key = format!("file-{phone}");

@@ -7,6 +7,7 @@ mod common;
 
 mod audit;
 mod authz_matrix;
+mod calendar;
 mod cases;
 mod cli;
 mod crash;

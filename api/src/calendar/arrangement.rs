@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use super::ymd;
 
 /// A published year.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Arrangement {
     pub year: i32,
     /// The notice it comes from (title, number, date).
@@ -86,7 +86,48 @@ pub fn parse_days(text: &str) -> Result<Vec<Date>, DateProblem> {
     Ok(days)
 }
 
+/// An arrangement as `calendar_years.arrangement` stores it: dates as
+/// `YYYY-MM-DD` keys.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    year: i32,
+    source: String,
+    holidays: BTreeMap<String, String>,
+    workdays: BTreeMap<String, String>,
+}
+
 impl Arrangement {
+    /// The stored JSON form.
+    pub fn to_json(&self) -> String {
+        let days =
+            |m: &BTreeMap<Date, String>| m.iter().map(|(d, n)| (ymd(*d), n.clone())).collect();
+        let stored = Stored {
+            year: self.year,
+            source: self.source.clone(),
+            holidays: days(&self.holidays),
+            workdays: days(&self.workdays),
+        };
+        serde_json::to_string(&stored).unwrap_or_default()
+    }
+
+    /// Reads the stored JSON form back, checked as on import.
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        let s: Stored = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let days = |m: BTreeMap<String, String>| -> Result<BTreeMap<Date, String>, String> {
+            m.into_iter()
+                .map(|(d, n)| super::parse_ymd(&d).map(|d| (d, n)).ok_or(d))
+                .collect()
+        };
+        let a = Arrangement {
+            year: s.year,
+            source: s.source,
+            holidays: days(s.holidays)?,
+            workdays: days(s.workdays)?,
+        };
+        a.check().map_err(|p| format!("{p:?}"))?;
+        Ok(a)
+    }
+
     pub fn new(year: i32, source: &str) -> Self {
         Arrangement {
             year,
@@ -225,6 +266,17 @@ mod tests {
         );
         assert!(problems.iter().any(|p| p.reason.contains("既是放假日")));
         assert!(problems.iter().any(|p| p.reason.contains("周六或周日")));
+    }
+
+    #[test]
+    fn the_stored_form_reads_back_the_same() {
+        let i = input(
+            &[("2027-10-01..2027-10-07", "国庆节")],
+            &[("2027-10-09", "国庆节调休上班")],
+        );
+        let a = Arrangement::from_input(2027, &i).unwrap();
+        assert!(a.to_json().contains("\"2027-10-01\":\"国庆节\""));
+        assert_eq!(Arrangement::from_json(&a.to_json()).unwrap(), a);
     }
 
     #[test]

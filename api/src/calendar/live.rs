@@ -3,16 +3,11 @@
 //! Readers take an `Arc` snapshot (one read lock, no copy), so a count never
 //! mixes two versions of the calendar. The instance that imports a year swaps
 //! at once; the others pick the new year up from the database within
-//! [`REFRESH`] (see [`super::store::refresh`]), which is well inside a working
-//! day, the unit every statutory period is counted in.
-
-use std::sync::{Arc, RwLock};
-use std::time::Duration;
+//! `disclosure.calendar_refresh_secs` (30 s; see [`super::store::refresh`]),
+//! well inside a working day, the unit every statutory period is counted in.
 
 use super::{Arrangement, WorkCalendar};
-
-/// How often every instance looks for years imported elsewhere.
-pub const REFRESH: Duration = Duration::from_secs(30);
+use std::sync::{Arc, RwLock};
 
 pub struct LiveCalendar {
     /// The built-in years and `disclosure.calendar_file`'s.

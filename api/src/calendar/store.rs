@@ -3,7 +3,8 @@
 //! statutory period touches it is counted again on the new calendar, a
 //! deadline that moves is written into the case's history and told to the
 //! people working on it, and the import is audited. Only then does this
-//! instance's calendar switch; the others follow within [`REFRESH`].
+//! instance's calendar switch; the others follow within
+//! `disclosure.calendar_refresh_secs`.
 
 use serde::Serialize;
 use serde_json::json;
@@ -11,7 +12,6 @@ use sqlx::FromRow;
 use time::Date;
 use utoipa::ToSchema;
 
-use super::live::REFRESH;
 use super::{Arrangement, WorkCalendar, parse_ymd, ymd};
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::db::{Db, Tx};
@@ -60,7 +60,10 @@ async fn load(db: &Db) -> ApiResult<Vec<Arrangement>> {
     const SQL: &str = "SELECT arrangement FROM calendar_years ORDER BY year";
     let rows: Vec<String> = on_db!(db, c => sqlx::query_scalar(SQL).fetch_all(c).await)?;
     rows.iter()
-        .map(|r| serde_json::from_str(r).map_err(|e| ApiError::Internal(e.into())))
+        .map(|r| {
+            Arrangement::from_json(r)
+                .map_err(|e| ApiError::Internal(anyhow::anyhow!("calendar_years: {e}")))
+        })
         .collect()
 }
 
@@ -75,11 +78,15 @@ pub async fn refresh(app: &AppState) -> ApiResult<()> {
     Ok(())
 }
 
-/// Re-reads the imported years every [`REFRESH`], so that an import on
-/// another instance takes effect here too.
+/// Re-reads the imported years every `disclosure.calendar_refresh_secs`
+/// (0: never), so that an import on another instance takes effect here too.
 pub fn schedule_refresh(state: AppState) {
+    let every = std::time::Duration::from_secs(state.config.disclosure.calendar_refresh_secs);
+    if every.is_zero() {
+        return;
+    }
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(REFRESH);
+        let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
@@ -96,7 +103,7 @@ pub async fn import(app: &AppState, actor: Actor, year: Arrangement) -> ApiResul
     const UPSERT: &str = "INSERT INTO calendar_years (year, source, arrangement, imported_by, imported_at) \
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (year) DO UPDATE SET source = $2, arrangement = $3, \
          imported_by = $4, imported_at = $5";
-    let stored = serde_json::to_string(&year).map_err(|e| ApiError::Internal(e.into()))?;
+    let stored = year.to_json();
     let by = actor.id.clone().unwrap_or_else(|| actor.label.clone());
     let mut tx = app.db.begin().await?;
     on_tx!(&mut tx, c => sqlx::query(UPSERT).bind(year.year).bind(&year.source).bind(&stored)
