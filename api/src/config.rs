@@ -66,6 +66,10 @@ pub struct DisclosureConfig {
     /// How often each instance re-reads the calendar years imported at run
     /// time (an import on another instance takes effect here within it).
     pub calendar_refresh_secs: u64,
+    /// From this day of the year (`MM-DD`), while next year's holiday
+    /// arrangement is not loaded, the system administrators are reminded
+    /// weekly. Empty: never.
+    pub calendar_reminder_from: String,
 }
 
 /// What the enqueue side of the outbox needs of `[notify]`: which SMS
@@ -327,6 +331,7 @@ fn defaults() -> serde_json::Value {
             "warn_working_days": 3,
             "watch_interval_secs": 900,
             "calendar_refresh_secs": 30,
+            "calendar_reminder_from": "11-01",
         },
         "notify": { "sms_provider": "log", "channel_policy": {} },
         "crypto": {

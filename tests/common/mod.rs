@@ -174,6 +174,10 @@ pub async fn spawn_with(db: TestDb, options: Options) -> TestApp {
         // Scheduled org pulls would race the tests that drive the feed;
         // the test of the schedule turns it back on.
         .env("GOV_ORG_SYNC__INTERVAL_SECS", "0")
+        // Likewise the calendar reminder, which on a day in November or
+        // December would add a message to every test's outbox; its test
+        // turns it on from today.
+        .env("GOV_DISCLOSURE__CALENDAR_REMINDER_FROM", "")
         .envs(options.env)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

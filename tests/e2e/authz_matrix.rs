@@ -184,6 +184,16 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
         r#"{"role":"legal_staff","unit_id":"{unit}"}"#,
         "UFFFFFFFFFAFF",
     ),
+    // The calendar: every official reads it; security administrators
+    // import a year (`{year}` stays unfilled here, so the import is 422 and
+    // changes nothing).
+    ("GET", "/api/v1/calendar/years", "", "UAAAAAAAAAAAF"),
+    (
+        "PUT",
+        "/api/v1/calendar/years/{year}",
+        r#"{"source":"x","holidays":[],"workdays":[]}"#,
+        "UFFFFFFFFFAFF",
+    ),
     // Notifications: system administrators.
     ("GET", "/api/v1/notifications", "", "UFFFFFFFFAFFF"),
     (

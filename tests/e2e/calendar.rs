@@ -287,30 +287,31 @@ async fn the_command_line_imports_a_file_and_every_instance_follows() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// From 1 November the system administrator (demo: sysadmin, 19900000001)
-/// is reminded once a week while next year is missing; before, never. The
-/// rule's dates are unit-tested in api/src/calendar/reminder.rs; here the
-/// watch runs on today's date.
+/// Reminding from today (`disclosure.calendar_reminder_from`), the system
+/// administrator (demo: sysadmin, 19900000001) hears once in three rounds
+/// that next year is missing. The rule's dates (from 1 November, once per
+/// ISO week) are unit-tested in api/src/calendar/reminder.rs.
 #[tokio::test]
 async fn the_watch_reminds_once_a_week_while_next_year_is_missing() {
-    let app = demo_app(vec![("GOV_DISCLOSURE__WATCH_INTERVAL_SECS", "1".into())]).await;
     let today = crate::disclosure::shanghai_today();
-    tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
-    let reminders = app
-        .sms_to("19900000001")
-        .await
-        .iter()
-        .filter(|m| {
-            m["text"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("节假日安排尚未导入")
-        })
-        .count();
-    let expected = usize::from(u8::from(today.month()) >= 11);
-    assert_eq!(reminders, expected, "three rounds, one reminder at most");
+    let from = format!("{:02}-{:02}", u8::from(today.month()), today.day());
+    let env = vec![
+        ("GOV_DISCLOSURE__WATCH_INTERVAL_SECS", "1".into()),
+        ("GOV_DISCLOSURE__CALENDAR_REMINDER_FROM", from),
+    ];
+    let app = demo_app(env).await;
+    let texts = app.wait_for_sms("19900000001").await;
+    assert!(
+        texts[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("{}年节假日安排尚未导入", today.year() + 1)),
+        "{texts:?}"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(app.sms_to("19900000001").await.len(), 1, "once this week");
     assert_eq!(
         app.count("SELECT COUNT(*) FROM calendar_reminders").await,
-        expected as i64
+        1
     );
 }

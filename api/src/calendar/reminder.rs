@@ -1,6 +1,7 @@
-//! From 1 November, while next year's holiday arrangement is not loaded,
-//! the system administrators are reminded once a week (the State Council
-//! usually publishes it in November). It runs inside the deadline watch's
+//! From 1 November (`disclosure.calendar_reminder_from`), while next
+//! year's holiday arrangement is not loaded, the system administrators are
+//! reminded once a week (the State Council usually publishes it in
+//! November). It runs inside the deadline watch's
 //! round, so under the watch's lease; the `calendar_reminders` row per year
 //! and ISO week makes it once a week even if two instances got that far.
 
@@ -17,11 +18,20 @@ use crate::outbox::push::{Notification, notify_user};
 use crate::state::AppState;
 use crate::{on_db, on_tx};
 
+/// `MM-DD` as (month, day); None for an empty or malformed setting.
+pub fn parse_from(setting: &str) -> Option<(Month, u8)> {
+    let (m, d) = setting.trim().split_once('-')?;
+    let month = Month::try_from(m.parse::<u8>().ok()?).ok()?;
+    let day: u8 = d.parse().ok()?;
+    (1..=31).contains(&day).then_some((month, day))
+}
+
 /// The year to remind about on `today`, with the week the reminder counts
-/// for (`2026-W49`); None when nothing is missing or it is too early.
-pub fn due(today: Date, calendar: &WorkCalendar) -> Option<(i32, String)> {
+/// for (`2026-W49`); None when nothing is missing or it is before `from`
+/// (month, day) in the year.
+pub fn due(today: Date, from: (Month, u8), calendar: &WorkCalendar) -> Option<(i32, String)> {
     let next = today.year() + 1;
-    if today.month() < Month::November || calendar.is_published(next) {
+    if (today.month() as u8, today.day()) < (from.0 as u8, from.1) || calendar.is_published(next) {
         return None;
     }
     let (iso_year, week, _) = today.to_iso_week_date();
@@ -33,7 +43,10 @@ pub fn due(today: Date, calendar: &WorkCalendar) -> Option<(i32, String)> {
 pub async fn run(app: &AppState, today: Date) -> ApiResult<bool> {
     const CLAIM: &str = "INSERT INTO calendar_reminders (year, week, sent_at) VALUES ($1, $2, $3) \
          ON CONFLICT (year, week) DO NOTHING";
-    let Some((year, week)) = due(today, &app.calendar()) else {
+    let Some(from) = parse_from(&app.config.disclosure.calendar_reminder_from) else {
+        return Ok(false);
+    };
+    let Some((year, week)) = due(today, from, &app.calendar()) else {
         return Ok(false);
     };
     let mut tx = app.db.begin().await?;
@@ -80,27 +93,39 @@ mod tests {
     use super::*;
     use time::macros::date;
 
+    fn due_nov(today: Date, cal: &WorkCalendar) -> Option<(i32, String)> {
+        due(today, parse_from("11-01").unwrap(), cal)
+    }
+
+    #[test]
+    fn the_setting_is_a_month_and_day() {
+        assert_eq!(parse_from("11-01"), Some((Month::November, 1)));
+        assert_eq!(parse_from(""), None);
+        assert_eq!(parse_from("13-01"), None);
+        assert_eq!(parse_from("11"), None);
+    }
+
     #[test]
     fn from_november_while_next_year_is_missing_once_a_week() {
         let cal = WorkCalendar::built_in();
-        assert_eq!(due(date!(2026 - 10 - 31), &cal), None, "too early");
+        assert_eq!(due_nov(date!(2026 - 10 - 31), &cal), None, "too early");
         assert_eq!(
-            due(date!(2026 - 11 - 01), &cal),
+            due_nov(date!(2026 - 11 - 01), &cal),
             Some((2027, "2026-W44".into()))
         );
         assert_eq!(
-            due(date!(2026 - 11 - 07), &cal),
+            due_nov(date!(2026 - 11 - 07), &cal),
             Some((2027, "2026-W45".into()))
         );
         assert_eq!(
-            due(date!(2026 - 12 - 03), &cal),
+            due_nov(date!(2026 - 12 - 03), &cal),
             Some((2027, "2026-W49".into()))
         );
         // 2025-11: 2026 is published, nothing to say.
-        assert_eq!(due(date!(2025 - 11 - 15), &cal), None);
+        assert_eq!(due_nov(date!(2025 - 11 - 15), &cal), None);
         // The last days of December may belong to next year's ISO week 1.
         assert_eq!(
-            due(date!(2026 - 12 - 28), &cal),
+            due_nov(date!(2026 - 12 - 28), &cal),
             Some((2027, "2026-W53".into()))
         );
     }

@@ -244,6 +244,23 @@ mod tests {
         );
     }
 
+    /// A provisional receipt is one SMS segment (70 characters with the
+    /// 【签名】) for a case number of today's shape.
+    #[test]
+    fn the_provisional_receipt_fits_one_segment() {
+        let t = sms("disclosure_received_provisional").unwrap();
+        let mut params = serde_json::Map::new();
+        params.insert("case_no".into(), "310104-XJH-2026-00001".into());
+        params.insert("due_on".into(), "2027-01-05".into());
+        let text = format!("【上海市政务服务】{}", render(t.text, &params));
+        assert!(text.contains("预计2027-01-05前答复"), "{text}");
+        assert!(
+            text.chars().count() <= 70,
+            "{} characters: {text}",
+            text.chars().count()
+        );
+    }
+
     #[test]
     fn render_fills_placeholders() {
         let t = sms("verification_code").unwrap();
