@@ -11,6 +11,28 @@ use crate::db::Db;
 use crate::error::ApiResult;
 use crate::on_db;
 
+/// Runs `round` every `every` (never when zero) on the runtime, from now
+/// on; a failed round is logged as `what` and the next tick tries again.
+pub fn spawn_every<F, Fut>(every: Duration, what: &'static str, mut round: F)
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ApiResult<()>> + Send,
+{
+    if every.is_zero() {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = round().await {
+                tracing::warn!(error = %e, "{what} failed; retrying at the next interval");
+            }
+        }
+    });
+}
+
 /// This process's name as a lease holder.
 pub fn instance_id() -> &'static str {
     static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();

@@ -82,18 +82,9 @@ pub async fn refresh(app: &AppState) -> ApiResult<()> {
 /// (0: never), so that an import on another instance takes effect here too.
 pub fn schedule_refresh(state: AppState) {
     let every = std::time::Duration::from_secs(state.config.disclosure.calendar_refresh_secs);
-    if every.is_zero() {
-        return;
-    }
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            if let Err(e) = refresh(&state).await {
-                tracing::warn!(error = %e, "calendar refresh failed; retrying");
-            }
-        }
+    crate::jobs::spawn_every(every, "calendar refresh", move || {
+        let state = state.clone();
+        async move { refresh(&state).await }
     });
 }
 

@@ -173,17 +173,8 @@ pub async fn round(app: &AppState) -> ApiResult<Round> {
 /// round).
 pub fn schedule(state: AppState) {
     let every = Duration::from_secs(state.config.disclosure.watch_interval_secs);
-    if every.is_zero() {
-        return;
-    }
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            if let Err(e) = run(&state, every * 2).await {
-                tracing::warn!(error = %e, "deadline watch failed; retrying at the next interval");
-            }
-        }
+    crate::jobs::spawn_every(every, "deadline watch", move || {
+        let state = state.clone();
+        async move { run(&state, every * 2).await.map(|_| ()) }
     });
 }
