@@ -15,6 +15,7 @@ pub mod demo;
 pub mod devices;
 pub mod disclosure;
 pub mod error;
+pub mod forms;
 pub mod http;
 pub mod idempotency;
 pub mod ids;

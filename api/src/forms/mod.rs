@@ -1,0 +1,11 @@
+//! Online forms (GK-11 to GK-13): a sender's unit configures a form,
+//! distributes it to units, their fillers fill and submit returns, and the
+//! sender sees the progress and the aggregate.
+//!
+//! Built so far: the definition and its checks ([`definition`]) and the
+//! computed-field language ([`expr`]), the pure parts the rest will apply.
+//! Storage, distribution, filling, aggregation and their routes are the
+//! rest of issue 12 (not yet built).
+
+pub mod definition;
+pub mod expr;
