@@ -2,10 +2,12 @@
 //! distributes it to units, their fillers fill and submit returns, and the
 //! sender sees the progress and the aggregate.
 //!
-//! Built so far: the definition and its checks ([`definition`]) and the
+//! Built so far: the definition and its checks ([`definition`]), a
+//! return's answers checked and computed ([`answers`]), and the
 //! computed-field language ([`expr`]), the pure parts the rest will apply.
 //! Storage, distribution, filling, aggregation and their routes are the
 //! rest of issue 12 (not yet built).
 
+pub mod answers;
 pub mod definition;
 pub mod expr;
