@@ -221,7 +221,7 @@ fn normalise(f: &Field, at: &str, v: &Value, stage: Stage) -> Result<Value, Vec<
             let s = v.as_str().ok_or_else(|| bad("须为手机号码"))?;
             crate::pii::Phone::parse(s)
                 .map(|p| json!(p.as_str()))
-                .map_err(|e| bad(e))
+                .map_err(&bad)
         }
         Kind::IdCard => match v.as_str() {
             Some(s) if crate::validate::resident_id_is_valid(s) => {
