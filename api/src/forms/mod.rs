@@ -3,11 +3,13 @@
 //! sender sees the progress and the aggregate.
 //!
 //! Built so far: the definition and its checks ([`definition`]), a
-//! return's answers checked and computed ([`answers`]), and the
-//! computed-field language ([`expr`]), the pure parts the rest will apply.
+//! return's answers checked and computed ([`answers`]), the
+//! computed-field language ([`expr`]) and the definition as JSON Schema
+//! ([`schema`]): the pure parts the rest will apply.
 //! Storage, distribution, filling, aggregation and their routes are the
 //! rest of issue 12 (not yet built).
 
 pub mod answers;
 pub mod definition;
 pub mod expr;
+pub mod schema;
