@@ -150,8 +150,7 @@ fn normalise(f: &Field, at: &str, v: &Value, stage: Stage) -> Result<Value, Vec<
                 return Err(bad("长度不符合要求"));
             }
             if let Some(p) = pattern {
-                let whole =
-                    regex::Regex::new(&format!("^(?:{p})$")).map_err(|_| bad("校验规则无效"))?;
+                let whole = whole_match(p).ok_or_else(|| bad("校验规则无效"))?;
                 if !whole.is_match(s) {
                     return Err(bad("格式不符合要求"));
                 }
@@ -238,6 +237,26 @@ fn normalise(f: &Field, at: &str, v: &Value, stage: Stage) -> Result<Value, Vec<
         }
         Kind::Table { columns } => table(columns, at, v, stage),
     }
+}
+
+/// `pattern` anchored to the whole value, compiled once per process (a
+/// table of 50 rows checks the same pattern 50 times per save). The cache
+/// is small: patterns come from form definitions, a few per form.
+fn whole_match(pattern: &str) -> Option<regex::Regex> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<String, regex::Regex>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let mut map = cache.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(r) = map.get(pattern) {
+        return Some(r.clone());
+    }
+    let r = regex::Regex::new(&format!("^(?:{pattern})$")).ok()?;
+    if map.len() >= 1_000 {
+        map.clear();
+    }
+    map.insert(pattern.to_owned(), r.clone());
+    Some(r)
 }
 
 /// A repeating table: a list of rows, each an object of its columns.
