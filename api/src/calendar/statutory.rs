@@ -133,6 +133,10 @@ mod tests {
     use super::*;
     use time::macros::date;
 
+    fn day(ymd: &str) -> Date {
+        crate::calendar::parse_ymd(ymd).unwrap()
+    }
+
     fn dates(year: i32) -> Vec<Date> {
         days_off(year)
             .unwrap()
@@ -146,35 +150,12 @@ mod tests {
         // From the State Council's notices for 2025 and 2026 and the
         // almanac for 2027 and 2028.
         for (year, eve, qingming, dragon, autumn) in [
-            (
-                2025,
-                date!(2025 - 01 - 28),
-                4,
-                date!(2025 - 05 - 31),
-                date!(2025 - 10 - 06),
-            ),
-            (
-                2026,
-                date!(2026 - 02 - 16),
-                5,
-                date!(2026 - 06 - 19),
-                date!(2026 - 09 - 25),
-            ),
-            (
-                2027,
-                date!(2027 - 02 - 05),
-                5,
-                date!(2027 - 06 - 09),
-                date!(2027 - 09 - 15),
-            ),
-            (
-                2028,
-                date!(2028 - 01 - 25),
-                4,
-                date!(2028 - 05 - 28),
-                date!(2028 - 10 - 03),
-            ),
+            (2025, "2025-01-28", 4, "2025-05-31", "2025-10-06"),
+            (2026, "2026-02-16", 5, "2026-06-19", "2026-09-25"),
+            (2027, "2027-02-05", 5, "2027-06-09", "2027-09-15"),
+            (2028, "2028-01-25", 4, "2028-05-28", "2028-10-03"),
         ] {
+            let (eve, dragon, autumn) = (day(eve), day(dragon), day(autumn));
             let days = festival_days(year).unwrap();
             let of = |f: Festival| {
                 days.iter()
