@@ -143,20 +143,7 @@ fn normalise(f: &Field, at: &str, v: &Value, stage: Stage) -> Result<Value, Vec<
             min_length,
             max_length,
             pattern,
-        } => {
-            let s = v.as_str().ok_or_else(|| bad("须为文本"))?;
-            let n = s.chars().count() as u32;
-            if min_length.is_some_and(|m| n < m) || max_length.is_some_and(|m| n > m) {
-                return Err(bad("长度不符合要求"));
-            }
-            if let Some(p) = pattern {
-                let whole = whole_match(p).ok_or_else(|| bad("校验规则无效"))?;
-                if !whole.is_match(s) {
-                    return Err(bad("格式不符合要求"));
-                }
-            }
-            Ok(json!(s))
-        }
+        } => short_text(at, v, (*min_length, *max_length), pattern.as_deref()),
         Kind::LongText { max_length } => {
             let s = v.as_str().ok_or_else(|| bad("须为文本"))?;
             if max_length.is_some_and(|m| s.chars().count() as u32 > m) {
@@ -174,18 +161,7 @@ fn normalise(f: &Field, at: &str, v: &Value, stage: Stage) -> Result<Value, Vec<
             }
             Ok(json!(n))
         }
-        Kind::Decimal { scale, min, max } => {
-            let d = as_decimal(v).ok_or_else(|| bad("须为数字"))?;
-            if d.scale() > *scale {
-                return Err(vec![problem(at, format!("最多 {scale} 位小数"))]);
-            }
-            if min.is_some_and(|m| d < m) || max.is_some_and(|m| d > m) {
-                return Err(bad("数值超出范围"));
-            }
-            let mut d = d;
-            d.rescale(*scale);
-            Ok(json!(d.to_string()))
-        }
+        Kind::Decimal { scale, min, max } => decimal(at, v, *scale, (*min, *max)),
         Kind::Date { min, max } => {
             let s = v.as_str().ok_or_else(|| bad("日期格式为 YYYY-MM-DD"))?;
             let d = crate::calendar::parse_ymd(s).ok_or_else(|| bad("日期格式为 YYYY-MM-DD"))?;
@@ -237,6 +213,49 @@ fn normalise(f: &Field, at: &str, v: &Value, stage: Stage) -> Result<Value, Vec<
         }
         Kind::Table { columns } => table(columns, at, v, stage),
     }
+}
+
+/// A short text within its length and pattern.
+fn short_text(
+    at: &str,
+    v: &Value,
+    (min_length, max_length): (Option<u32>, Option<u32>),
+    pattern: Option<&str>,
+) -> Result<Value, Vec<FieldProblem>> {
+    let bad = |reason: &str| vec![problem(at, reason)];
+    let s = v.as_str().ok_or_else(|| bad("须为文本"))?;
+    let n = s.chars().count() as u32;
+    if min_length.is_some_and(|m| n < m) || max_length.is_some_and(|m| n > m) {
+        return Err(bad("长度不符合要求"));
+    }
+    if let Some(p) = pattern {
+        let whole = whole_match(p).ok_or_else(|| bad("校验规则无效"))?;
+        if !whole.is_match(s) {
+            return Err(bad("格式不符合要求"));
+        }
+    }
+    Ok(json!(s))
+}
+
+/// A fixed-point number at most `scale` places, within its bounds, kept at
+/// its scale as text.
+fn decimal(
+    at: &str,
+    v: &Value,
+    scale: u32,
+    (min, max): (Option<Decimal>, Option<Decimal>),
+) -> Result<Value, Vec<FieldProblem>> {
+    let bad = |reason: &str| vec![problem(at, reason)];
+    let d = as_decimal(v).ok_or_else(|| bad("须为数字"))?;
+    if d.scale() > scale {
+        return Err(vec![problem(at, format!("最多 {scale} 位小数"))]);
+    }
+    if min.is_some_and(|m| d < m) || max.is_some_and(|m| d > m) {
+        return Err(bad("数值超出范围"));
+    }
+    let mut d = d;
+    d.rescale(scale);
+    Ok(json!(d.to_string()))
 }
 
 /// `pattern` anchored to the whole value, compiled once per process (a
