@@ -290,23 +290,26 @@ fn check_field(f: &Field, path: &str, top: bool, problems: &mut Vec<FieldProblem
         Kind::Attachment { max_files, types } if *max_files == 0 || types.is_empty() => {
             problems.push(bad("须设置附件数量上限和允许的文件类型"));
         }
-        Kind::Table { columns } => {
-            if !top {
-                problems.push(bad("表格中不能再嵌套表格"));
-            }
-            if columns.is_empty() {
-                problems.push(bad("表格至少需要一列"));
-            }
-            let mut seen = BTreeSet::new();
-            for c in columns {
-                let at = format!("{path}.{}", c.key);
-                if !seen.insert(c.key.as_str()) {
-                    problems.push(problem(&at, "列标识重复"));
-                }
-                check_field(c, &at, false, problems);
-            }
-        }
+        Kind::Table { columns } => check_table(columns, path, top, problems),
         _ => {}
+    }
+}
+
+/// A table's own rules and each of its columns.
+fn check_table(columns: &[Field], path: &str, top: bool, problems: &mut Vec<FieldProblem>) {
+    if !top {
+        problems.push(problem(path, "表格中不能再嵌套表格"));
+    }
+    if columns.is_empty() {
+        problems.push(problem(path, "表格至少需要一列"));
+    }
+    let mut seen = BTreeSet::new();
+    for c in columns {
+        let at = format!("{path}.{}", c.key);
+        if !seen.insert(c.key.as_str()) {
+            problems.push(problem(&at, "列标识重复"));
+        }
+        check_field(c, &at, false, problems);
     }
 }
 
