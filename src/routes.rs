@@ -17,6 +17,7 @@ pub fn modules(sso: &SsoState) -> Router<AppState> {
         .merge(api::disclosure::case_list::routes())
         .merge(api::disclosure::actions::routes())
         .merge(api::seal::routes())
+        .merge(api::forms::routes())
         .merge(sso::routes(sso.clone()))
         .merge(mobile_bff::routes(sso.clone()))
         .merge(notify::admin::routes())

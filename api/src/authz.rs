@@ -32,6 +32,10 @@ crate::text_enum! {
         Handler = "handler",
         Dispatcher = "dispatcher",
         LegalStaff = "legal_staff",
+        /// Configures forms and distributes them to units (GK-11).
+        FormSender = "form_sender",
+        /// Fills and submits the returns of the unit's assignments (GK-12).
+        FormFiller = "form_filler",
         Applicant = "applicant",
     }
 }
@@ -51,6 +55,8 @@ impl Role {
             Role::Handler => "经办人",
             Role::Dispatcher => "分办人",
             Role::LegalStaff => "法制工作人员",
+            Role::FormSender => "表单发布人",
+            Role::FormFiller => "表单填报人",
             Role::Applicant => "申请人",
         }
     }

@@ -43,6 +43,7 @@ pub struct Config {
     pub crypto: CryptoConfig,
     pub auth: AuthConfig,
     pub disclosure: DisclosureConfig,
+    pub forms: FormsConfig,
     /// The enqueue side's part of `[notify]`; the rest of that table is the
     /// notify crate's.
     pub notify: DeliveryPolicy,
@@ -70,6 +71,26 @@ pub struct DisclosureConfig {
     /// arrangement is not loaded, the system administrators are reminded
     /// weekly. Empty: never.
     pub calendar_reminder_from: String,
+}
+
+/// Online forms (GK-11 to GK-13).
+#[derive(Debug, Clone, Deserialize)]
+pub struct FormsConfig {
+    /// Where attachments are kept: a local directory, or `s3://bucket/prefix`
+    /// (then `s3_endpoint` and the credentials below apply).
+    pub attachment_store: String,
+    /// An S3-compatible endpoint (e.g. a MinIO on the government cloud);
+    /// empty: AWS's.
+    pub s3_endpoint: String,
+    pub s3_region: String,
+    pub s3_access_key_id: String,
+    pub s3_secret_access_key: secrecy::SecretString,
+    /// The largest attachment accepted.
+    pub max_attachment_bytes: u64,
+    /// Fillers are reminded this many days before a form's deadline.
+    pub remind_days_before: u32,
+    /// The most units one distribution may reach.
+    pub max_units_per_distribution: usize,
 }
 
 /// What the enqueue side of the outbox needs of `[notify]`: which SMS
@@ -332,6 +353,16 @@ fn defaults() -> serde_json::Value {
             "watch_interval_secs": 900,
             "calendar_refresh_secs": 30,
             "calendar_reminder_from": "11-01",
+        },
+        "forms": {
+            "attachment_store": "./data/attachments",
+            "s3_endpoint": "",
+            "s3_region": "cn-east-1",
+            "s3_access_key_id": "",
+            "s3_secret_access_key": "",
+            "max_attachment_bytes": 10 * 1024 * 1024,
+            "remind_days_before": 2,
+            "max_units_per_distribution": 2000,
         },
         "notify": { "sms_provider": "log", "channel_policy": {} },
         "crypto": {

@@ -26,6 +26,9 @@ pub enum ApiError {
     /// Input that failed parsing or validation: which field, and why.
     #[error("invalid field {field}: {reason}")]
     Invalid { field: String, reason: String },
+    /// Several fields failed at once (a form's answers): each with why.
+    #[error("invalid fields")]
+    InvalidFields(Vec<FieldError>),
     /// A body that is not JSON, or not the JSON we expect.
     #[error("malformed body: {0}")]
     MalformedBody(String),
@@ -94,6 +97,13 @@ fn database_unreachable(e: &sqlx::Error) -> bool {
     }
 }
 
+/// One field that failed, and the rule it broke.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub reason: String,
+}
+
 /// The body of every error answer. `type` is a stable URI per code.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {
@@ -108,6 +118,9 @@ pub struct Problem {
     /// For `invalid_field`: the field that failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// For `invalid_fields`: every field that failed, with its rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
 }
 
 impl ApiError {
@@ -127,7 +140,9 @@ impl ApiError {
             | ApiError::StepUpRequired { .. } => StatusCode::UNAUTHORIZED,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
-            ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Invalid { .. } | ApiError::InvalidFields(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::MalformedBody(_) | ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -149,6 +164,7 @@ impl ApiError {
             ApiError::StepUpRequired { .. } => "step_up_required",
             ApiError::Forbidden => "forbidden",
             ApiError::Invalid { .. } => "invalid_field",
+            ApiError::InvalidFields(_) => "invalid_fields",
             ApiError::MalformedBody(_) => "malformed_body",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::PayloadTooLarge => "payload_too_large",
@@ -172,7 +188,9 @@ impl ApiError {
             }
             ApiError::TooManyRequests { .. } => ("请求过于频繁", "Too many requests"),
             ApiError::Forbidden => ("无权执行此操作", "Forbidden"),
-            ApiError::Invalid { .. } => ("请求参数不合法", "Invalid request field"),
+            ApiError::Invalid { .. } | ApiError::InvalidFields(_) => {
+                ("请求参数不合法", "Invalid request field")
+            }
             ApiError::MalformedBody(_) => ("请求体格式错误", "Malformed request body"),
             ApiError::BadRequest { .. } => ("请求无法处理", "Bad request"),
             ApiError::UnsupportedMediaType => ("不支持的内容类型", "Unsupported media type"),
@@ -188,6 +206,11 @@ impl ApiError {
         let zh = lang == Lang::Zh;
         match self {
             ApiError::Invalid { field, reason } => format!("{field}: {reason}"),
+            ApiError::InvalidFields(errors) => errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.reason))
+                .collect::<Vec<_>>()
+                .join("；"),
             ApiError::MalformedBody(why) => why.clone(),
             ApiError::Conflict { detail, .. }
             | ApiError::AuthFailed { detail, .. }
@@ -231,6 +254,11 @@ impl ApiError {
             request_id: ctx.request_id,
             field: match self {
                 ApiError::Invalid { field, .. } => Some(field.clone()),
+                ApiError::InvalidFields(errors) => errors.first().map(|e| e.field.clone()),
+                _ => None,
+            },
+            errors: match self {
+                ApiError::InvalidFields(errors) => Some(errors.clone()),
                 _ => None,
             },
         }

@@ -81,3 +81,18 @@ id_type!(
     /// A seal-use application.
     SealApplicationId
 );
+
+id_type!(
+    /// One version of an online form.
+    FormId
+);
+
+id_type!(
+    /// A distributed form's task for one unit, holding that unit's return.
+    ReturnId
+);
+
+id_type!(
+    /// A file attached to a form's return.
+    AttachmentFileId
+);

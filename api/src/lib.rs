@@ -29,5 +29,6 @@ pub mod seal;
 pub mod state;
 pub mod telemetry;
 pub mod text_enum;
+pub mod todo;
 pub mod validate;
 pub mod xlsx;

@@ -3,6 +3,8 @@
 //! periods they sit in are counted in Shanghai days (JSON answers keep
 //! RFC 3339 with its offset).
 
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use rust_xlsxwriter::{ExcelDateTime, Format, Worksheet, XlsxError};
 use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime};
@@ -61,4 +63,27 @@ pub fn write_rfc3339(
         Ok(t) => write_instant(sheet, row, col, t),
         Err(_) => sheet.write_string(row, col, text).map(|_| ()),
     }
+}
+
+pub const CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// A workbook written by `build` on the blocking pool (writing and zipping
+/// it is CPU work), answered as a download named `file_name` (ASCII).
+pub async fn download(
+    file_name: String,
+    build: impl FnOnce() -> Result<Vec<u8>, XlsxError> + Send + 'static,
+) -> crate::error::ApiResult<Response> {
+    let bytes = tokio::task::spawn_blocking(build)
+        .await
+        .map_err(anyhow::Error::from)?
+        .map_err(|e| anyhow::anyhow!("writing the workbook: {e}"))?;
+    let disposition = format!("attachment; filename=\"{file_name}\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, CONTENT_TYPE.to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
 }

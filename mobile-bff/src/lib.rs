@@ -6,6 +6,7 @@ mod applicant;
 mod cases;
 mod devices;
 mod disclosure;
+mod forms;
 mod me;
 mod seals;
 mod session;
@@ -25,6 +26,7 @@ pub fn routes(sso: SsoState) -> Router<AppState> {
         .merge(disclosure::routes())
         .merge(cases::routes())
         .merge(seals::routes())
+        .merge(forms::routes())
         .with_state(sso)
 }
 
@@ -34,7 +36,8 @@ pub fn routes(sso: SsoState) -> Router<AppState> {
         applicant::sign_in, applicant::sign_out, applicant::profile,
         disclosure::agencies, disclosure::submit, disclosure::list, disclosure::detail, disclosure::notice_pdf,
         cases::list, cases::detail, cases::handling, cases::dispatch, cases::reply,
-        seals::inbox_screen, seals::apply, seals::one, seals::decide),
+        seals::inbox_screen, seals::apply, seals::one, seals::decide,
+        forms::list, forms::one, forms::save, forms::submit, forms::progress_screen),
     tags(
         (name = "mobile", description = "Suishenban mobile channel (/m/v1)"),
         (name = "applicant", description = "Applicants (the public): sign-in, one-net prefill, disclosure requests"),

@@ -156,6 +156,10 @@ impl NotifyConfig {
                     "disclosure_received_provisional": "SMS_480009",
                     "case_deadline_moved": "SMS_480010",
                     "calendar_missing": "SMS_480011",
+                    "form_assigned": "SMS_480012",
+                    "form_reminder": "SMS_480013",
+                    "form_overdue": "SMS_480014",
+                    "form_returned": "SMS_480015",
                 },
                 "huawei": {
                     "token_url": "",

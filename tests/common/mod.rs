@@ -162,6 +162,12 @@ pub async fn spawn_app() -> TestApp {
     .await
 }
 
+/// A fresh directory for one server's form attachments.
+pub fn attachment_dir() -> String {
+    let dir = std::env::temp_dir().join(format!("gov-attachments-{}", ulid::Ulid::new()));
+    dir.to_string_lossy().into_owned()
+}
+
 pub async fn spawn_with(db: TestDb, options: Options) -> TestApp {
     let mut cmd = Command::new(BIN);
     cmd.args(["serve", "--listen", "127.0.0.1:0"]);
@@ -178,6 +184,8 @@ pub async fn spawn_with(db: TestDb, options: Options) -> TestApp {
         // December would add a message to every test's outbox; its test
         // turns it on from today.
         .env("GOV_DISCLOSURE__CALENDAR_REMINDER_FROM", "")
+        // Each server its own attachment store.
+        .env("GOV_FORMS__ATTACHMENT_STORE", attachment_dir())
         .envs(options.env)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -491,4 +499,61 @@ impl TestApp {
             .await
             .unwrap()
     }
+}
+
+/// Requests as one demo user (X-Test-User), with a JSON body and, where
+/// given, an idempotency key.
+pub struct As<'a>(pub &'a TestApp, pub &'a str);
+
+impl As<'_> {
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: Option<&str>,
+        body: serde_json::Value,
+    ) -> reqwest::Response {
+        let mut req = self
+            .0
+            .client
+            .request(method, self.0.url(path))
+            .header("x-test-user", self.1)
+            .json(&body);
+        if let Some(k) = key {
+            req = req.header("Idempotency-Key", format!("test-key-{k}"));
+        }
+        req.send().await.unwrap()
+    }
+
+    /// Expects `status`; answers the JSON body.
+    pub async fn expect(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: Option<&str>,
+        body: serde_json::Value,
+        status: u16,
+    ) -> serde_json::Value {
+        ok(self.send(method, path, key, body).await, status).await
+    }
+
+    /// Expects the problem `status`/`code`.
+    pub async fn refused(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: Option<&str>,
+        body: serde_json::Value,
+        status: u16,
+        code: &str,
+    ) -> serde_json::Value {
+        problem(self.send(method, path, key, body).await, status, code).await
+    }
+}
+
+pub async fn ok(resp: reqwest::Response, status: u16) -> serde_json::Value {
+    let got = resp.status().as_u16();
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(got, status, "{body}");
+    body
 }

@@ -11,8 +11,9 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use crate::common::ok;
 use crate::common::{TestApp, spawn_app};
-use crate::seals::{applied, apply, decide, notice, ok, user_id, xuhui_seal};
+use crate::seals::{applied, apply, decide, notice, user_id, xuhui_seal};
 
 /// Who calls: nobody, then demo users by login.
 const CALLERS: [&str; 13] = [

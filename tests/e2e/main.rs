@@ -14,6 +14,7 @@ mod crash;
 mod demo;
 mod disclosure;
 mod errors;
+mod forms;
 mod identity;
 mod mobile;
 mod notify;

@@ -15,67 +15,12 @@ pub(crate) async fn user_id(app: &TestApp, login: &str) -> String {
 
 use reqwest::Method;
 
+use crate::common::{As, ok};
+
 const GET: Method = Method::GET;
 const POST: Method = Method::POST;
 const PUT: Method = Method::PUT;
 const PATCH: Method = Method::PATCH;
-
-/// Requests as one demo user (X-Test-User), with a JSON body and, where
-/// given, an idempotency key.
-struct As<'a>(&'a TestApp, &'a str);
-
-impl As<'_> {
-    async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        key: Option<&str>,
-        body: Value,
-    ) -> reqwest::Response {
-        let mut req = self
-            .0
-            .client
-            .request(method, self.0.url(path))
-            .header("x-test-user", self.1)
-            .json(&body);
-        if let Some(k) = key {
-            req = req.header("Idempotency-Key", format!("seal-test-{k}"));
-        }
-        req.send().await.unwrap()
-    }
-
-    /// Expects `status`; answers the JSON body.
-    async fn expect(
-        &self,
-        method: Method,
-        path: &str,
-        key: Option<&str>,
-        body: Value,
-        status: u16,
-    ) -> Value {
-        ok(self.send(method, path, key, body).await, status).await
-    }
-
-    /// Expects the problem `status`/`code`.
-    async fn refused(
-        &self,
-        method: Method,
-        path: &str,
-        key: Option<&str>,
-        body: Value,
-        status: u16,
-        code: &str,
-    ) -> Value {
-        problem(self.send(method, path, key, body).await, status, code).await
-    }
-}
-
-pub(crate) async fn ok(resp: reqwest::Response, status: u16) -> Value {
-    let got = resp.status().as_u16();
-    let body: Value = resp.json().await.unwrap();
-    assert_eq!(got, status, "{body}");
-    body
-}
 
 /// The seal's grant history, as its administrator reads it.
 async fn grant_history(app: &TestApp, seal: &str) -> Value {

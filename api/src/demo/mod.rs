@@ -378,6 +378,31 @@ const USERS: &[DemoUser] = &[
         ],
     ),
     ("applicant_zhou", "周明", None, &[(Role::Applicant, None)]),
+    // The forms module's people (appended, so earlier phones stay put).
+    (
+        "gk_forms",
+        "钱芳",
+        Some("SH-BGT-GK"),
+        &[(Role::FormSender, Some("SH-BGT-GK"))],
+    ),
+    (
+        "xh_filler",
+        "孔亮",
+        Some("310104"),
+        &[(Role::FormFiller, Some("310104"))],
+    ),
+    (
+        "xjh_filler",
+        "曹敏",
+        Some("310104-XJH"),
+        &[(Role::FormFiller, Some("310104-XJH"))],
+    ),
+    (
+        "pd_filler",
+        "袁博",
+        Some("310115"),
+        &[(Role::FormFiller, Some("310115"))],
+    ),
 ];
 
 #[derive(Debug, Default, PartialEq, Eq)]

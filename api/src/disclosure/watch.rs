@@ -31,6 +31,8 @@ pub struct Round {
     pub abandoned: usize,
     /// This week's reminder that next year's calendar is missing went out.
     pub calendar_reminded: bool,
+    /// Form returns whose fillers were reminded of the deadline.
+    pub forms: crate::forms::remind::Reminded,
 }
 
 /// A case whose deadline someone is told about.
@@ -156,12 +158,15 @@ pub async fn round(app: &AppState) -> ApiResult<Round> {
         tx.commit().await?;
     }
     done.calendar_reminded = crate::calendar::reminder::run(app, today).await?;
+    done.forms = crate::forms::remind::run(app, today).await?;
     if done != Round::default() {
         app.outbox_wake.notify_one();
         tracing::info!(
             warned = done.warned,
             overdue = done.overdue,
             abandoned = done.abandoned,
+            forms_before = done.forms.before,
+            forms_overdue = done.forms.overdue,
             "deadline watch"
         );
     }

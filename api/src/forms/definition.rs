@@ -17,7 +17,14 @@ pub const FORMAT_VERSION: u32 = 1;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Definition {
+    /// The version of the document's shape; absent: the current one.
+    #[serde(default = "current_format")]
+    pub format: u32,
     pub sections: Vec<Section>,
+}
+
+fn current_format() -> u32 {
+    FORMAT_VERSION
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -104,13 +111,10 @@ pub enum Kind {
     },
 }
 
-/// What is wrong with one field of a definition.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FieldProblem {
-    /// The field's key (`table.column` inside a table), or `sections`.
-    pub field: String,
-    pub reason: String,
-}
+/// What is wrong with one field: its key (`table.column` inside a table,
+/// `table[row].column` in answers, or `sections`) and the rule it broke.
+/// The same shape as a 422's `errors`, so problems pass through as they are.
+pub type FieldProblem = crate::error::FieldError;
 
 /// The longest a scale may be, as rust_decimal holds at most 28 places.
 const MAX_SCALE: u32 = 10;
@@ -145,6 +149,12 @@ impl Definition {
     /// The checks of saving a form; every problem names its field.
     pub fn check(&self) -> Result<(), Vec<FieldProblem>> {
         let mut problems = Vec::new();
+        if self.format != FORMAT_VERSION {
+            problems.push(problem(
+                "format",
+                format!("不支持的表单定义格式版本 {}", self.format),
+            ));
+        }
         if self.fields().next().is_none() {
             problems.push(problem("sections", "表单至少需要一个字段"));
         }

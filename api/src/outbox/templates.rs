@@ -69,6 +69,26 @@ pub const SMS: &[SmsTemplate] = &[
         params: &["case_no", "received_on", "due_on"],
     },
     SmsTemplate {
+        kind: "form_assigned",
+        text: "您单位有新的填报任务“${title}”，请于${due_date}前填报。",
+        params: &["title", "due_date"],
+    },
+    SmsTemplate {
+        kind: "form_reminder",
+        text: "填报任务“${title}”将于${due_date}截止，您单位尚未提交，请及时填报。",
+        params: &["title", "due_date"],
+    },
+    SmsTemplate {
+        kind: "form_overdue",
+        text: "填报任务“${title}”已于${due_date}截止，您单位尚未提交，请尽快填报。",
+        params: &["title", "due_date"],
+    },
+    SmsTemplate {
+        kind: "form_returned",
+        text: "您单位提交的“${title}”已被退回，请查看退回原因后修改，截止日期${due_date}。",
+        params: &["title", "due_date"],
+    },
+    SmsTemplate {
         kind: "notification_test",
         text: "这是政务信息资源应用系统的测试短信，发送时间${time}。",
         params: &["time"],
@@ -133,6 +153,34 @@ pub const PUSH: &[PushTemplate] = &[
         body: "${year}年节假日安排尚未导入系统，期限暂按法定节假日计算。",
         link: "govapp://home",
         params: &["year"],
+    },
+    PushTemplate {
+        kind: "form_assigned",
+        title: "新的填报任务",
+        body: "“${title}”请于${due_date}前填报。",
+        link: "govapp://form-returns/${return_id}",
+        params: &["title", "due_date", "return_id"],
+    },
+    PushTemplate {
+        kind: "form_reminder",
+        title: "填报即将截止",
+        body: "“${title}”将于${due_date}截止，您单位尚未提交。",
+        link: "govapp://form-returns/${return_id}",
+        params: &["title", "due_date", "return_id"],
+    },
+    PushTemplate {
+        kind: "form_overdue",
+        title: "填报已截止",
+        body: "“${title}”已于${due_date}截止，您单位尚未提交。",
+        link: "govapp://form-returns/${return_id}",
+        params: &["title", "due_date", "return_id"],
+    },
+    PushTemplate {
+        kind: "form_returned",
+        title: "填报被退回",
+        body: "“${title}”已被退回，请查看原因后修改。",
+        link: "govapp://form-returns/${return_id}",
+        params: &["title", "due_date", "return_id"],
     },
     PushTemplate {
         kind: "notification_test",

@@ -9,7 +9,6 @@ pub mod decision;
 pub mod grants;
 pub mod seals;
 pub mod stats;
-pub mod todo;
 
 use axum::Router;
 use serde_json::Value;

@@ -6,8 +6,7 @@
 use std::collections::HashMap;
 
 use axum::extract::State;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use rust_xlsxwriter::{Format, Workbook};
@@ -347,25 +346,8 @@ pub async fn xlsx_report(
     ApiQuery(q): ApiQuery<StatsQuery>,
 ) -> ApiResult<Response> {
     let r = report(&app, &p, &q).await?;
-    let bytes = tokio::task::spawn_blocking(move || workbook(&r))
-        .await
-        .map_err(anyhow::Error::from)?
-        .map_err(|e| anyhow::anyhow!("writing the workbook: {e}"))?;
-    let name = format!(
-        "attachment; filename=\"seal-statistics-{}.xlsx\"",
-        q.unit_id
-    );
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
-            ),
-            (header::CONTENT_DISPOSITION, name),
-        ],
-        bytes,
-    )
-        .into_response())
+    let name = format!("seal-statistics-{}.xlsx", q.unit_id);
+    crate::xlsx::download(name, move || workbook(&r)).await
 }
 
 #[cfg(test)]

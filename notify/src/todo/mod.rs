@@ -1,5 +1,5 @@
 //! The unified to-do connector (GK-03): delivers to-do items' create,
-//! complete and cancel, queued in the outbox by `api::seal::todo` (in order
+//! complete and cancel, queued in the outbox by `api::todo` (in order
 //! per item), to the unified office platform.
 //!
 //! `POST {base}/api/v1/todo/events` with the event as JSON, signed as in
@@ -25,7 +25,7 @@ pub fn provider(
     timeout: Duration,
 ) -> anyhow::Result<SignedConnector> {
     SignedConnector::new(
-        api::seal::todo::PROVIDER,
+        api::todo::PROVIDER,
         format!("{}/api/v1/todo/events", base.trim_end_matches('/')),
         HEADER_PREFIX,
         app_id,

@@ -28,7 +28,6 @@ use self::rules::{Approval, Ruling};
 use super::approvers::{Policy, setup_tx};
 use super::decision::canonical;
 use super::seals::SealStatus;
-use super::todo;
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::authz::{Principal, Role};
 use crate::db::Tx;
@@ -39,6 +38,7 @@ use crate::idempotency::{self, IdempotencyKey};
 use crate::ids::{CaseId, NoticeId, SealApplicationId, SealId, UserId};
 use crate::outbox::push::{Notification, notify_user};
 use crate::state::AppState;
+use crate::todo;
 use crate::validate::{optional_text, text};
 use crate::{on_db, on_tx};
 
@@ -489,11 +489,7 @@ pub async fn create(
     let key = format!("seal-pending:{id}:1");
     notify(state, tx, &first, "seal_approval_pending", &params, &key).await?;
     let title = format!("用印审批：{}（{}）", a.seal_name, a.case_no);
-    let task = todo::Task {
-        application_id: &id,
-        title: &title,
-        created_at: crate::clock::now(),
-    };
+    let task = approval_task(&id, &title, crate::clock::now());
     todo::push(state, tx, &task, &first, todo::Action::Create).await?;
     let detail = json!({ "seal_id": req.seal_id, "notice_id": req.notice_id, "policy": policy });
     let entry = audit_entry(p, "seal.apply", &id, Outcome::Success, detail);
@@ -683,11 +679,7 @@ async fn announce(
 ) -> ApiResult<()> {
     let a = &loaded.app;
     let title = loaded.task_title();
-    let task = todo::Task {
-        application_id: &a.id,
-        title: &title,
-        created_at: a.created_at,
-    };
+    let task = approval_task(&a.id, &title, a.created_at);
     let me = std::slice::from_ref(&p.user_id);
     todo::push(state, tx, &task, me, todo::Action::Complete).await?;
     todo::push(state, tx, &task, &ruling.cancelled, todo::Action::Cancel).await?;
@@ -793,11 +785,7 @@ pub async fn withdraw(
     }
     let open = loaded.approval().open_items();
     let title = loaded.task_title();
-    let task = todo::Task {
-        application_id: &id,
-        title: &title,
-        created_at: loaded.app.created_at,
-    };
+    let task = approval_task(&id, &title, loaded.app.created_at);
     todo::push(&state, &mut tx, &task, &open, todo::Action::Cancel).await?;
     audit::append(
         &mut tx,
@@ -856,4 +844,20 @@ pub async fn asked_to_seal(
          JOIN seal_applications a ON a.id = st.application_id WHERE a.notice_id = $1 AND st.approver_id = $2";
     let n: i64 = on_db!(&state.db, c => sqlx::query_scalar(SQL).bind(notice_id).bind(&p.user_id).fetch_one(c).await)?;
     Ok(n > 0)
+}
+
+/// The approvers' to-do item of an application.
+fn approval_task<'a>(
+    id: &SealApplicationId,
+    title: &'a str,
+    created_at: time::OffsetDateTime,
+) -> todo::Task<'a> {
+    todo::Task {
+        kind: "seal_approval",
+        subject: format!("seal-approval:{id}"),
+        title,
+        pc_path: format!("/api/v1/seal-applications/{id}"),
+        mobile_url: format!("govapp://seal-applications/{id}"),
+        created_at,
+    }
 }

@@ -1,4 +1,5 @@
-//! The unified to-do (统一待办, GK-03): every approval task is mapped onto
+//! The unified to-do (统一待办, GK-03): every task of a person (a seal-use
+//! approval, a form to fill) is mapped onto
 //! the office platform's to-do model (id, title, kind, PC and mobile deep
 //! links, the assignee's platform user id, created time, state) and its
 //! create, complete and cancel are pushed through the outbox, retried until
@@ -42,34 +43,40 @@ impl Action {
     }
 }
 
-/// The seal-use application a to-do item is about.
+/// What a to-do item is about.
 pub struct Task<'a> {
-    pub application_id: &'a crate::ids::SealApplicationId,
+    /// The kind at the platform, e.g. `seal_approval`, `form_return`.
+    pub kind: &'static str,
+    /// The task's own id, e.g. `seal-approval:{id}`; each assignee's item
+    /// is this and their user id.
+    pub subject: String,
     pub title: &'a str,
+    /// Where the task is on PC, under the issuer.
+    pub pc_path: String,
+    /// Where the task is in the app.
+    pub mobile_url: String,
     pub created_at: time::OffsetDateTime,
 }
 
-/// Queues `action` on the to-do items of `approvers` for `task`. People
+/// Queues `action` on the to-do items of `assignees` for `task`. People
 /// without a platform user id have no to-do list there and are skipped.
 pub async fn push(
     app: &AppState,
     tx: &mut Tx,
     task: &Task<'_>,
-    approvers: &[crate::ids::UserId],
+    assignees: &[crate::ids::UserId],
     action: Action,
 ) -> ApiResult<()> {
     const PLATFORM_ID: &str = "SELECT platform_id FROM users WHERE id = $1";
     let base = app.config.auth.issuer.trim_end_matches('/');
-    for approver in approvers {
-        let platform: Option<Option<String>> = on_tx!(tx, c => sqlx::query_scalar(PLATFORM_ID).bind(approver).fetch_optional(c).await)?;
+    for user in assignees {
+        let platform: Option<Option<String>> =
+            on_tx!(tx, c => sqlx::query_scalar(PLATFORM_ID).bind(user).fetch_optional(c).await)?;
         let Some(assignee) = platform.flatten() else {
-            tracing::info!(
-                application = %task.application_id,
-                "to-do skipped: approver has no platform id"
-            );
+            tracing::info!(subject = %task.subject, "to-do skipped: assignee has no platform id");
             continue;
         };
-        let item_id = format!("seal-approval:{}:{approver}", task.application_id);
+        let item_id = format!("{}:{user}", task.subject);
         let event_id = ulid::Ulid::new().to_string();
         let payload = json!({
             "event_id": event_id,
@@ -77,9 +84,9 @@ pub async fn push(
             "item": {
                 "id": item_id,
                 "title": task.title,
-                "kind": "seal_approval",
-                "pc_url": format!("{base}/api/v1/seal-applications/{}", task.application_id),
-                "mobile_url": format!("govapp://seal-applications/{}", task.application_id),
+                "kind": task.kind,
+                "pc_url": format!("{base}{}", task.pc_path),
+                "mobile_url": task.mobile_url,
                 "assignee": assignee,
                 "created_at": crate::clock::rfc3339(task.created_at),
                 "state": action.state(),
