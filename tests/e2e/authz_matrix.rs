@@ -16,7 +16,7 @@ use crate::common::{TestApp, spawn_app};
 use crate::seals::{applied, apply, decide, notice, user_id, xuhui_seal};
 
 /// Who calls: nobody, then demo users by login.
-const CALLERS: [&str; 13] = [
+const CALLERS: [&str; 16] = [
     "",
     "xh_admin",
     "xh_dispatcher",
@@ -30,6 +30,9 @@ const CALLERS: [&str; 13] = [
     "secadmin",
     "auditadmin",
     "applicant_zhou",
+    "gk_forms",
+    "xh_filler",
+    "pd_filler",
 ];
 
 /// Routes that are not called here, and why.
@@ -116,288 +119,392 @@ const NOT_CALLED: &[(&str, &str, &str)] = &[
 /// fixtures: {case}, {notice}, {seal}, {grant}, {unit}, {user}, {pending},
 /// {decision}, {bgs}.
 const MATRIX: &[(&str, &str, &str, &str)] = &[
-    ("GET", "/healthz", "", "AAAAAAAAAAAAA"),
-    ("GET", "/readyz", "", "AAAAAAAAAAAAA"),
-    ("GET", "/metrics", "", "AAAAAAAAAAAAA"),
-    ("GET", "/.well-known/jwks.json", "", "AAAAAAAAAAAAA"),
-    ("GET", "/m/v1/disclosure/agencies", "", "AAAAAAAAAAAAA"),
+    ("GET", "/healthz", "", "AAAAAAAAAAAAAAAA"),
+    ("GET", "/readyz", "", "AAAAAAAAAAAAAAAA"),
+    ("GET", "/metrics", "", "AAAAAAAAAAAAAAAA"),
+    ("GET", "/.well-known/jwks.json", "", "AAAAAAAAAAAAAAAA"),
+    ("GET", "/m/v1/disclosure/agencies", "", "AAAAAAAAAAAAAAAA"),
     (
         "POST",
         "/m/v1/verification-codes",
         r#"{"phone":"19912370000","purpose":"disclosure_request"}"#,
-        "AAAAAAAAAAAAA",
+        "AAAAAAAAAAAAAAAA",
     ),
     (
         "POST",
         "/m/v1/verification-codes/verify",
         r#"{"phone":"19912370000","purpose":"disclosure_request","code":"000000"}"#,
-        "AAAAAAAAAAAAA",
+        "AAAAAAAAAAAAAAAA",
     ),
-    ("POST", "/m/v1/disclosure-requests", "{}", "AAAAAAAAAAAAA"),
+    (
+        "POST",
+        "/m/v1/disclosure-requests",
+        "{}",
+        "AAAAAAAAAAAAAAAA",
+    ),
     // Applicant sessions only: an official's sign-in is not one.
-    ("GET", "/m/v1/applicant/profile", "", "UUUUUUUUUUUUU"),
-    ("DELETE", "/m/v1/applicant/session", "", "UUUUUUUUUUUUU"),
-    ("GET", "/m/v1/disclosure-requests", "", "UUUUUUUUUUUUU"),
+    ("GET", "/m/v1/applicant/profile", "", "UUUUUUUUUUUUUUUU"),
+    ("DELETE", "/m/v1/applicant/session", "", "UUUUUUUUUUUUUUUU"),
+    ("GET", "/m/v1/disclosure-requests", "", "UUUUUUUUUUUUUUUU"),
     (
         "GET",
         "/m/v1/disclosure-requests/{case}",
         "",
-        "UUUUUUUUUUUUU",
+        "UUUUUUUUUUUUUUUU",
     ),
     (
         "GET",
         "/m/v1/disclosure-requests/{case}/notices/{notice}/pdf",
         "",
-        "UUUUUUUUUUUUU",
+        "UUUUUUUUUUUUUUUU",
     ),
     // Any signed-in person.
-    ("GET", "/api/v1/me", "", "UAAAAAAAAAAAA"),
-    ("GET", "/m/v1/me", "", "UAAAAAAAAAAAA"),
-    ("GET", "/api/v1/me/sessions", "", "UAAAAAAAAAAAA"),
+    ("GET", "/api/v1/me", "", "UAAAAAAAAAAAAAAA"),
+    ("GET", "/m/v1/me", "", "UAAAAAAAAAAAAAAA"),
+    ("GET", "/api/v1/me/sessions", "", "UAAAAAAAAAAAAAAA"),
     (
         "DELETE",
         "/api/v1/me/sessions/01NOSESSION0000000000000000",
         "",
-        "UNNNNNNNNNNNN",
+        "UNNNNNNNNNNNNNNN",
     ),
-    ("GET", "/m/v1/inbox", "", "UAAAAAAAAAAAA"),
-    ("GET", "/m/v1/cases", "", "UAAAAAAAAAAAA"),
+    ("GET", "/m/v1/inbox", "", "UAAAAAAAAAAAAAAA"),
+    ("GET", "/m/v1/cases", "", "UAAAAAAAAAAAAAAA"),
     (
         "PUT",
         "/m/v1/devices/matrix-device-1",
         r#"{"platform":"android","provider":"huawei","token":"matrix-token-0123456789"}"#,
-        "UAAAAAAAAAAAA",
+        "UAAAAAAAAAAAAAAA",
     ),
     (
         "DELETE",
         "/m/v1/devices/matrix-device-1",
         "",
-        "UAAAAAAAAAAAA",
+        "UAAAAAAAAAAAAAAA",
     ),
-    ("GET", "/api/v1/seals", "", "UAAAAAAAAAAAA"),
+    ("GET", "/api/v1/seals", "", "UAAAAAAAAAAAAAAA"),
     // The org tree: within each caller's scope.
-    ("GET", "/api/v1/org/units", "", "UAAAAAAAAAAAA"),
-    ("GET", "/api/v1/org/units/{unit}", "", "UAANANNNNAAAN"),
+    ("GET", "/api/v1/org/units", "", "UAAAAAAAAAAAAAAA"),
+    ("GET", "/api/v1/org/units/{unit}", "", "UAANANNNNAAANNAN"),
     // Role grants: security administrators.
     (
         "POST",
         "/api/v1/users/{user}/roles",
         r#"{"role":"legal_staff","unit_id":"{unit}"}"#,
-        "UFFFFFFFFFAFF",
+        "UFFFFFFFFFAFFFFF",
     ),
     // The calendar: every official reads it; security administrators
     // import a year (`{year}` stays unfilled here, so the import is 422 and
     // changes nothing).
-    ("GET", "/api/v1/calendar/years", "", "UAAAAAAAAAAAF"),
+    ("GET", "/api/v1/calendar/years", "", "UAAAAAAAAAAAFAAA"),
     (
         "PUT",
         "/api/v1/calendar/years/{year}",
         r#"{"source":"x","holidays":[],"workdays":[]}"#,
-        "UFFFFFFFFFAFF",
+        "UFFFFFFFFFAFFFFF",
     ),
     // Notifications: system administrators.
-    ("GET", "/api/v1/notifications", "", "UFFFFFFFFAFFF"),
+    ("GET", "/api/v1/notifications", "", "UFFFFFFFFAFFFFFF"),
     (
         "GET",
         "/api/v1/notifications/01NONOTIFICATION00000000000",
         "",
-        "UFFFFFFFFNFFF",
+        "UFFFFFFFFNFFFFFF",
     ),
     (
         "POST",
         "/api/v1/notifications/test-sms",
         r#"{"phone":"19912370001"}"#,
-        "UFFFFFFFFAFFF",
+        "UFFFFFFFFAFFFFFF",
     ),
     (
         "POST",
         "/api/v1/notifications/test",
         r#"{"user_id":"{user}"}"#,
-        "UFFFFFFFFAFFF",
+        "UFFFFFFFFAFFFFFF",
     ),
     // Cases: handlers and dispatchers of the unit; the assignee.
-    ("GET", "/api/v1/disclosure/cases", "", "UFAAFFAAFFFFF"),
+    ("GET", "/api/v1/disclosure/cases", "", "UFAAFFAAFFFFFFFF"),
     (
         "GET",
         "/api/v1/disclosure/cases/{case}",
         "",
-        "UNAANNNNNNNNN",
+        "UNAANNNNNNNNNNNN",
     ),
-    ("GET", "/m/v1/cases/{case}", "", "UNAANNNNNNNNN"),
+    ("GET", "/m/v1/cases/{case}", "", "UNAANNNNNNNNNNNN"),
     (
         "GET",
         "/api/v1/disclosure/cases/{case}/notices/{notice}/pdf",
         "",
-        "UNAAANNNNNNNN",
+        "UNAAANNNNNNNNNNN",
     ),
     (
         "POST",
         "/api/v1/disclosure/cases/{case}/correction-received",
         "{}",
-        "UNAANNNNNNNNN",
+        "UNAANNNNNNNNNNNN",
     ),
     (
         "POST",
         "/api/v1/disclosure/cases/{case}/handling",
         r#"{"unit_id":"{bgs}","assignee_id":"{user}"}"#,
-        "UNAFNNNNNNNNN",
+        "UNAFNNNNNNNNNNNN",
     ),
     (
         "POST",
         "/m/v1/cases/{case}/handling",
         r#"{"unit_id":"{bgs}","assignee_id":"{user}"}"#,
-        "UNAFNNNNNNNNN",
+        "UNAFNNNNNNNNNNNN",
     ),
     (
         "POST",
         "/api/v1/disclosure/cases/{case}/dispatch",
         r#"{"unit_ids":["{bgs}"]}"#,
-        "UNAFNNNNNNNNN",
+        "UNAFNNNNNNNNNNNN",
     ),
     (
         "POST",
         "/m/v1/cases/{case}/dispatch",
         r#"{"unit_ids":["{bgs}"]}"#,
-        "UNAFNNNNNNNNN",
+        "UNAFNNNNNNNNNNNN",
     ),
     (
         "POST",
         "/api/v1/disclosure/cases/{case}/reply",
         r#"{"answer":"无"}"#,
-        "UNFANNNNNNNNN",
+        "UNFANNNNNNNNNNNN",
     ),
     (
         "POST",
         "/m/v1/cases/{case}/reply",
         r#"{"answer":"无"}"#,
-        "UNFANNNNNNNNN",
+        "UNFANNNNNNNNNNNN",
     ),
     (
         "POST",
         "/api/v1/disclosure/cases/{case}/correction",
         r#"{"items":"x"}"#,
-        "UNAANNNNNNNNN",
+        "UNAANNNNNNNNNNNN",
     ),
     (
         "POST",
         "/api/v1/disclosure/cases/{case}/abandonment",
         "{}",
-        "UNAANNNNNNNNN",
+        "UNAANNNNNNNNNNNN",
     ),
     (
         "POST",
         "/api/v1/disclosure/cases/{case}/consultation",
         r#"{"third_party":"x","matter":"y"}"#,
-        "UNAANNNNNNNNN",
+        "UNAANNNNNNNNNNNN",
     ),
     (
         "POST",
         "/api/v1/disclosure/cases/{case}/consultation-end",
         r#"{"outcome":"no_answer"}"#,
-        "UNAANNNNNNNNN",
+        "UNAANNNNNNNNNNNN",
     ),
     (
         "POST",
         "/api/v1/disclosure/cases/{case}/extension",
         r#"{"working_days":1,"reason":"x","approver_id":"{user}"}"#,
-        "UNAANNNNNNNNN",
+        "UNAANNNNNNNNNNNN",
     ),
     (
         "POST",
         "/api/v1/disclosure/cases/{case}/conclusion",
         r#"{"result":{"category":"disclosed"},"reply":"x"}"#,
-        "UNAANNNNNNNNN",
+        "UNAANNNNNNNNNNNN",
     ),
     // Seals: the unit's administrators; grantees see their seals.
     (
         "POST",
         "/api/v1/seals",
         r#"{"unit_id":"{unit}","name":"矩阵测试章","kind":"测试","cert_ref":"x"}"#,
-        "UAFFFFFFFFFFF",
+        "UAFFFFFFFFFFFFFF",
     ),
-    ("GET", "/api/v1/seals/{seal}", "", "UANANNNNNNNNN"),
-    ("PATCH", "/api/v1/seals/{seal}", "{}", "UANFNNNNNNNNN"),
-    ("DELETE", "/api/v1/seals/{seal}", "", "UANFNNNNNNNNN"),
-    ("GET", "/api/v1/seals/{seal}/image", "", "UNNNNNNNNNNNN"),
-    ("GET", "/api/v1/seals/{seal}/grants", "", "UANFNNNNNNNNN"),
+    ("GET", "/api/v1/seals/{seal}", "", "UANANNNNNNNNNNNN"),
+    ("PATCH", "/api/v1/seals/{seal}", "{}", "UANFNNNNNNNNNNNN"),
+    ("DELETE", "/api/v1/seals/{seal}", "", "UANFNNNNNNNNNNNN"),
+    ("GET", "/api/v1/seals/{seal}/image", "", "UNNNNNNNNNNNNNNN"),
+    ("GET", "/api/v1/seals/{seal}/grants", "", "UANFNNNNNNNNNNNN"),
     (
         "POST",
         "/api/v1/seals/{seal}/grants",
         r#"{"user_id":"{user}","reason":"x"}"#,
-        "UANFNNNNNNNNN",
+        "UANFNNNNNNNNNNNN",
     ),
     (
         "GET",
         "/api/v1/units/{unit}/seal-approvers",
         "",
-        "UAFFFFFFFFFFF",
+        "UAFFFFFFFFFFFFFF",
     ),
     (
         "PUT",
         "/api/v1/units/{unit}/seal-approvers",
         r#"{"policy":"any","approver_ids":["{approver}"]}"#,
-        "UAFFFFFFFFFFF",
+        "UAFFFFFFFFFFFFFF",
     ),
     (
         "GET",
         "/api/v1/seal-statistics?unit_id={unit}",
         "",
-        "UAFFFFFFFFFFF",
+        "UAFFFFFFFFFFFFFF",
     ),
     (
         "GET",
         "/api/v1/seal-statistics/export?unit_id={unit}",
         "",
-        "UAFFFFFFFFFFF",
+        "UAFFFFFFFFFFFFFF",
     ),
     // Seal use: grantees apply; the application's approvers decide.
     (
         "POST",
         "/api/v1/seal-applications",
         r#"{"notice_id":"{notice}","seal_id":"{seal}"}"#,
-        "UNFANNNNNNNNN",
+        "UNFANNNNNNNNNNNN",
     ),
     (
         "POST",
         "/m/v1/seal-applications",
         r#"{"notice_id":"{notice}","seal_id":"{seal}"}"#,
-        "UNFANNNNNNNNN",
+        "UNFANNNNNNNNNNNN",
     ),
     (
         "GET",
         "/api/v1/seal-applications/{pending}",
         "",
-        "UANAANNNNNNNN",
+        "UANAANNNNNNNNNNN",
     ),
     (
         "GET",
         "/m/v1/seal-applications/{pending}",
         "",
-        "UANAANNNNNNNN",
+        "UANAANNNNNNNNNNN",
     ),
     (
         "POST",
         "/api/v1/seal-applications/{pending}/decision",
         r#"{"decision":"reject","comment":"x"}"#,
-        "UFNFANNNNNNNN",
+        "UFNFANNNNNNNNNNN",
     ),
     (
         "POST",
         "/m/v1/seal-applications/{pending}/decision",
         r#"{"decision":"reject","comment":"x"}"#,
-        "UFNFANNNNNNNN",
+        "UFNFANNNNNNNNNNN",
     ),
     (
         "POST",
         "/api/v1/seal-applications/{pending}/withdrawal",
         "{}",
-        "UFNAFNNNNNNNN",
+        "UFNAFNNNNNNNNNNN",
     ),
     (
         "GET",
         "/api/v1/seal-decisions/{decision}/verification",
         "",
-        "UANAANNNNNAAN",
+        "UANAANNNNNAANNNN",
+    ),
+    // Forms: the senders of the form's unit (政务公开办公室) configure,
+    // distribute and review; the fillers of a receiving unit (徐汇区) fill;
+    // a unit not assigned (浦东) finds nothing.
+    ("GET", "/api/v1/forms", "", "UAAAAAAAAAAAAAAA"),
+    (
+        "POST",
+        "/api/v1/forms",
+        r#"{"title":"x","deadline_on":"2099-01-01","definition":{"sections":[{"fields":[{"key":"a","label":"甲","type":"integer"}]}]}}"#,
+        "UFFFFFFFFFFFFAFF",
+    ),
+    ("GET", "/api/v1/forms/{form}", "", "UNNNNNNNNNNNNANN"),
+    (
+        "PUT",
+        "/api/v1/forms/{draft}",
+        r#"{"title":"x","deadline_on":"2099-01-01","definition":{"sections":[{"fields":[{"key":"a","label":"甲","type":"integer"}]}]}}"#,
+        "UNNNNNNNNNNNNANN",
+    ),
+    ("POST", "/api/v1/forms/{form}/copy", "", "UNNNNNNNNNNNNANN"),
+    (
+        "POST",
+        "/api/v1/forms/{form}/versions",
+        "",
+        "UNNNNNNNNNNNNANN",
+    ),
+    ("GET", "/api/v1/forms/{form}/schema", "", "UNNNNNNNNNNNNANN"),
+    (
+        "POST",
+        "/api/v1/forms/{draft}/distribution",
+        r#"{"units":["{unit}"]}"#,
+        "UNNNNNNNNNNNNANN",
+    ),
+    (
+        "GET",
+        "/api/v1/forms/{form}/progress",
+        "",
+        "UNNNNNNNNNNNNANN",
+    ),
+    ("GET", "/m/v1/forms/{form}/progress", "", "UNNNNNNNNNNNNANN"),
+    ("GET", "/api/v1/forms/{form}/export", "", "UNNNNNNNNNNNNANN"),
+    ("GET", "/api/v1/form-returns", "", "UAAAAAAAAAAAAAAA"),
+    ("GET", "/m/v1/forms/returns", "", "UAAAAAAAAAAAAAAA"),
+    ("GET", "/api/v1/form-returns/{ret}", "", "UNNNNNNNNNNNNAAN"),
+    ("GET", "/m/v1/forms/returns/{ret}", "", "UNNNNNNNNNNNNAAN"),
+    (
+        "PUT",
+        "/api/v1/form-returns/{ret}/draft",
+        r#"{"revision":0,"answers":{}}"#,
+        "UNNNNNNNNNNNNFAN",
+    ),
+    (
+        "PUT",
+        "/m/v1/forms/returns/{ret}/draft",
+        r#"{"revision":0,"answers":{}}"#,
+        "UNNNNNNNNNNNNFAN",
+    ),
+    (
+        "POST",
+        "/api/v1/form-returns/{ret}/submission",
+        r#"{"revision":0,"answers":{}}"#,
+        "UNNNNNNNNNNNNFAN",
+    ),
+    (
+        "POST",
+        "/m/v1/forms/returns/{ret}/submission",
+        r#"{"revision":0,"answers":{}}"#,
+        "UNNNNNNNNNNNNFAN",
+    ),
+    (
+        "POST",
+        "/api/v1/form-returns/{ret}/attachments?field=scan&name=x.pdf",
+        "{}",
+        "UNNNNNNNNNNNNFAN",
+    ),
+    (
+        "GET",
+        "/api/v1/form-attachments/{attachment}",
+        "",
+        "UNNNNNNNNNNNNAAN",
+    ),
+    (
+        "POST",
+        "/api/v1/form-returns/{ret}/review",
+        r#"{"decision":"accept"}"#,
+        "UNNNNNNNNNNNNAFN",
+    ),
+    (
+        "POST",
+        "/api/v1/form-returns/{ret}/reminder",
+        "",
+        "UNNNNNNNNNNNNAFN",
+    ),
+    // Last of the forms: the draft goes, the return is taken back.
+    ("DELETE", "/api/v1/forms/{draft}", "", "UNNNNNNNNNNNNANN"),
+    (
+        "POST",
+        "/api/v1/form-returns/{ret}/withdrawal",
+        "",
+        "UNNNNNNNNNNNNANN",
     ),
     // Last: it takes the handler's grant away (the administrator calls
     // first), so the handler no longer sees the seal.
@@ -405,7 +512,7 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
         "POST",
         "/api/v1/seals/{seal}/grants/{grant}/revocation",
         r#"{"reason":"x"}"#,
-        "UANNNNNNNNNNN",
+        "UANNNNNNNNNNNNNN",
     ),
 ];
 
@@ -452,7 +559,39 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         "decision",
         decision["decision_id"].as_str().unwrap().to_owned(),
     );
+    forms_fixtures(app, &mut f).await;
     Fixtures(f)
+}
+
+/// A form distributed to 徐汇区 with an attachment on its return, and a
+/// draft.
+async fn forms_fixtures(app: &TestApp, f: &mut BTreeMap<&'static str, String>) {
+    use crate::forms::{create_form, distribute, return_at};
+    let form = create_form(app, "矩阵测试表单", "2099-12-31").await;
+    distribute(app, &form).await;
+    let ret = return_at(app, "xh_filler", "上海市徐汇区人民政府").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/api/v1/form-returns/{ret}/attachments?field=scan&name=x.pdf");
+    let a: Value = ok(
+        app.post_raw(
+            "xh_filler",
+            &path,
+            "application/pdf",
+            b"%PDF-1.4 x".to_vec(),
+        )
+        .await,
+        201,
+    )
+    .await;
+    f.insert("attachment", a["id"].as_str().unwrap().to_owned());
+    f.insert(
+        "draft",
+        create_form(app, "矩阵测试草稿", "2099-12-31").await,
+    );
+    f.insert("form", form);
+    f.insert("ret", ret);
 }
 
 fn class(status: u16) -> char {

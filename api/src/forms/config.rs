@@ -117,6 +117,10 @@ fn check_input(req: &FormInput) -> ApiResult<Checked> {
 
 /// The unit a new form is for: one the caller sends for (403, audited).
 async fn sender_unit(app: &AppState, p: &Principal, unit_id: Option<&str>) -> ApiResult<UnitId> {
+    if p.require_any(&[crate::authz::Role::FormSender]).is_err() {
+        crate::audit::record_denied(app, p, "form.create", "form", "").await;
+        return Err(ApiError::Forbidden);
+    }
     let unit = match unit_id {
         Some(id) => UnitId::new(id),
         None => p

@@ -33,7 +33,7 @@ pub fn routes() -> Router<AppState> {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum Decision {
+pub enum ReviewDecision {
     /// Back to the unit, with a reason.
     Return,
     Accept,
@@ -42,7 +42,7 @@ pub enum Decision {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewInput {
-    pub decision: Decision,
+    pub decision: ReviewDecision,
     /// Required to return: what to change.
     pub reason: Option<String>,
 }
@@ -71,11 +71,11 @@ pub async fn review(
     ApiJson(req): ApiJson<ReviewInput>,
 ) -> ApiResult<Json<ReturnView>> {
     let reason = match req.decision {
-        Decision::Return => Some(text("reason", req.reason.as_deref(), 500, true)?),
-        Decision::Accept => None,
+        ReviewDecision::Return => Some(text("reason", req.reason.as_deref(), 500, true)?),
+        ReviewDecision::Accept => None,
     };
     let effect = match req.decision {
-        Decision::Return => Effect {
+        ReviewDecision::Return => Effect {
             step: Step::Return,
             event: "returned",
             action: "form.return",
@@ -83,7 +83,7 @@ pub async fn review(
             tell: Some("form_returned"),
             todo: Some(todo::Action::Create),
         },
-        Decision::Accept => Effect {
+        ReviewDecision::Accept => Effect {
             step: Step::Accept,
             event: "accepted",
             action: "form.accept",
