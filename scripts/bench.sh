@@ -8,7 +8,10 @@
 #                    [--out FILE] [--scenario LIST|drain]
 #
 # LIST is comma-separated: baseline, login, inbox, case_detail, approve,
-# send_code (default: all). `--scenario drain` runs the notification drain
+# send_code, forms, forms_aggregate (default: all). `forms` distributes a
+# 40-field form with a 50-row table to 1 000 streets and has the users save
+# and submit the returns; `forms_aggregate` then reads the sender's progress
+# and aggregate over them. `--scenario drain` runs the notification drain
 # benchmark instead (20 000 messages across the SMS and push stand-ins).
 # PostgreSQL: a fresh database is created from BENCH_POSTGRES_URL (default
 # the CI role, postgres://gov_ci:gov_ci@127.0.0.1:5432/gov_ci) and dropped
@@ -19,7 +22,7 @@ caller=$PWD
 cd "$(dirname "$0")/.."
 
 backend=sqlite users=300 seconds=30 out="" scenario=""
-units=200 cases=50000 audit=200000
+units=200 cases=50000 audit=200000 form_units=1000
 port=${BENCH_PORT:-18080}
 admin_url=${BENCH_POSTGRES_URL:-postgres://gov_ci:gov_ci@127.0.0.1:5432/gov_ci}
 while [ $# -gt 0 ]; do
@@ -32,7 +35,7 @@ while [ $# -gt 0 ]; do
     --units) units=$2; shift 2 ;;
     --cases) cases=$2; shift 2 ;;
     --audit-records) audit=$2; shift 2 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -72,7 +75,7 @@ export GOV_LOG__LEVEL=warn GOV_ORG_SYNC__INTERVAL_SECS=0
 
 echo "==> generating data ($backend)" >&2
 "$bin/gov-server" demo-data --units "$units" --cases "$cases" \
-  --audit-records "$audit" --manifest "$work/manifest.json" >&2
+  --audit-records "$audit" --form-units "$form_units" --manifest "$work/manifest.json" >&2
 
 # Every virtual user comes from this one address, so the per-address and
 # per-number-prefix code limits (meant for the public internet) are lifted;

@@ -77,6 +77,9 @@ enum Command {
         /// Audit records to reach (sign-in history tops the log up).
         #[arg(long, default_value_t = 200_000)]
         audit_records: usize,
+        /// Bare streets (no officials) to distribute forms to.
+        #[arg(long, default_value_t = 0)]
+        form_units: usize,
         /// Where the manifest goes.
         #[arg(long)]
         manifest: PathBuf,
@@ -180,12 +183,14 @@ async fn run(command: Command, mut settings: Settings) -> anyhow::Result<ExitCod
             units,
             cases,
             audit_records,
+            form_units,
             manifest,
         } => {
             let spec = api::demo::bulk::Spec {
                 units,
                 cases,
                 audit_records,
+                form_units,
             };
             commands::demo_data(settings, spec, &manifest).await
         }

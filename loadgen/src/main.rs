@@ -5,6 +5,7 @@
 
 mod client;
 mod manifest;
+mod forms;
 mod scenario;
 mod stats;
 

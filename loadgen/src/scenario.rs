@@ -16,6 +16,8 @@ pub const ALL: &[&str] = &[
     "case_detail",
     "approve",
     "send_code",
+    "forms",
+    "forms_aggregate",
 ];
 
 /// One virtual user's identity and what it works through.
@@ -38,6 +40,14 @@ pub enum Vu {
     },
     /// Verification codes for numbers nobody else asks for.
     SendCode { next: u64 },
+    /// A form filler saving and submitting its returns in turn.
+    Fill {
+        token: String,
+        queue: VecDeque<String>,
+        revision: i64,
+        saves: u32,
+        seed: usize,
+    },
 }
 
 /// What one operation came to.
@@ -66,6 +76,8 @@ pub async fn setup(
         "case_detail" => case_readers(client, m, users).await,
         "approve" => approvers(client, m, users).await,
         "send_code" => Ok(code_senders(users)),
+        "forms" => crate::forms::fillers(client, users).await,
+        "forms_aggregate" => crate::forms::aggregate_readers(client).await,
         other => anyhow::bail!("unknown scenario {other}; one of {}", ALL.join(", ")),
     }
 }
@@ -271,6 +283,9 @@ pub async fn step(client: &Client, vu: &mut Vu) -> Result<Step, Failure> {
                 http_requests: 2,
                 timed_from: None,
             })
+        }
+        Vu::Fill { token, queue, revision, saves, seed } => {
+            crate::forms::fill(client, token, queue, revision, saves, *seed).await
         }
         Vu::SendCode { next } => {
             let phone = next.to_string();

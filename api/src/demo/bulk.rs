@@ -66,6 +66,9 @@ pub struct Spec {
     pub units: usize,
     pub cases: usize,
     pub audit_records: usize,
+    /// Streets without officials under 徐汇, to distribute forms to: the
+    /// district's form filler (`xh_filler`) covers them.
+    pub form_units: usize,
 }
 
 /// What a benchmark needs to drive the generated data, by login name.
@@ -113,6 +116,7 @@ pub async fn generate(app: &AppState, spec: Spec) -> ApiResult<Manifest> {
         manifest.notices_awaiting_seal += unit.notices.len();
         manifest.units.push(unit);
     }
+    form_units(app, spec.form_units).await?;
     manifest.audit_records = sign_in_history(app, spec.audit_records).await?;
     settle_notifications(app).await?;
     Ok(manifest)
@@ -131,6 +135,18 @@ fn demo_phone(n: usize) -> ApiResult<Phone> {
 }
 
 /// The unit `k` and its officials, in one transaction.
+/// `n` bare streets for the forms benchmark, in one transaction.
+async fn form_units(app: &AppState, n: usize) -> ApiResult<()> {
+    let mut tx = app.db.begin().await?;
+    for k in 0..n {
+        let code = format!("310104-F{k:04}");
+        let name = format!("填报测试第{}居委会", k + 1);
+        insert_unit(&mut tx, &code, Some("310104"), &name, UnitKind::Street, 5000 + k as i64).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 async fn officials(app: &AppState, k: usize) -> ApiResult<UnitManifest> {
     let district = DISTRICTS[k % DISTRICTS.len()];
     let code = format!("{district}-B{k:03}");
