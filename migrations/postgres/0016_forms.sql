@@ -8,7 +8,7 @@
 CREATE TABLE forms (
     id              TEXT PRIMARY KEY,
     lineage_id      TEXT NOT NULL,
-    version         INTEGER NOT NULL,
+    version         BIGINT NOT NULL,
     -- The sender's unit: whose form fillers' returns it collects.
     unit_id         TEXT NOT NULL REFERENCES org_units (id),
     title           TEXT NOT NULL,
@@ -37,7 +37,7 @@ CREATE TABLE form_assignments (
     status         TEXT NOT NULL CHECK (status IN ('assigned', 'draft', 'submitted', 'returned', 'accepted', 'withdrawn')),
     -- The answers as JSON, phone and ID-card values sealed (SM4).
     answers        TEXT,
-    revision       INTEGER NOT NULL DEFAULT 0,
+    revision       BIGINT NOT NULL DEFAULT 0,
     late           BOOLEAN NOT NULL DEFAULT FALSE,
     return_reason  TEXT,
     submitted_at   TIMESTAMPTZ,
