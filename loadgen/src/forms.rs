@@ -54,9 +54,19 @@ fn answers(seed: usize) -> Value {
     Value::Object(a)
 }
 
-async fn expect(client: &Client, method: Method, path: &str, token: &str, body: Value, status: u16) -> anyhow::Result<Value> {
+async fn expect(
+    client: &Client,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Value,
+    status: u16,
+) -> anyhow::Result<Value> {
     client
-        .expect(client.request(method, path, Some(token)).json(&body), status)
+        .expect(
+            client.request(method, path, Some(token)).json(&body),
+            status,
+        )
         .await
         .map_err(|e| anyhow::anyhow!("{path}: {e}"))
 }
@@ -80,15 +90,30 @@ pub async fn fillers(client: &Client, users: usize) -> anyhow::Result<Vec<Vu>> {
     let started = std::time::Instant::now();
     let sent = expect(client, Method::POST, &path, &sender, req, 200).await?;
     let count = sent["units"].as_array().map_or(0, Vec::len);
-    eprintln!("forms: distributed to {count} units in one request, {:.0} ms", started.elapsed().as_secs_f64() * 1e3);
-    let progress = expect(client, Method::GET, &format!("/api/v1/forms/{id}/progress"), &sender, Value::Null, 200).await?;
+    eprintln!(
+        "forms: distributed to {count} units in one request, {:.0} ms",
+        started.elapsed().as_secs_f64() * 1e3
+    );
+    let progress = expect(
+        client,
+        Method::GET,
+        &format!("/api/v1/forms/{id}/progress"),
+        &sender,
+        Value::Null,
+        200,
+    )
+    .await?;
     let returns: Vec<String> = progress["units"]
         .as_array()
         .into_iter()
         .flatten()
         .filter_map(|u| u["return_id"].as_str().map(str::to_owned))
         .collect();
-    anyhow::ensure!(returns.len() >= users, "forms: {} returns for {users} users", returns.len());
+    anyhow::ensure!(
+        returns.len() >= users,
+        "forms: {} returns for {users} users",
+        returns.len()
+    );
     let vus = (0..users)
         .map(|i| Vu::Fill {
             token: filler.clone(),
@@ -102,12 +127,22 @@ pub async fn fillers(client: &Client, users: usize) -> anyhow::Result<Vec<Vu>> {
 }
 
 async fn sign_in(client: &Client, login: &str, device: &str) -> anyhow::Result<String> {
-    client.sign_in(login, device).await.map_err(|e| anyhow::anyhow!("signing in {login}: {e}"))
+    client
+        .sign_in(login, device)
+        .await
+        .map_err(|e| anyhow::anyhow!("signing in {login}: {e}"))
 }
 
 /// One operation of a filler: a save of its current return (three times),
 /// then its submission; then the next return.
-pub async fn fill(client: &Client, token: &str, queue: &mut VecDeque<String>, revision: &mut i64, saves: &mut u32, seed: usize) -> Result<Step, Failure> {
+pub async fn fill(
+    client: &Client,
+    token: &str,
+    queue: &mut VecDeque<String>,
+    revision: &mut i64,
+    saves: &mut u32,
+    seed: usize,
+) -> Result<Step, Failure> {
     let Some(ret) = queue.front().cloned() else {
         return Ok(Step::Exhausted);
     };
@@ -115,9 +150,14 @@ pub async fn fill(client: &Client, token: &str, queue: &mut VecDeque<String>, re
     let (method, path) = if *saves < SAVES {
         (Method::PUT, format!("/m/v1/forms/returns/{ret}/draft"))
     } else {
-        (Method::POST, format!("/m/v1/forms/returns/{ret}/submission"))
+        (
+            Method::POST,
+            format!("/m/v1/forms/returns/{ret}/submission"),
+        )
     };
-    let v = client.expect(client.request(method, &path, Some(token)).json(&body), 200).await?;
+    let v = client
+        .expect(client.request(method, &path, Some(token)).json(&body), 200)
+        .await?;
     *saves += 1;
     *revision = v["revision"].as_i64().unwrap_or(0);
     if *saves > SAVES {
@@ -125,14 +165,25 @@ pub async fn fill(client: &Client, token: &str, queue: &mut VecDeque<String>, re
         *saves = 0;
         *revision = 0;
     }
-    Ok(Step::Done { http_requests: 1, timed_from: None })
+    Ok(Step::Done {
+        http_requests: 1,
+        timed_from: None,
+    })
 }
 
 /// Two senders' screens reading the progress and aggregate of the bench
 /// form, over the returns `forms` submitted.
 pub async fn aggregate_readers(client: &Client) -> anyhow::Result<Vec<Vu>> {
     let sender = sign_in(client, SENDER, "bench-forms-aggregate").await?;
-    let list = expect(client, Method::GET, "/api/v1/forms?status=distributed", &sender, Value::Null, 200).await?;
+    let list = expect(
+        client,
+        Method::GET,
+        "/api/v1/forms?status=distributed",
+        &sender,
+        Value::Null,
+        200,
+    )
+    .await?;
     let form = list
         .as_array()
         .into_iter()
@@ -143,6 +194,15 @@ pub async fn aggregate_readers(client: &Client) -> anyhow::Result<Vec<Vu>> {
         .to_owned();
     let path = format!("/api/v1/forms/{form}/progress");
     let progress = expect(client, Method::GET, &path, &sender, Value::Null, 200).await?;
-    eprintln!("forms_aggregate: {} returns counted of {}", progress["aggregate"]["returns"], progress["counts"]["units"]);
-    Ok((0..2).map(|_| Vu::Reader { token: Some(sender.clone()), paths: vec![path.clone()], next: 0 }).collect())
+    eprintln!(
+        "forms_aggregate: {} returns counted of {}",
+        progress["aggregate"]["returns"], progress["counts"]["units"]
+    );
+    Ok((0..2)
+        .map(|_| Vu::Reader {
+            token: Some(sender.clone()),
+            paths: vec![path.clone()],
+            next: 0,
+        })
+        .collect())
 }

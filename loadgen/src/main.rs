@@ -4,8 +4,8 @@
 //! by scenario; prints a table and writes the figures as JSON.
 
 mod client;
-mod manifest;
 mod forms;
+mod manifest;
 mod scenario;
 mod stats;
 

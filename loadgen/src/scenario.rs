@@ -284,9 +284,13 @@ pub async fn step(client: &Client, vu: &mut Vu) -> Result<Step, Failure> {
                 timed_from: None,
             })
         }
-        Vu::Fill { token, queue, revision, saves, seed } => {
-            crate::forms::fill(client, token, queue, revision, saves, *seed).await
-        }
+        Vu::Fill {
+            token,
+            queue,
+            revision,
+            saves,
+            seed,
+        } => crate::forms::fill(client, token, queue, revision, saves, *seed).await,
         Vu::SendCode { next } => {
             let phone = next.to_string();
             *next += 1;

@@ -141,7 +141,15 @@ async fn form_units(app: &AppState, n: usize) -> ApiResult<()> {
     for k in 0..n {
         let code = format!("310104-F{k:04}");
         let name = format!("填报测试第{}居委会", k + 1);
-        insert_unit(&mut tx, &code, Some("310104"), &name, UnitKind::Street, 5000 + k as i64).await?;
+        insert_unit(
+            &mut tx,
+            &code,
+            Some("310104"),
+            &name,
+            UnitKind::Street,
+            5000 + k as i64,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(())

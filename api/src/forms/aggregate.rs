@@ -12,6 +12,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
+use super::answers::decimal_of;
 use super::definition::{Definition, Field, Kind};
 
 /// One counted return: the unit it came from and its answers.
@@ -117,15 +118,6 @@ impl Acc {
             min: self.min.map(|d| d.normalize().to_string()),
             max: self.max.map(|d| d.normalize().to_string()),
         }
-    }
-}
-
-/// A number as a return stores it: an integer, or a decimal's text.
-pub fn decimal_of(v: &Value) -> Option<Decimal> {
-    match v {
-        Value::String(s) => s.parse().ok(),
-        Value::Number(n) => n.to_string().parse().ok(),
-        _ => None,
     }
 }
 

@@ -106,7 +106,8 @@ fn number_value(f: &Field, d: Decimal) -> Value {
 
 struct Answers<'a>(&'a Map<String, Value>);
 
-fn as_decimal(v: &Value) -> Option<Decimal> {
+/// A number as a return holds it: an integer, or a decimal's text.
+pub fn decimal_of(v: &Value) -> Option<Decimal> {
     match v {
         Value::String(s) => s.parse().ok(),
         Value::Number(n) => n.to_string().parse().ok(),
@@ -116,14 +117,14 @@ fn as_decimal(v: &Value) -> Option<Decimal> {
 
 impl Values for Answers<'_> {
     fn number(&self, field: &str) -> Option<Decimal> {
-        self.0.get(field).and_then(as_decimal)
+        self.0.get(field).and_then(decimal_of)
     }
 
     fn column(&self, table: &str, column: &str) -> Vec<Option<Decimal>> {
         let rows = self.0.get(table).and_then(Value::as_array);
         rows.into_iter()
             .flatten()
-            .map(|r| r.get(column).and_then(as_decimal))
+            .map(|r| r.get(column).and_then(decimal_of))
             .collect()
     }
 }
@@ -246,7 +247,7 @@ fn decimal(
     (min, max): (Option<Decimal>, Option<Decimal>),
 ) -> Result<Value, Vec<FieldProblem>> {
     let bad = |reason: &str| vec![problem(at, reason)];
-    let d = as_decimal(v).ok_or_else(|| bad("须为数字"))?;
+    let d = decimal_of(v).ok_or_else(|| bad("须为数字"))?;
     if d.scale() > scale {
         return Err(vec![problem(at, format!("最多 {scale} 位小数"))]);
     }

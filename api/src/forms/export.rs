@@ -11,7 +11,8 @@ use axum::routing::get;
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 use serde_json::{Map, Value, json};
 
-use super::aggregate::{Aggregate, decimal_of};
+use super::aggregate::Aggregate;
+use super::answers::decimal_of;
 use super::definition::{Definition, Field, Kind};
 use super::progress::{Sent, aggregate_of, fetch, off_runtime, open_all, unit_names};
 use super::store::{self, audit_action};
