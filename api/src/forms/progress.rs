@@ -198,6 +198,19 @@ pub async fn of_form(app: &AppState, p: &Principal, id: &FormId) -> ApiResult<Pr
         Ok((rows, aggregate))
     })
     .await?;
+    let (counts, units) = standing(&form, &rows);
+    Ok(Progress {
+        form_id: form.id.to_string(),
+        title: form.title.clone(),
+        deadline_on: form.deadline_on.clone(),
+        counts,
+        units,
+        aggregate,
+    })
+}
+
+/// The counts and where each unit stands (the phone's screen: no aggregate).
+pub fn standing(form: &FormRow, rows: &[Sent]) -> (Counts, Vec<UnitProgress>) {
     let units = rows
         .iter()
         .map(|r| UnitProgress {
@@ -211,12 +224,5 @@ pub async fn of_form(app: &AppState, p: &Principal, id: &FormId) -> ApiResult<Pr
             submitted_at: r.submitted_at.map(crate::clock::rfc3339),
         })
         .collect();
-    Ok(Progress {
-        form_id: form.id.to_string(),
-        title: form.title.clone(),
-        deadline_on: form.deadline_on.clone(),
-        counts: counts(&rows, &form.deadline_on),
-        units,
-        aggregate,
-    })
+    (counts(rows, &form.deadline_on), units)
 }
