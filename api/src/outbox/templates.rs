@@ -178,7 +178,7 @@ pub const PUSH: &[PushTemplate] = &[
     PushTemplate {
         kind: "form_returned",
         title: "填报被退回",
-        body: "“${title}”已被退回，请查看原因后修改。",
+        body: "“${title}”已被退回，请查看原因后修改，截止日期${due_date}。",
         link: "govapp://form-returns/${return_id}",
         params: &["title", "due_date", "return_id"],
     },
