@@ -18,6 +18,7 @@ pub fn modules(sso: &SsoState) -> Router<AppState> {
         .merge(api::disclosure::actions::routes())
         .merge(api::seal::routes())
         .merge(api::forms::routes())
+        .merge(api::warning::routes())
         .merge(sso::routes(sso.clone()))
         .merge(mobile_bff::routes(sso.clone()))
         .merge(notify::admin::routes())

@@ -32,6 +32,9 @@ crate::text_enum! {
         Handler = "handler",
         Dispatcher = "dispatcher",
         LegalStaff = "legal_staff",
+        /// The General Office's disclosure administrator: warning rules and
+        /// the city-wide warnings (GK-16 to GK-19).
+        DisclosureAdmin = "disclosure_admin",
         /// Configures forms and distributes them to units (GK-11).
         FormSender = "form_sender",
         /// Fills and submits the returns of the unit's assignments (GK-12).
@@ -55,6 +58,7 @@ impl Role {
             Role::Handler => "经办人",
             Role::Dispatcher => "分办人",
             Role::LegalStaff => "法制工作人员",
+            Role::DisclosureAdmin => "政务公开管理员",
             Role::FormSender => "表单发布人",
             Role::FormFiller => "表单填报人",
             Role::Applicant => "申请人",

@@ -31,4 +31,5 @@ pub mod telemetry;
 pub mod text_enum;
 pub mod todo;
 pub mod validate;
+pub mod warning;
 pub mod xlsx;

@@ -160,6 +160,7 @@ impl NotifyConfig {
                     "form_reminder": "SMS_480013",
                     "form_overdue": "SMS_480014",
                     "form_returned": "SMS_480015",
+                    "application_warning": "SMS_480016",
                 },
                 "huawei": {
                     "token_url": "",

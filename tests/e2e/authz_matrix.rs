@@ -16,7 +16,7 @@ use crate::common::{TestApp, spawn_app};
 use crate::seals::{applied, apply, decide, notice, user_id, xuhui_seal};
 
 /// Who calls: nobody, then demo users by login.
-const CALLERS: [&str; 16] = [
+const CALLERS: [&str; 17] = [
     "",
     "xh_admin",
     "xh_dispatcher",
@@ -33,6 +33,7 @@ const CALLERS: [&str; 16] = [
     "gk_forms",
     "xh_filler",
     "pd_filler",
+    "gk_admin",
 ];
 
 /// Routes that are not called here, and why.
@@ -119,392 +120,461 @@ const NOT_CALLED: &[(&str, &str, &str)] = &[
 /// fixtures: {case}, {notice}, {seal}, {grant}, {unit}, {user}, {pending},
 /// {decision}, {bgs}.
 const MATRIX: &[(&str, &str, &str, &str)] = &[
-    ("GET", "/healthz", "", "AAAAAAAAAAAAAAAA"),
-    ("GET", "/readyz", "", "AAAAAAAAAAAAAAAA"),
-    ("GET", "/metrics", "", "AAAAAAAAAAAAAAAA"),
-    ("GET", "/.well-known/jwks.json", "", "AAAAAAAAAAAAAAAA"),
-    ("GET", "/m/v1/disclosure/agencies", "", "AAAAAAAAAAAAAAAA"),
+    ("GET", "/healthz", "", "AAAAAAAAAAAAAAAAA"),
+    ("GET", "/readyz", "", "AAAAAAAAAAAAAAAAA"),
+    ("GET", "/metrics", "", "AAAAAAAAAAAAAAAAA"),
+    ("GET", "/.well-known/jwks.json", "", "AAAAAAAAAAAAAAAAA"),
+    ("GET", "/m/v1/disclosure/agencies", "", "AAAAAAAAAAAAAAAAA"),
     (
         "POST",
         "/m/v1/verification-codes",
         r#"{"phone":"19912370000","purpose":"disclosure_request"}"#,
-        "AAAAAAAAAAAAAAAA",
+        "AAAAAAAAAAAAAAAAA",
     ),
     (
         "POST",
         "/m/v1/verification-codes/verify",
         r#"{"phone":"19912370000","purpose":"disclosure_request","code":"000000"}"#,
-        "AAAAAAAAAAAAAAAA",
+        "AAAAAAAAAAAAAAAAA",
     ),
     (
         "POST",
         "/m/v1/disclosure-requests",
         "{}",
-        "AAAAAAAAAAAAAAAA",
+        "AAAAAAAAAAAAAAAAA",
     ),
     // Applicant sessions only: an official's sign-in is not one.
-    ("GET", "/m/v1/applicant/profile", "", "UUUUUUUUUUUUUUUU"),
-    ("DELETE", "/m/v1/applicant/session", "", "UUUUUUUUUUUUUUUU"),
-    ("GET", "/m/v1/disclosure-requests", "", "UUUUUUUUUUUUUUUU"),
+    ("GET", "/m/v1/applicant/profile", "", "UUUUUUUUUUUUUUUUU"),
+    ("DELETE", "/m/v1/applicant/session", "", "UUUUUUUUUUUUUUUUU"),
+    ("GET", "/m/v1/disclosure-requests", "", "UUUUUUUUUUUUUUUUU"),
     (
         "GET",
         "/m/v1/disclosure-requests/{case}",
         "",
-        "UUUUUUUUUUUUUUUU",
+        "UUUUUUUUUUUUUUUUU",
     ),
     (
         "GET",
         "/m/v1/disclosure-requests/{case}/notices/{notice}/pdf",
         "",
-        "UUUUUUUUUUUUUUUU",
+        "UUUUUUUUUUUUUUUUU",
     ),
     // Any signed-in person.
-    ("GET", "/api/v1/me", "", "UAAAAAAAAAAAAAAA"),
-    ("GET", "/m/v1/me", "", "UAAAAAAAAAAAAAAA"),
-    ("GET", "/api/v1/me/sessions", "", "UAAAAAAAAAAAAAAA"),
+    ("GET", "/api/v1/me", "", "UAAAAAAAAAAAAAAAA"),
+    ("GET", "/m/v1/me", "", "UAAAAAAAAAAAAAAAA"),
+    ("GET", "/api/v1/me/sessions", "", "UAAAAAAAAAAAAAAAA"),
     (
         "DELETE",
         "/api/v1/me/sessions/01NOSESSION0000000000000000",
         "",
-        "UNNNNNNNNNNNNNNN",
+        "UNNNNNNNNNNNNNNNN",
     ),
-    ("GET", "/m/v1/inbox", "", "UAAAAAAAAAAAAAAA"),
-    ("GET", "/m/v1/cases", "", "UAAAAAAAAAAAAAAA"),
+    ("GET", "/m/v1/inbox", "", "UAAAAAAAAAAAAAAAA"),
+    ("GET", "/m/v1/cases", "", "UAAAAAAAAAAAAAAAA"),
     (
         "PUT",
         "/m/v1/devices/matrix-device-1",
         r#"{"platform":"android","provider":"huawei","token":"matrix-token-0123456789"}"#,
-        "UAAAAAAAAAAAAAAA",
+        "UAAAAAAAAAAAAAAAA",
     ),
     (
         "DELETE",
         "/m/v1/devices/matrix-device-1",
         "",
-        "UAAAAAAAAAAAAAAA",
+        "UAAAAAAAAAAAAAAAA",
     ),
-    ("GET", "/api/v1/seals", "", "UAAAAAAAAAAAAAAA"),
+    ("GET", "/api/v1/seals", "", "UAAAAAAAAAAAAAAAA"),
     // The org tree: within each caller's scope.
-    ("GET", "/api/v1/org/units", "", "UAAAAAAAAAAAAAAA"),
-    ("GET", "/api/v1/org/units/{unit}", "", "UAANANNNNAAANNAN"),
+    ("GET", "/api/v1/org/units", "", "UAAAAAAAAAAAAAAAA"),
+    ("GET", "/api/v1/org/units/{unit}", "", "UAANANNNNAAANNANN"),
     // Role grants: security administrators.
     (
         "POST",
         "/api/v1/users/{user}/roles",
         r#"{"role":"legal_staff","unit_id":"{unit}"}"#,
-        "UFFFFFFFFFAFFFFF",
+        "UFFFFFFFFFAFFFFFF",
     ),
     // The calendar: every official reads it; security administrators
     // import a year (`{year}` stays unfilled here, so the import is 422 and
     // changes nothing).
-    ("GET", "/api/v1/calendar/years", "", "UAAAAAAAAAAAFAAA"),
+    ("GET", "/api/v1/calendar/years", "", "UAAAAAAAAAAAFAAAA"),
     (
         "PUT",
         "/api/v1/calendar/years/{year}",
         r#"{"source":"x","holidays":[],"workdays":[]}"#,
-        "UFFFFFFFFFAFFFFF",
+        "UFFFFFFFFFAFFFFFF",
     ),
     // Notifications: system administrators.
-    ("GET", "/api/v1/notifications", "", "UFFFFFFFFAFFFFFF"),
+    ("GET", "/api/v1/notifications", "", "UFFFFFFFFAFFFFFFF"),
     (
         "GET",
         "/api/v1/notifications/01NONOTIFICATION00000000000",
         "",
-        "UFFFFFFFFNFFFFFF",
+        "UFFFFFFFFNFFFFFFF",
     ),
     (
         "POST",
         "/api/v1/notifications/test-sms",
         r#"{"phone":"19912370001"}"#,
-        "UFFFFFFFFAFFFFFF",
+        "UFFFFFFFFAFFFFFFF",
     ),
     (
         "POST",
         "/api/v1/notifications/test",
         r#"{"user_id":"{user}"}"#,
-        "UFFFFFFFFAFFFFFF",
+        "UFFFFFFFFAFFFFFFF",
     ),
     // Cases: handlers and dispatchers of the unit; the assignee.
-    ("GET", "/api/v1/disclosure/cases", "", "UFAAFFAAFFFFFFFF"),
+    ("GET", "/api/v1/disclosure/cases", "", "UFAAFFAAFFFFFFFFF"),
     (
         "GET",
         "/api/v1/disclosure/cases/{case}",
         "",
-        "UNAANNNNNNNNNNNN",
+        "UNAANNNNNNNNNNNNN",
     ),
-    ("GET", "/m/v1/cases/{case}", "", "UNAANNNNNNNNNNNN"),
+    ("GET", "/m/v1/cases/{case}", "", "UNAANNNNNNNNNNNNN"),
     (
         "GET",
         "/api/v1/disclosure/cases/{case}/notices/{notice}/pdf",
         "",
-        "UNAAANNNNNNNNNNN",
+        "UNAAANNNNNNNNNNNN",
     ),
     (
         "POST",
         "/api/v1/disclosure/cases/{case}/correction-received",
         "{}",
-        "UNAANNNNNNNNNNNN",
+        "UNAANNNNNNNNNNNNN",
     ),
     (
         "POST",
         "/api/v1/disclosure/cases/{case}/handling",
         r#"{"unit_id":"{bgs}","assignee_id":"{user}"}"#,
-        "UNAFNNNNNNNNNNNN",
+        "UNAFNNNNNNNNNNNNN",
     ),
     (
         "POST",
         "/m/v1/cases/{case}/handling",
         r#"{"unit_id":"{bgs}","assignee_id":"{user}"}"#,
-        "UNAFNNNNNNNNNNNN",
+        "UNAFNNNNNNNNNNNNN",
     ),
     (
         "POST",
         "/api/v1/disclosure/cases/{case}/dispatch",
         r#"{"unit_ids":["{bgs}"]}"#,
-        "UNAFNNNNNNNNNNNN",
+        "UNAFNNNNNNNNNNNNN",
     ),
     (
         "POST",
         "/m/v1/cases/{case}/dispatch",
         r#"{"unit_ids":["{bgs}"]}"#,
-        "UNAFNNNNNNNNNNNN",
+        "UNAFNNNNNNNNNNNNN",
     ),
     (
         "POST",
         "/api/v1/disclosure/cases/{case}/reply",
         r#"{"answer":"无"}"#,
-        "UNFANNNNNNNNNNNN",
+        "UNFANNNNNNNNNNNNN",
     ),
     (
         "POST",
         "/m/v1/cases/{case}/reply",
         r#"{"answer":"无"}"#,
-        "UNFANNNNNNNNNNNN",
+        "UNFANNNNNNNNNNNNN",
     ),
     (
         "POST",
         "/api/v1/disclosure/cases/{case}/correction",
         r#"{"items":"x"}"#,
-        "UNAANNNNNNNNNNNN",
+        "UNAANNNNNNNNNNNNN",
     ),
     (
         "POST",
         "/api/v1/disclosure/cases/{case}/abandonment",
         "{}",
-        "UNAANNNNNNNNNNNN",
+        "UNAANNNNNNNNNNNNN",
     ),
     (
         "POST",
         "/api/v1/disclosure/cases/{case}/consultation",
         r#"{"third_party":"x","matter":"y"}"#,
-        "UNAANNNNNNNNNNNN",
+        "UNAANNNNNNNNNNNNN",
     ),
     (
         "POST",
         "/api/v1/disclosure/cases/{case}/consultation-end",
         r#"{"outcome":"no_answer"}"#,
-        "UNAANNNNNNNNNNNN",
+        "UNAANNNNNNNNNNNNN",
     ),
     (
         "POST",
         "/api/v1/disclosure/cases/{case}/extension",
         r#"{"working_days":1,"reason":"x","approver_id":"{user}"}"#,
-        "UNAANNNNNNNNNNNN",
+        "UNAANNNNNNNNNNNNN",
     ),
     (
         "POST",
         "/api/v1/disclosure/cases/{case}/conclusion",
         r#"{"result":{"category":"disclosed"},"reply":"x"}"#,
-        "UNAANNNNNNNNNNNN",
+        "UNAANNNNNNNNNNNNN",
     ),
     // Seals: the unit's administrators; grantees see their seals.
     (
         "POST",
         "/api/v1/seals",
         r#"{"unit_id":"{unit}","name":"矩阵测试章","kind":"测试","cert_ref":"x"}"#,
-        "UAFFFFFFFFFFFFFF",
+        "UAFFFFFFFFFFFFFFF",
     ),
-    ("GET", "/api/v1/seals/{seal}", "", "UANANNNNNNNNNNNN"),
-    ("PATCH", "/api/v1/seals/{seal}", "{}", "UANFNNNNNNNNNNNN"),
-    ("DELETE", "/api/v1/seals/{seal}", "", "UANFNNNNNNNNNNNN"),
-    ("GET", "/api/v1/seals/{seal}/image", "", "UNNNNNNNNNNNNNNN"),
-    ("GET", "/api/v1/seals/{seal}/grants", "", "UANFNNNNNNNNNNNN"),
+    ("GET", "/api/v1/seals/{seal}", "", "UANANNNNNNNNNNNNN"),
+    ("PATCH", "/api/v1/seals/{seal}", "{}", "UANFNNNNNNNNNNNNN"),
+    ("DELETE", "/api/v1/seals/{seal}", "", "UANFNNNNNNNNNNNNN"),
+    ("GET", "/api/v1/seals/{seal}/image", "", "UNNNNNNNNNNNNNNNN"),
+    (
+        "GET",
+        "/api/v1/seals/{seal}/grants",
+        "",
+        "UANFNNNNNNNNNNNNN",
+    ),
     (
         "POST",
         "/api/v1/seals/{seal}/grants",
         r#"{"user_id":"{user}","reason":"x"}"#,
-        "UANFNNNNNNNNNNNN",
+        "UANFNNNNNNNNNNNNN",
     ),
     (
         "GET",
         "/api/v1/units/{unit}/seal-approvers",
         "",
-        "UAFFFFFFFFFFFFFF",
+        "UAFFFFFFFFFFFFFFF",
     ),
     (
         "PUT",
         "/api/v1/units/{unit}/seal-approvers",
         r#"{"policy":"any","approver_ids":["{approver}"]}"#,
-        "UAFFFFFFFFFFFFFF",
+        "UAFFFFFFFFFFFFFFF",
     ),
     (
         "GET",
         "/api/v1/seal-statistics?unit_id={unit}",
         "",
-        "UAFFFFFFFFFFFFFF",
+        "UAFFFFFFFFFFFFFFF",
     ),
     (
         "GET",
         "/api/v1/seal-statistics/export?unit_id={unit}",
         "",
-        "UAFFFFFFFFFFFFFF",
+        "UAFFFFFFFFFFFFFFF",
     ),
     // Seal use: grantees apply; the application's approvers decide.
     (
         "POST",
         "/api/v1/seal-applications",
         r#"{"notice_id":"{notice}","seal_id":"{seal}"}"#,
-        "UNFANNNNNNNNNNNN",
+        "UNFANNNNNNNNNNNNN",
     ),
     (
         "POST",
         "/m/v1/seal-applications",
         r#"{"notice_id":"{notice}","seal_id":"{seal}"}"#,
-        "UNFANNNNNNNNNNNN",
+        "UNFANNNNNNNNNNNNN",
     ),
     (
         "GET",
         "/api/v1/seal-applications/{pending}",
         "",
-        "UANAANNNNNNNNNNN",
+        "UANAANNNNNNNNNNNN",
     ),
     (
         "GET",
         "/m/v1/seal-applications/{pending}",
         "",
-        "UANAANNNNNNNNNNN",
+        "UANAANNNNNNNNNNNN",
     ),
     (
         "POST",
         "/api/v1/seal-applications/{pending}/decision",
         r#"{"decision":"reject","comment":"x"}"#,
-        "UFNFANNNNNNNNNNN",
+        "UFNFANNNNNNNNNNNN",
     ),
     (
         "POST",
         "/m/v1/seal-applications/{pending}/decision",
         r#"{"decision":"reject","comment":"x"}"#,
-        "UFNFANNNNNNNNNNN",
+        "UFNFANNNNNNNNNNNN",
     ),
     (
         "POST",
         "/api/v1/seal-applications/{pending}/withdrawal",
         "{}",
-        "UFNAFNNNNNNNNNNN",
+        "UFNAFNNNNNNNNNNNN",
     ),
     (
         "GET",
         "/api/v1/seal-decisions/{decision}/verification",
         "",
-        "UANAANNNNNAANNNN",
+        "UANAANNNNNAANNNNN",
     ),
     // Forms: the senders of the form's unit (政务公开办公室) configure,
     // distribute and review; the fillers of a receiving unit (徐汇区) fill;
     // a unit not assigned (浦东) finds nothing.
-    ("GET", "/api/v1/forms", "", "UAAAAAAAAAAAAAAA"),
+    ("GET", "/api/v1/forms", "", "UAAAAAAAAAAAAAAAA"),
     (
         "POST",
         "/api/v1/forms",
         r#"{"title":"x","deadline_on":"2099-01-01","definition":{"sections":[{"fields":[{"key":"a","label":"甲","type":"integer"}]}]}}"#,
-        "UFFFFFFFFFFFFAFF",
+        "UFFFFFFFFFFFFAFFF",
     ),
-    ("GET", "/api/v1/forms/{form}", "", "UNNNNNNNNNNNNANN"),
+    ("GET", "/api/v1/forms/{form}", "", "UNNNNNNNNNNNNANNN"),
     (
         "PUT",
         "/api/v1/forms/{draft}",
         r#"{"title":"x","deadline_on":"2099-01-01","definition":{"sections":[{"fields":[{"key":"a","label":"甲","type":"integer"}]}]}}"#,
-        "UNNNNNNNNNNNNANN",
+        "UNNNNNNNNNNNNANNN",
     ),
-    ("POST", "/api/v1/forms/{form}/copy", "", "UNNNNNNNNNNNNANN"),
+    ("POST", "/api/v1/forms/{form}/copy", "", "UNNNNNNNNNNNNANNN"),
     (
         "POST",
         "/api/v1/forms/{form}/versions",
         "",
-        "UNNNNNNNNNNNNANN",
+        "UNNNNNNNNNNNNANNN",
     ),
-    ("GET", "/api/v1/forms/{form}/schema", "", "UNNNNNNNNNNNNANN"),
+    (
+        "GET",
+        "/api/v1/forms/{form}/schema",
+        "",
+        "UNNNNNNNNNNNNANNN",
+    ),
     (
         "POST",
         "/api/v1/forms/{draft}/distribution",
         r#"{"units":["{unit}"]}"#,
-        "UNNNNNNNNNNNNANN",
+        "UNNNNNNNNNNNNANNN",
     ),
     (
         "GET",
         "/api/v1/forms/{form}/progress",
         "",
-        "UNNNNNNNNNNNNANN",
+        "UNNNNNNNNNNNNANNN",
     ),
-    ("GET", "/m/v1/forms/{form}/progress", "", "UNNNNNNNNNNNNANN"),
-    ("GET", "/api/v1/forms/{form}/export", "", "UNNNNNNNNNNNNANN"),
-    ("GET", "/api/v1/form-returns", "", "UAAAAAAAAAAAAAAA"),
-    ("GET", "/m/v1/forms/returns", "", "UAAAAAAAAAAAAAAA"),
-    ("GET", "/api/v1/form-returns/{ret}", "", "UNNNNNNNNNNNNAAN"),
-    ("GET", "/m/v1/forms/returns/{ret}", "", "UNNNNNNNNNNNNAAN"),
+    (
+        "GET",
+        "/m/v1/forms/{form}/progress",
+        "",
+        "UNNNNNNNNNNNNANNN",
+    ),
+    (
+        "GET",
+        "/api/v1/forms/{form}/export",
+        "",
+        "UNNNNNNNNNNNNANNN",
+    ),
+    ("GET", "/api/v1/form-returns", "", "UAAAAAAAAAAAAAAAA"),
+    ("GET", "/m/v1/forms/returns", "", "UAAAAAAAAAAAAAAAA"),
+    ("GET", "/api/v1/form-returns/{ret}", "", "UNNNNNNNNNNNNAANN"),
+    ("GET", "/m/v1/forms/returns/{ret}", "", "UNNNNNNNNNNNNAANN"),
     (
         "PUT",
         "/api/v1/form-returns/{ret}/draft",
         r#"{"revision":0,"answers":{}}"#,
-        "UNNNNNNNNNNNNFAN",
+        "UNNNNNNNNNNNNFANN",
     ),
     (
         "PUT",
         "/m/v1/forms/returns/{ret}/draft",
         r#"{"revision":0,"answers":{}}"#,
-        "UNNNNNNNNNNNNFAN",
+        "UNNNNNNNNNNNNFANN",
     ),
     (
         "POST",
         "/api/v1/form-returns/{ret}/submission",
         r#"{"revision":0,"answers":{}}"#,
-        "UNNNNNNNNNNNNFAN",
+        "UNNNNNNNNNNNNFANN",
     ),
     (
         "POST",
         "/m/v1/forms/returns/{ret}/submission",
         r#"{"revision":0,"answers":{}}"#,
-        "UNNNNNNNNNNNNFAN",
+        "UNNNNNNNNNNNNFANN",
     ),
     (
         "POST",
         "/api/v1/form-returns/{ret}/attachments?field=scan&name=x.pdf",
         "{}",
-        "UNNNNNNNNNNNNFAN",
+        "UNNNNNNNNNNNNFANN",
     ),
     (
         "GET",
         "/api/v1/form-attachments/{attachment}",
         "",
-        "UNNNNNNNNNNNNAAN",
+        "UNNNNNNNNNNNNAANN",
     ),
     (
         "POST",
         "/api/v1/form-returns/{ret}/review",
         r#"{"decision":"accept"}"#,
-        "UNNNNNNNNNNNNAFN",
+        "UNNNNNNNNNNNNAFNN",
     ),
     (
         "POST",
         "/api/v1/form-returns/{ret}/reminder",
         "",
-        "UNNNNNNNNNNNNAFN",
+        "UNNNNNNNNNNNNAFNN",
+    ),
+    // Warnings: the General Office's disclosure administrator manages
+    // categories and rules; the agencies concerned (徐汇, 浦东, here) see and
+    // reply to their warning; the administrator sees every reply.
+    ("GET", "/api/v1/warning-categories", "", "UFFFFFFFFFFFFFFFA"),
+    (
+        "POST",
+        "/api/v1/warning-categories",
+        r#"{"name":"矩阵类别","business_type":"x"}"#,
+        "UFFFFFFFFFFFFFFFA",
+    ),
+    (
+        "PATCH",
+        "/api/v1/warning-categories/{category}",
+        "{}",
+        "UFFFFFFFFFFFFFFFA",
+    ),
+    (
+        "DELETE",
+        "/api/v1/warning-categories/{category}",
+        "",
+        "UFFFFFFFFFFFFFFFA",
+    ),
+    ("GET", "/api/v1/warning-rules", "", "UFFFFFFFFFFFFFFFA"),
+    (
+        "POST",
+        "/api/v1/warning-rules",
+        r#"{"category_id":"{category}","name":"矩阵规则","measure":"requests","scope":"city","window":"calendar_month","threshold":9,"severity":"low"}"#,
+        "UFFFFFFFFFFFFFFFA",
+    ),
+    (
+        "GET",
+        "/api/v1/warning-rules/{rule}",
+        "",
+        "UFFFFFFFFFFFFFFFA",
+    ),
+    (
+        "PUT",
+        "/api/v1/warning-rules/{rule}",
+        r#"{"category_id":"{category}","name":"矩阵规则","measure":"requests","scope":"city","window":"calendar_month","threshold":9,"severity":"low"}"#,
+        "UFFFFFFFFFFFFFFFA",
+    ),
+    ("GET", "/api/v1/warnings", "", "UAAAAAAAAAAAAAAAA"),
+    ("GET", "/api/v1/warnings/{warning}", "", "UNANNNANNNNNNNNNA"),
+    (
+        "POST",
+        "/api/v1/warnings/{warning}/reply",
+        r#"{"reply":"已处理"}"#,
+        "UNANNNANNNNNNNNNF",
     ),
     // Last of the forms: the draft goes, the return is taken back.
-    ("DELETE", "/api/v1/forms/{draft}", "", "UNNNNNNNNNNNNANN"),
+    ("DELETE", "/api/v1/forms/{draft}", "", "UNNNNNNNNNNNNANNN"),
     (
         "POST",
         "/api/v1/form-returns/{ret}/withdrawal",
         "",
-        "UNNNNNNNNNNNNANN",
+        "UNNNNNNNNNNNNANNN",
     ),
     // Last: it takes the handler's grant away (the administrator calls
     // first), so the handler no longer sees the seal.
@@ -512,7 +582,7 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
         "POST",
         "/api/v1/seals/{seal}/grants/{grant}/revocation",
         r#"{"reason":"x"}"#,
-        "UANNNNNNNNNNNNNN",
+        "UANNNNNNNNNNNNNNN",
     ),
 ];
 
@@ -560,7 +630,26 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         decision["decision_id"].as_str().unwrap().to_owned(),
     );
     forms_fixtures(app, &mut f).await;
+    warnings_fixtures(app, &mut f).await;
     Fixtures(f)
+}
+
+/// A rule of a category, and the warning it raised for requests to 徐汇,
+/// 浦东 and the planning bureau.
+async fn warnings_fixtures(app: &TestApp, f: &mut BTreeMap<&'static str, String>) {
+    use crate::warnings::{category, monthly, rule};
+    let cat = category(app, "矩阵测试类别").await;
+    f.insert("rule", rule(app, monthly(&cat, 3)).await);
+    for (code, phone) in [
+        ("310104", "19912380011"),
+        ("310115", "19912380012"),
+        ("SH-GHZY", "19912380013"),
+    ] {
+        crate::cases::file_case(app, code, phone).await;
+    }
+    let all = app.get_json("gk_admin", "/api/v1/warnings", 200).await;
+    f.insert("warning", all[0]["id"].as_str().unwrap().to_owned());
+    f.insert("category", cat);
 }
 
 /// A form distributed to 徐汇区 with an attachment on its return, and a

@@ -28,3 +28,4 @@ mod seals;
 mod startup;
 mod sync;
 mod verification;
+mod warnings;

@@ -167,6 +167,27 @@ pub async fn append(tx: &mut Tx, key: &[u8], entry: Entry) -> Result<(), sqlx::E
     Ok(())
 }
 
+/// Appends the success of `action` by `principal` on `target` (type, id)
+/// inside the transaction of the change it records.
+pub async fn success(
+    state: &crate::state::AppState,
+    tx: &mut Tx,
+    principal: &Principal,
+    action: &'static str,
+    target: (&'static str, &str),
+    detail: serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    let entry = Entry {
+        actor: Actor::from(principal),
+        action,
+        target_type: Some(target.0),
+        target_id: Some(target.1.to_owned()),
+        outcome: Outcome::Success,
+        detail,
+    };
+    append(tx, state.audit_key(), entry).await
+}
+
 /// Records that `principal` was refused `action` on a target. Failing to
 /// write the record is logged, not answered: the caller is refused anyway.
 pub async fn record_denied(

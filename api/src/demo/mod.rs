@@ -403,6 +403,12 @@ const USERS: &[DemoUser] = &[
         Some("310115"),
         &[(Role::FormFiller, Some("310115"))],
     ),
+    (
+        "gk_admin",
+        "韩雪",
+        Some("SH-BGT-GK"),
+        &[(Role::DisclosureAdmin, Some("SH-BGT-GK"))],
+    ),
 ];
 
 #[derive(Debug, Default, PartialEq, Eq)]

@@ -309,6 +309,10 @@ pub struct CaseView {
     pub timeline: Vec<TimelineEvent>,
     /// What the caller may do now.
     pub actions: Vec<Step>,
+    /// For the receiving unit's dispatchers and handlers: what the warning
+    /// rules found about this applicant when the request was registered
+    /// (docs/warnings.md). Never shown to the applicant.
+    pub warning_hint: Option<String>,
 }
 
 /// Working days left on the clock, when it runs.
@@ -325,9 +329,14 @@ pub async fn view(app: &AppState, case: LoadedCase) -> ApiResult<CaseView> {
     let today = shanghai_date(crate::clock::now());
     let facts = case.row.facts()?;
     let actions = case.available();
+    let warning_hint = match case.access.dispatcher || case.access.handler {
+        true => crate::warning::evaluate::hint_of(app, &case.row.id).await?,
+        false => None,
+    };
     let r = case.row;
     let status = r.status;
     Ok(CaseView {
+        warning_hint,
         applicant: shown(
             app,
             &r.applicant_sealed,

@@ -106,6 +106,15 @@ pub async fn register(
 ) -> ApiResult<CaseReceipt> {
     let case = insert_case(app, tx, &req, &phone).await?;
     record_receipt(app, tx, &req, &phone, &case).await?;
+    let registered = crate::warning::evaluate::Registered {
+        case_id: &case.id,
+        unit_id: &req.unit_id,
+        identity: &req.identity,
+        phone_index: &case.phone_index,
+        description: &req.description,
+        received_on: case.received_date,
+    };
+    crate::warning::evaluate::on_intake(app, tx, registered).await?;
     Ok(CaseReceipt {
         id: case.id,
         case_no: case.case_no,
@@ -134,6 +143,8 @@ struct NewCase {
     now: OffsetDateTime,
     onenet_sealed: Option<Vec<u8>>,
     source: IdentitySource,
+    phone_index: String,
+    received_date: time::Date,
 }
 
 /// The request's personal data as stored: sealed, and blind-indexed where
@@ -218,6 +229,8 @@ async fn insert_case(
         now,
         onenet_sealed: sealed.onenet,
         source,
+        phone_index: sealed.phone_index,
+        received_date: received.date,
     })
 }
 

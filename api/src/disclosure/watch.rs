@@ -33,6 +33,8 @@ pub struct Round {
     pub calendar_reminded: bool,
     /// Form returns whose fillers were reminded of the deadline.
     pub forms: crate::forms::remind::Reminded,
+    /// Warnings raised by rules new or changed since the last round.
+    pub warnings: usize,
 }
 
 /// A case whose deadline someone is told about.
@@ -159,6 +161,7 @@ pub async fn round(app: &AppState) -> ApiResult<Round> {
     }
     done.calendar_reminded = crate::calendar::reminder::run(app, today).await?;
     done.forms = crate::forms::remind::run(app, today).await?;
+    done.warnings = crate::warning::evaluate::reevaluate(app, today).await?;
     if done != Round::default() {
         app.outbox_wake.notify_one();
         tracing::info!(

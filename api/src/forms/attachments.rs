@@ -27,7 +27,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::definition::{Definition, Kind};
 use super::status::{Step, after};
-use super::store::{self, Party, audit_action};
+use super::store::{self, Party};
 use crate::authz::Principal;
 use crate::config::FormsConfig;
 use crate::error::{ApiError, ApiResult};
@@ -244,7 +244,7 @@ async fn record(
         .bind(&a.content_type).bind(a.size_bytes).bind(&a.content_hash).bind(key).bind(&p.user_id)
         .bind(crate::clock::now()).execute(c).await.map(|_| ()))?;
     let detail = json!({ "return_id": id, "field": a.field_key, "size": a.size_bytes, "hash": a.content_hash });
-    audit_action(
+    crate::audit::success(
         app,
         &mut tx,
         p,

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 use super::status::FormStatus;
-use super::store::{self, FormRow, audit_action, definition_text, parse_definition, select_forms};
+use super::store::{self, FormRow, definition_text, parse_definition, select_forms};
 use crate::authz::Principal;
 use crate::calendar::parse_ymd;
 use crate::error::{ApiError, ApiResult};
@@ -156,7 +156,7 @@ async fn insert(
         .execute(t).await.map(|_| ()))?;
     let detail =
         json!({ "title": c.title, "unit_id": unit, "lineage_id": lineage, "version": version });
-    audit_action(app, &mut tx, p, action, ("form", id.as_str()), detail).await?;
+    crate::audit::success(app, &mut tx, p, action, ("form", id.as_str()), detail).await?;
     tx.commit().await?;
     store::form(app, p, &id).await?.view()
 }
@@ -219,7 +219,7 @@ pub async fn edit(
             detail: "表单已下发，不能修改".into(),
         });
     }
-    audit_action(
+    crate::audit::success(
         &app,
         &mut tx,
         &p,
@@ -244,7 +244,7 @@ pub async fn remove(
     let form = draft(&app, &p, &id).await?;
     let mut tx = app.db.begin().await?;
     on_tx!(&mut tx, t => sqlx::query(SQL).bind(&id).execute(t).await.map(|_| ()))?;
-    audit_action(
+    crate::audit::success(
         &app,
         &mut tx,
         &p,

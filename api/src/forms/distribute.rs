@@ -18,7 +18,7 @@ use sqlx::FromRow;
 use utoipa::ToSchema;
 
 use super::status::FormStatus;
-use super::store::{self, FormRow, audit_action};
+use super::store::{self, FormRow};
 use crate::authz::Principal;
 use crate::calendar::{parse_ymd, shanghai_date};
 use crate::db::Tx;
@@ -257,7 +257,7 @@ async fn carry_out(
     }
     let detail =
         json!({ "units": units.len(), "version": form.version, "deadline_on": form.deadline_on });
-    audit_action(
+    crate::audit::success(
         app,
         tx,
         p,
@@ -265,7 +265,8 @@ async fn carry_out(
         ("form", form.id.as_str()),
         detail,
     )
-    .await
+    .await?;
+    Ok(())
 }
 
 async fn insert_returns(

@@ -15,7 +15,7 @@ use super::aggregate::Aggregate;
 use super::answers::decimal_of;
 use super::definition::{Definition, Field, Kind};
 use super::progress::{Sent, aggregate_of, fetch, off_runtime, open_all, unit_names};
-use super::store::{self, audit_action};
+use super::store;
 use crate::authz::Principal;
 use crate::error::ApiResult;
 use crate::ids::FormId;
@@ -50,7 +50,7 @@ pub async fn export(
     .await?;
     let mut tx = app.db.begin().await?;
     let detail = json!({ "returns": rows.len() });
-    audit_action(
+    crate::audit::success(
         &app,
         &mut tx,
         &p,

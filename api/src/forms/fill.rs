@@ -19,7 +19,7 @@ use super::attachments::{self, AttachmentView};
 use super::definition::{Definition, Kind};
 use super::sealed::{self, Reveal};
 use super::status::{ReturnStatus, Step, after};
-use super::store::{self, Party, ReturnRow, audit_action, select_returns};
+use super::store::{self, Party, ReturnRow, select_returns};
 use crate::authz::Principal;
 use crate::calendar::{parse_ymd, shanghai_date};
 use crate::db::Tx;
@@ -346,7 +346,7 @@ pub async fn write(
         )
         .await?;
         let detail = json!({ "form_id": row.form_id, "unit_id": row.unit_id, "late": late });
-        audit_action(
+        crate::audit::success(
             app,
             &mut tx,
             p,

@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use super::distribute::{task, tell_fillers};
 use super::fill::{ReturnView, fillers_at, view};
 use super::status::{Step, after};
-use super::store::{self, Party, audit_action};
+use super::store::{self, Party};
 use crate::authz::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::ApiJson;
@@ -168,7 +168,7 @@ async fn step(
         detail.clone(),
     )
     .await?;
-    audit_action(
+    crate::audit::success(
         app,
         &mut tx,
         p,

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use super::definition::Definition;
 use super::status::{FormStatus, ReturnStatus};
-use crate::audit::{self, Actor, Entry, Outcome};
+use crate::audit;
 use crate::authz::{Principal, Role};
 use crate::db::Tx;
 use crate::error::{ApiError, ApiResult};
@@ -198,27 +198,6 @@ pub async fn event(
          VALUES ($1, $2, $3, $4, $5, $6)";
     on_tx!(tx, c => sqlx::query(SQL).bind(ulid::Ulid::new().to_string()).bind(id).bind(kind).bind(actor)
         .bind(at).bind(detail.to_string()).execute(c).await.map(|_| ()))?;
-    Ok(())
-}
-
-/// Audits a forms action inside its transaction.
-pub async fn audit_action(
-    app: &AppState,
-    tx: &mut Tx,
-    p: &Principal,
-    action: &'static str,
-    target: (&'static str, &str),
-    detail: Value,
-) -> ApiResult<()> {
-    let entry = Entry {
-        actor: Actor::from(p),
-        action,
-        target_type: Some(target.0),
-        target_id: Some(target.1.to_owned()),
-        outcome: Outcome::Success,
-        detail,
-    };
-    audit::append(tx, app.audit_key(), entry).await?;
     Ok(())
 }
 

@@ -89,6 +89,11 @@ pub const SMS: &[SmsTemplate] = &[
         params: &["title", "due_date"],
     },
     SmsTemplate {
+        kind: "application_warning",
+        text: "政府信息公开申请预警：申请人${applicant}触发“${rule}”（${count}件），请登录系统查看并反馈处理情况。",
+        params: &["applicant", "rule", "count"],
+    },
+    SmsTemplate {
         kind: "notification_test",
         text: "这是政务信息资源应用系统的测试短信，发送时间${time}。",
         params: &["time"],
@@ -181,6 +186,13 @@ pub const PUSH: &[PushTemplate] = &[
         body: "“${title}”已被退回，请查看原因后修改，截止日期${due_date}。",
         link: "govapp://form-returns/${return_id}",
         params: &["title", "due_date", "return_id"],
+    },
+    PushTemplate {
+        kind: "application_warning",
+        title: "申请预警",
+        body: "申请人${applicant}触发“${rule}”（${count}件），请查看并反馈。",
+        link: "govapp://warnings/${warning_id}",
+        params: &["applicant", "rule", "count", "warning_id"],
     },
     PushTemplate {
         kind: "notification_test",
