@@ -256,34 +256,7 @@ pub async fn step(client: &Client, vu: &mut Vu) -> Result<Step, Failure> {
             seal_id,
             notices,
             key,
-        } => {
-            let Some(notice) = notices.pop_front() else {
-                return Ok(Step::Exhausted);
-            };
-            let applied = client
-                .request(Method::POST, "/m/v1/seal-applications", Some(handler))
-                .header("Idempotency-Key", format!("{key}-a-{notice}"))
-                .json(
-                    &json!({ "notice_id": notice, "seal_id": seal_id, "reason": "补正告知书用印" }),
-                );
-            let application = field(&client.expect(applied, 201).await?, "id")?;
-            let decided = client
-                .request(
-                    Method::POST,
-                    &format!("/m/v1/seal-applications/{application}/decision"),
-                    Some(approver),
-                )
-                .header("Idempotency-Key", format!("{key}-d-{notice}"))
-                .json(&json!({ "decision": "approve", "comment": "同意" }));
-            let v = client.expect(decided, 200).await?;
-            if v["status"] != "approved" {
-                return Err(format!("decision answered status {}", v["status"]));
-            }
-            Ok(Step::Done {
-                http_requests: 2,
-                timed_from: None,
-            })
-        }
+        } => approve(client, (handler, approver), seal_id, notices, key).await,
         Vu::Fill {
             token,
             queue,
@@ -304,4 +277,38 @@ pub async fn step(client: &Client, vu: &mut Vu) -> Result<Step, Failure> {
             })
         }
     }
+}
+
+/// A handler applies to seal the next notice, and the approver approves.
+async fn approve(
+    client: &Client,
+    (handler, approver): (&str, &str),
+    seal_id: &str,
+    notices: &mut VecDeque<String>,
+    key: &str,
+) -> Result<Step, Failure> {
+    let Some(notice) = notices.pop_front() else {
+        return Ok(Step::Exhausted);
+    };
+    let applied = client
+        .request(Method::POST, "/m/v1/seal-applications", Some(handler))
+        .header("Idempotency-Key", format!("{key}-a-{notice}"))
+        .json(&json!({ "notice_id": notice, "seal_id": seal_id, "reason": "补正告知书用印" }));
+    let application = field(&client.expect(applied, 201).await?, "id")?;
+    let decided = client
+        .request(
+            Method::POST,
+            &format!("/m/v1/seal-applications/{application}/decision"),
+            Some(approver),
+        )
+        .header("Idempotency-Key", format!("{key}-d-{notice}"))
+        .json(&json!({ "decision": "approve", "comment": "同意" }));
+    let v = client.expect(decided, 200).await?;
+    if v["status"] != "approved" {
+        return Err(format!("decision answered status {}", v["status"]));
+    }
+    Ok(Step::Done {
+        http_requests: 2,
+        timed_from: None,
+    })
 }
