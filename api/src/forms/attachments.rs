@@ -13,7 +13,7 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -31,6 +31,7 @@ use super::store::{self, Party};
 use crate::authz::Principal;
 use crate::config::FormsConfig;
 use crate::error::{ApiError, ApiResult};
+use crate::http::extract::ApiQuery;
 use crate::ids::{AttachmentFileId, ReturnId};
 use crate::state::AppState;
 use crate::{on_db, on_tx};
@@ -172,7 +173,7 @@ pub async fn upload(
     State(app): State<AppState>,
     p: Principal,
     Path(id): Path<ReturnId>,
-    Query(q): Query<UploadQuery>,
+    ApiQuery(q): ApiQuery<UploadQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<AttachmentView>)> {

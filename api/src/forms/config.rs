@@ -346,6 +346,8 @@ pub async fn next_version(
 pub struct FormQuery {
     /// Words of the title, in any order (each must appear).
     pub q: Option<String>,
+    /// draft or distributed.
+    #[param(value_type = Option<String>)]
     pub status: Option<FormStatus>,
 }
 
