@@ -452,13 +452,24 @@ impl TestApp {
 
     /// Waits up to 5 s for `phone` to receive an SMS; answers all it got.
     pub async fn wait_for_sms(&self, phone: &str) -> Vec<serde_json::Value> {
+        self.wait_for_sms_with(phone, "").await
+    }
+
+    /// Waits up to 5 s for `phone` to receive an SMS whose text holds
+    /// `needle`; answers all it got. Other notices of the same journey (a
+    /// case assigned, say) may reach the phone first, in either order.
+    pub async fn wait_for_sms_with(&self, phone: &str, needle: &str) -> Vec<serde_json::Value> {
         let until = std::time::Instant::now() + Duration::from_secs(5);
         loop {
             let got = self.sms_to(phone).await;
-            if !got.is_empty() {
+            let text = |m: &serde_json::Value| m["text"].as_str().unwrap_or_default().to_owned();
+            if got.iter().any(|m| text(m).contains(needle)) {
                 return got;
             }
-            assert!(std::time::Instant::now() < until, "no SMS reached {phone}");
+            assert!(
+                std::time::Instant::now() < until,
+                "no SMS with {needle:?} reached {phone}: {got:?}"
+            );
             tokio::time::sleep(Duration::from_millis(30)).await;
         }
     }

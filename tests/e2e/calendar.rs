@@ -186,14 +186,8 @@ async fn importing_a_year_recounts_open_cases_and_tells_their_handlers() {
     assert_eq!(recounted.len(), 1, "{}", after["timeline"]);
     assert_eq!(recounted[0]["label"], "答复期限按节假日安排重新计算");
     // The handler hears of it (no device: by SMS).
-    let texts = app.wait_for_sms("19900000014").await;
-    assert!(
-        texts.iter().any(|m| m["text"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("调整为2028-11-02")),
-        "{texts:?}"
-    );
+    app.wait_for_sms_with("19900000014", "调整为2028-11-02")
+        .await;
     assert_eq!(
         app.audited_with("calendar.import", Some("success")).await,
         1
