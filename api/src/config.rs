@@ -44,6 +44,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub disclosure: DisclosureConfig,
     pub forms: FormsConfig,
+    pub files: FilesConfig,
     /// The enqueue side's part of `[notify]`; the rest of that table is the
     /// notify crate's.
     pub notify: DeliveryPolicy,
@@ -73,20 +74,26 @@ pub struct DisclosureConfig {
     pub calendar_reminder_from: String,
 }
 
-/// Online forms (GK-11 to GK-13).
+/// Uploaded files (form attachments, warning replies' files): one store
+/// for every module.
 #[derive(Debug, Clone, Deserialize)]
-pub struct FormsConfig {
-    /// Where attachments are kept: a local directory, or `s3://bucket/prefix`
-    /// (then `s3_endpoint` and the credentials below apply).
-    pub attachment_store: String,
+pub struct FilesConfig {
+    /// A local directory, or `s3://bucket/prefix` (then `s3_endpoint` and
+    /// the credentials below apply).
+    pub store: String,
     /// An S3-compatible endpoint (e.g. a MinIO on the government cloud);
     /// empty: AWS's.
     pub s3_endpoint: String,
     pub s3_region: String,
     pub s3_access_key_id: String,
     pub s3_secret_access_key: secrecy::SecretString,
-    /// The largest attachment accepted.
-    pub max_attachment_bytes: u64,
+    /// The largest file accepted.
+    pub max_bytes: u64,
+}
+
+/// Online forms (GK-11 to GK-13).
+#[derive(Debug, Clone, Deserialize)]
+pub struct FormsConfig {
     /// Fillers are reminded this many days before a form's deadline.
     pub remind_days_before: u32,
     /// The most units one distribution may reach.
@@ -354,13 +361,15 @@ fn defaults() -> serde_json::Value {
             "calendar_refresh_secs": 30,
             "calendar_reminder_from": "11-01",
         },
-        "forms": {
-            "attachment_store": "./data/attachments",
+        "files": {
+            "store": "./data/attachments",
             "s3_endpoint": "",
             "s3_region": "cn-east-1",
             "s3_access_key_id": "",
             "s3_secret_access_key": "",
-            "max_attachment_bytes": 10 * 1024 * 1024,
+            "max_bytes": 10 * 1024 * 1024,
+        },
+        "forms": {
             "remind_days_before": 2,
             "max_units_per_distribution": 2000,
         },

@@ -96,3 +96,13 @@ id_type!(
     /// A file attached to a form's return.
     AttachmentFileId
 );
+
+id_type!(
+    /// An application warning (one rule, applicant and window).
+    WarningId
+);
+
+id_type!(
+    /// A file attached to an agency's reply to a warning.
+    WarningFileId
+);

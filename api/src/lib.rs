@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod authz;
 pub mod calendar;
+pub mod charts;
 pub mod clock;
 pub mod config;
 pub mod crypto;
@@ -15,6 +16,7 @@ pub mod demo;
 pub mod devices;
 pub mod disclosure;
 pub mod error;
+pub mod files;
 pub mod forms;
 pub mod http;
 pub mod idempotency;

@@ -81,6 +81,10 @@ use utoipa::OpenApi;
         crate::warning::warnings::list,
         crate::warning::warnings::one,
         crate::warning::warnings::reply,
+        crate::warning::reply_files::upload,
+        crate::warning::reply_files::download,
+        crate::warning::stats::json_report,
+        crate::warning::stats::xlsx_report,
     ),
     components(schemas(crate::error::Problem)),
     tags(

@@ -34,6 +34,20 @@ pub fn trim_page<T>(rows: &mut Vec<T>, limit: i64, key: impl Fn(&T) -> String) -
     }
 }
 
+/// Sorts after every ULID (in any collation: letters and digits only), so
+/// a first page is `id < LAST_ID`.
+pub const LAST_ID: &str = "ZZZZZZZZZZZZZZZZZZZZZZZZZZ";
+
+/// Where a page of rows with ULID ids, newest first, starts: before the
+/// cursor's id (the last id of the previous page), or at the top.
+pub fn before_id(cursor: Option<&str>) -> ApiResult<String> {
+    match cursor {
+        Some(c) if ulid::Ulid::from_string(c).is_ok() => Ok(c.to_owned()),
+        Some(_) => Err(ApiError::invalid("cursor", "分页游标无效")),
+        None => Ok(LAST_ID.to_owned()),
+    }
+}
+
 /// A `(sort_order, id)` key: the ordering of org-tree children.
 pub fn encode_cursor(sort_order: i64, id: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!("{sort_order}:{id}"))

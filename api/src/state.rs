@@ -35,8 +35,8 @@ pub struct AppState {
     pub notice_font: Option<NoticeFont>,
     /// The signing, e-seal and time-stamp services (SEC-08).
     pub signer: Arc<dyn SignService>,
-    /// Where form attachments are kept (`forms.attachment_store`).
-    pub attachments: Arc<dyn object_store::ObjectStore>,
+    /// Where uploaded files are kept (`files.store`, [`crate::files`]).
+    pub files: Arc<dyn object_store::ObjectStore>,
 }
 
 impl AppState {
@@ -60,9 +60,9 @@ impl AppState {
                 "no CJK font for PDF notices (install fonts-wqy-microhei or set disclosure.notice_font): notice downloads answer 503"
             );
         }
-        let attachments = crate::forms::attachments::open_store(&config.forms)?;
+        let files = crate::files::open_store(&config.files)?;
         Ok(AppState {
-            attachments,
+            files,
             signer: Arc::new(signer),
             notice_font,
             live_calendar: Arc::new(LiveCalendar::new(calendar)),

@@ -185,7 +185,7 @@ pub async fn spawn_with(db: TestDb, options: Options) -> TestApp {
         // turns it on from today.
         .env("GOV_DISCLOSURE__CALENDAR_REMINDER_FROM", "")
         // Each server its own attachment store.
-        .env("GOV_FORMS__ATTACHMENT_STORE", attachment_dir())
+        .env("GOV_FILES__STORE", attachment_dir())
         .envs(options.env)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

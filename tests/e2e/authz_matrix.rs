@@ -564,9 +564,28 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/api/v1/warnings/{warning}", "", "UNANNNANNNNNNNNNA"),
     (
         "POST",
+        "/api/v1/warnings/{warning}/files?name=x.pdf",
+        "{}",
+        "UNANNNANNNNNNNNNF",
+    ),
+    (
+        "GET",
+        "/api/v1/warning-files/{warning_file}",
+        "",
+        "UNANNNANNNNNNNNNA",
+    ),
+    (
+        "POST",
         "/api/v1/warnings/{warning}/reply",
         r#"{"reply":"已处理"}"#,
         "UNANNNANNNNNNNNNF",
+    ),
+    ("GET", "/api/v1/warning-statistics", "", "UFFFFFFFFFFFFFFFA"),
+    (
+        "GET",
+        "/api/v1/warning-statistics/export",
+        "",
+        "UFFFFFFFFFFFFFFFA",
     ),
     // Last of the forms: the draft goes, the return is taken back.
     ("DELETE", "/api/v1/forms/{draft}", "", "UNNNNNNNNNNNNANNN"),
@@ -647,8 +666,18 @@ async fn warnings_fixtures(app: &TestApp, f: &mut BTreeMap<&'static str, String>
     ] {
         crate::cases::file_case(app, code, phone).await;
     }
-    let all = app.get_json("gk_admin", "/api/v1/warnings", 200).await;
-    f.insert("warning", all[0]["id"].as_str().unwrap().to_owned());
+    let all = crate::warnings::items(app, "gk_admin", "").await;
+    let warning = all[0]["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/warnings/{warning}/files?name=letter.pdf");
+    let pdf = b"%PDF-1.4 x".to_vec();
+    let file: Value = ok(
+        app.post_raw("xh_dispatcher", &path, "application/pdf", pdf)
+            .await,
+        201,
+    )
+    .await;
+    f.insert("warning_file", file["id"].as_str().unwrap().to_owned());
+    f.insert("warning", warning);
     f.insert("category", cat);
 }
 

@@ -40,6 +40,17 @@ pub async fn rule(app: &TestApp, spec: Value) -> String {
     r["id"].as_str().unwrap().to_owned()
 }
 
+/// The warnings `user` finds with the list's `query` (`?…` or empty).
+pub async fn items(app: &TestApp, user: &str, query: &str) -> Vec<Value> {
+    let page = app
+        .get_json(user, &format!("/api/v1/warnings{query}"), 200)
+        .await;
+    page["items"]
+        .as_array()
+        .expect("a page of warnings")
+        .clone()
+}
+
 /// The same applicant (one ID number) files to three agencies from three
 /// phones.
 async fn three_requests(app: &TestApp) -> Vec<String> {
@@ -88,8 +99,8 @@ async fn requests_across_agencies_raise_one_warning_told_to_each_agency_which_re
         "{third}"
     );
 
-    let all = app.get_json(ADMIN, "/api/v1/warnings", 200).await;
-    assert_eq!(all.as_array().unwrap().len(), 1, "{all}");
+    let all = items(&app, ADMIN, "").await;
+    assert_eq!(all.len(), 1, "{all:?}");
     let w = &all[0];
     assert_eq!(
         (
@@ -109,21 +120,8 @@ async fn requests_across_agencies_raise_one_warning_told_to_each_agency_which_re
             >= 3
     );
     // An agency sees its warnings; a unit not concerned sees nothing.
-    assert_eq!(
-        app.get_json("pd_dispatcher", "/api/v1/warnings", 200)
-            .await
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
-    assert!(
-        app.get_json("xjh_handler", "/api/v1/warnings", 200)
-            .await
-            .as_array()
-            .unwrap()
-            .is_empty()
-    );
+    assert_eq!(items(&app, "pd_dispatcher", "").await.len(), 1);
+    assert!(items(&app, "xjh_handler", "").await.is_empty());
     app.get_json("xjh_handler", &format!("/api/v1/warnings/{id}"), 404)
         .await;
 
@@ -328,7 +326,7 @@ async fn a_rule_made_after_the_requests_finds_them_in_the_next_watch_round() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    let w = &app.get_json(ADMIN, "/api/v1/warnings", 200).await[0];
+    let w = &items(&app, ADMIN, "").await[0];
     assert_eq!(
         (w["count"].as_i64(), w["agencies"].as_array().unwrap().len()),
         (Some(3), 3)
@@ -339,4 +337,202 @@ async fn a_rule_made_after_the_requests_finds_them_in_the_next_watch_round() {
         1,
         "counted once"
     );
+}
+
+/// The statistics' bucket of `key` in `breakdown` (`open.by_district`…).
+fn bucket<'a>(stats: &'a Value, breakdown: &str, key: &str) -> &'a Value {
+    let (part, by) = breakdown.split_once('.').unwrap();
+    stats[part][by]["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["key"] == key)
+        .unwrap_or_else(|| panic!("no {key} in {breakdown}: {stats}"))
+}
+
+async fn statistics(app: &TestApp) -> Value {
+    app.get_json(ADMIN, "/api/v1/warning-statistics", 200).await
+}
+
+/// The warnings behind a bucket: its link, followed.
+async fn drilled(app: &TestApp, bucket: &Value) -> usize {
+    let path = bucket["list"].as_str().unwrap();
+    let query = path.strip_prefix("/api/v1/warnings").unwrap();
+    items(app, ADMIN, query).await.len()
+}
+
+#[tokio::test]
+async fn statistics_count_open_and_past_warnings_and_drill_down_to_them() {
+    let app = spawn_app().await;
+    let cat = category(&app, "申请频次").await;
+    let rule_id = rule(&app, monthly(&cat, 3)).await;
+    three_requests(&app).await;
+    let (xuhui, pudong) = (app.unit_id("310104").await, app.unit_id("310115").await);
+    let stats = statistics(&app).await;
+    assert_eq!(stats["open"]["total"], 1, "{stats}");
+    assert_eq!(bucket(&stats, "open.by_category", &cat)["count"], 1);
+    // 徐汇 and 浦东 are districts; the planning bureau is city level.
+    for key in ["city", xuhui.as_str(), pudong.as_str()] {
+        let b = bucket(&stats, "open.by_district", key);
+        assert_eq!((b["count"].as_i64(), drilled(&app, b).await), (Some(1), 1));
+    }
+    assert_eq!(stats["open"]["by_district"]["buckets"][0]["label"], "市级");
+    let chart = &stats["history"]["by_month"]["chart"];
+    assert_eq!(chart["labels"].as_array().unwrap().len(), 12, "{chart}");
+    assert_eq!(chart["series"][0]["data"][11], 1);
+    let by_rule = bucket(&stats, "history.by_rule", &rule_id);
+    assert_eq!(by_rule["label"], "同一申请人本月申请过多");
+    assert_eq!(drilled(&app, by_rule).await, 1);
+
+    // 浦东 replies with a letter attached: its district is no longer open.
+    let id = items(&app, ADMIN, "").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    reply_with_a_file(&app, &id).await;
+    let stats = statistics(&app).await;
+    assert!(
+        stats["open"]["by_district"]["buckets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|b| b["key"] != pudong.as_str()),
+        "{stats}"
+    );
+    let open_pd = format!("?district={pudong}&open=true");
+    assert!(items(&app, ADMIN, &open_pd).await.is_empty());
+    let pd = bucket(&stats, "history.by_agency", &pudong);
+    assert_eq!(
+        (pd["count"].as_i64(), pd["answered"].as_i64()),
+        (Some(1), Some(1))
+    );
+    // The others reply: nothing open, the month's warning answered.
+    let reply = json!({ "reply": "已核实" });
+    for user in ["xh_dispatcher", "ghzy_handler"] {
+        As(&app, user)
+            .expect(
+                POST,
+                &format!("/api/v1/warnings/{id}/reply"),
+                None,
+                reply.clone(),
+                200,
+            )
+            .await;
+    }
+    let stats = statistics(&app).await;
+    assert_eq!(stats["open"]["total"], 0);
+    assert_eq!(
+        stats["history"]["by_month"]["chart"]["series"][1]["data"][11],
+        1
+    );
+    assert!(items(&app, ADMIN, "?open=true").await.is_empty());
+    assert_eq!(items(&app, ADMIN, "?open=false").await.len(), 1);
+    statistics_export_and_refusals(&app).await;
+}
+
+/// 浦东's dispatcher attaches a letter (after two refused files) and
+/// replies; the reply's files are then frozen.
+async fn reply_with_a_file(app: &TestApp, id: &str) {
+    let path = format!("/api/v1/warnings/{id}/files?name=复函.pdf");
+    let bad = app
+        .post_raw("pd_dispatcher", &path, "text/plain", "hello")
+        .await;
+    assert_eq!(bad.status().as_u16(), 422);
+    let lying = app
+        .post_raw("pd_dispatcher", &path, "application/pdf", "MZ not a pdf")
+        .await;
+    assert_eq!(lying.status().as_u16(), 422);
+    let none = app
+        .post_raw("xjh_handler", &path, "application/pdf", "%PDF-1.4 x")
+        .await;
+    assert_eq!(none.status().as_u16(), 404);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM warning_reply_files").await,
+        0
+    );
+    let pdf = b"%PDF-1.4 the letter".to_vec();
+    let resp = app
+        .post_raw("pd_dispatcher", &path, "application/pdf", pdf.clone())
+        .await;
+    let file: Value = crate::common::ok(resp, 201).await;
+    let url = format!("/api/v1/warning-files/{}", file["id"].as_str().unwrap());
+    let got = app.get_as(Some(ADMIN), &url).await;
+    assert_eq!(got.status().as_u16(), 200);
+    assert_eq!(got.bytes().await.unwrap().to_vec(), pdf);
+    assert_eq!(
+        app.get_as(Some("xjh_handler"), &url)
+            .await
+            .status()
+            .as_u16(),
+        404
+    );
+    As(app, "pd_dispatcher")
+        .expect(
+            POST,
+            &format!("/api/v1/warnings/{id}/reply"),
+            None,
+            json!({ "reply": "见复函" }),
+            200,
+        )
+        .await;
+    let late = app
+        .post_raw("pd_dispatcher", &path, "application/pdf", "%PDF-1.4 y")
+        .await;
+    assert_eq!(late.status().as_u16(), 409);
+    let w = app
+        .get_json(ADMIN, &format!("/api/v1/warnings/{id}"), 200)
+        .await;
+    let pd = w["agencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["unit_name"] == "上海市浦东新区人民政府")
+        .unwrap();
+    assert_eq!(pd["files"][0]["file_name"], "复函.pdf", "{w}");
+    assert_eq!(app.audited("warning.attach").await, 1);
+}
+
+async fn statistics_export_and_refusals(app: &TestApp) {
+    let resp = app
+        .get_as(
+            Some(ADMIN),
+            "/api/v1/warning-statistics/export?from=2026-01&to=2026-12",
+        )
+        .await;
+    assert_eq!(resp.status().as_u16(), 200);
+    let bytes = resp.bytes().await.unwrap().to_vec();
+    use calamine::Reader;
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let sheet = book.worksheet_range("历史预警").unwrap();
+    let first = sheet
+        .get_value((0, 0))
+        .map(|v| v.to_string())
+        .unwrap_or_default();
+    assert_eq!(first, "统计期间：2026-01 至 2026-12");
+    assert_eq!(app.audited("warning.statistics.export").await, 1);
+    for (query, field) in [
+        ("?from=2026-13", "from"),
+        ("?from=2026-05&to=2026-04", "from"),
+        ("?from=2020-01&to=2026-12", "from"),
+        ("?to=26-01", "to"),
+    ] {
+        let resp = app
+            .get_as(Some(ADMIN), &format!("/api/v1/warning-statistics{query}"))
+            .await;
+        assert_eq!(resp.status().as_u16(), 422, "{query}");
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["field"], field, "{query}: {body}");
+    }
+    let not_a_district = app.unit_id("SH-GHZY").await;
+    let resp = app
+        .get_as(
+            Some(ADMIN),
+            &format!("/api/v1/warnings?district={not_a_district}"),
+        )
+        .await;
+    assert_eq!(resp.status().as_u16(), 422);
+    let agency = app
+        .get_as(Some("pd_dispatcher"), "/api/v1/warning-statistics")
+        .await;
+    assert_eq!(agency.status().as_u16(), 403);
 }

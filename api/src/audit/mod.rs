@@ -188,6 +188,20 @@ pub async fn success(
     append(tx, state.audit_key(), entry).await
 }
 
+/// Records the success of an action that changes nothing to ride on (an
+/// export, a download of personal data), in its own transaction.
+pub async fn success_alone(
+    state: &crate::state::AppState,
+    principal: &Principal,
+    action: &'static str,
+    target: (&'static str, &str),
+    detail: serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    let mut tx = state.db.begin().await?;
+    success(state, &mut tx, principal, action, target, detail).await?;
+    tx.commit().await
+}
+
 /// Records that `principal` was refused `action` on a target. Failing to
 /// write the record is logged, not answered: the caller is refused anyway.
 pub async fn record_denied(

@@ -64,6 +64,14 @@ impl WriteGate {
     }
 }
 
+/// `$first, $first+1, …` for `n` values: the `IN (…)` list of a statement
+/// whose values are all bound. Only these numbers are formatted into the
+/// SQL, so the statement is safe to pass as `sqlx::AssertSqlSafe`.
+pub fn placeholders(first: usize, n: usize) -> String {
+    let list: Vec<String> = (first..first + n).map(|i| format!("${i}")).collect();
+    list.join(", ")
+}
+
 /// Runs `$body` with `$e` bound to the live pool (`&SqlitePool` or `&PgPool`).
 #[macro_export]
 macro_rules! on_db {

@@ -139,7 +139,7 @@ pub async fn list_cases(
         return Err(denied);
     }
     let limit = page_limit(q.limit)?;
-    let before = super::before_id(q.cursor.as_deref())?;
+    let before = crate::pagination::before_id(q.cursor.as_deref())?;
     let status = q.status.map(CaseStatus::as_str).unwrap_or_default();
     let case_no = match q.case_no.as_deref().map(str::trim) {
         None | Some("") => String::new(),

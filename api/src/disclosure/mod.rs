@@ -40,20 +40,6 @@ use sqlx::FromRow;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-/// Sorts after every ULID (in any collation: letters and digits only), so
-/// a first page is `id < LAST_ID`.
-pub(crate) const LAST_ID: &str = "ZZZZZZZZZZZZZZZZZZZZZZZZZZ";
-
-/// Where a page of cases (newest first) starts: before the cursor's id, or
-/// at the top.
-fn before_id(cursor: Option<&str>) -> crate::error::ApiResult<String> {
-    match cursor {
-        Some(c) if ulid::Ulid::from_string(c).is_ok() => Ok(c.to_owned()),
-        Some(_) => Err(crate::error::ApiError::invalid("cursor", "分页游标无效")),
-        None => Ok(LAST_ID.to_owned()),
-    }
-}
-
 /// `YYYY-MM-DD`, as dates are stored and shown.
 pub use crate::calendar::{parse_ymd, ymd};
 

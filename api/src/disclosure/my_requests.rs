@@ -163,7 +163,7 @@ pub async fn list(
         select_mine!(""),
         "AND c.id < $3 ORDER BY c.id DESC LIMIT $4"
     );
-    let before = super::before_id(cursor)?;
+    let before = crate::pagination::before_id(cursor)?;
     let mut rows: Vec<Row> = on_db!(&app.db, p => sqlx::query_as(SQL)
         .bind(&scope.phone_index).bind(&scope.onenet_index).bind(&before).bind(limit + 1)
         .fetch_all(p).await)?;

@@ -1,25 +1,15 @@
-//! Files attached to a return (GK-12), kept behind one storage interface
-//! (the `object_store` crate): a local directory by default, an
-//! S3-compatible bucket when `forms.attachment_store` is `s3://…`. Objects
-//! are named by the SM3 of their bytes, which is checked again on every
-//! download. Uploads are limited in size and type (the declared type must
-//! be allowed by the field and must match the file's first bytes), and are
-//! downloaded only by the filling unit and the form's senders.
-//!
-//! Virus scanning: [`screen`] is the one place every upload passes before
-//! it is stored; a scanner (e.g. ClamAV's clamd `INSTREAM`) is called
-//! there and a refusal answers 422. None is configured in this build.
-
-use std::sync::Arc;
+//! Files attached to a return (GK-12), kept in the shared file store
+//! (`crate::files`: size limit, type and magic-byte check, SM3-named
+//! objects checked again on download). A file's type must be one its field
+//! allows; files are downloaded only by the filling unit and the form's
+//! senders.
 
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use object_store::path::Path as ObjectPath;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::FromRow;
@@ -29,7 +19,6 @@ use super::definition::{Definition, Kind};
 use super::status::{Step, after};
 use super::store::{self, Party};
 use crate::authz::Principal;
-use crate::config::FormsConfig;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::ApiQuery;
 use crate::ids::{AttachmentFileId, ReturnId};
@@ -46,44 +35,6 @@ pub fn routes() -> Router<AppState> {
             post(upload).layer(DefaultBodyLimit::disable()),
         )
         .route("/api/v1/form-attachments/{id}", get(download))
-}
-
-/// The store attachments are kept in, from `forms.attachment_store`.
-pub fn open_store(c: &FormsConfig) -> anyhow::Result<Arc<dyn ObjectStore>> {
-    if let Some(rest) = c.attachment_store.strip_prefix("s3://") {
-        use secrecy::ExposeSecret;
-        let bucket = rest.split('/').next().unwrap_or_default();
-        let mut b = object_store::aws::AmazonS3Builder::new()
-            .with_bucket_name(bucket)
-            .with_region(&c.s3_region)
-            .with_access_key_id(&c.s3_access_key_id)
-            .with_secret_access_key(c.s3_secret_access_key.expose_secret());
-        if !c.s3_endpoint.is_empty() {
-            b = b
-                .with_endpoint(&c.s3_endpoint)
-                .with_allow_http(c.s3_endpoint.starts_with("http://"));
-        }
-        return Ok(Arc::new(b.build()?));
-    }
-    std::fs::create_dir_all(&c.attachment_store)
-        .map_err(|e| anyhow::anyhow!("forms.attachment_store {}: {e}", c.attachment_store))?;
-    Ok(Arc::new(
-        object_store::local::LocalFileSystem::new_with_prefix(&c.attachment_store)?,
-    ))
-}
-
-/// The object's name in the store; with an S3 prefix, under it.
-fn object_path(c: &FormsConfig, hash: &str) -> ObjectPath {
-    let prefix = c
-        .attachment_store
-        .strip_prefix("s3://")
-        .and_then(|r| r.split_once('/'))
-        .map(|(_, p)| p.trim_matches('/'))
-        .filter(|p| !p.is_empty());
-    match prefix {
-        Some(p) => ObjectPath::from(format!("{p}/forms/{}/{hash}", &hash[..2])),
-        None => ObjectPath::from(format!("forms/{}/{hash}", &hash[..2])),
-    }
 }
 
 #[derive(Debug, Serialize, ToSchema, FromRow, Clone)]
@@ -125,32 +76,6 @@ fn allowed_types<'a>(def: &'a Definition, key: &str) -> ApiResult<&'a [String]> 
     }
 }
 
-/// The declared type is one the field allows, and the bytes look like it.
-/// Unknown kinds of file are taken at their word (there is no signature to
-/// check for plain text).
-fn screen(declared: &str, allowed: &[String], bytes: &[u8]) -> ApiResult<()> {
-    if !allowed.iter().any(|t| t == declared) {
-        return Err(ApiError::invalid(
-            "content_type",
-            format!("不允许的文件类型 {declared}，允许：{}", allowed.join("、")),
-        ));
-    }
-    let magic: &[u8] = match declared {
-        "application/pdf" => b"%PDF-",
-        "image/png" => b"\x89PNG\r\n\x1a\n",
-        "image/jpeg" => b"\xff\xd8\xff",
-        t if t.starts_with("application/vnd.openxmlformats-officedocument.") => b"PK\x03\x04",
-        _ => b"",
-    };
-    if !bytes.starts_with(magic) {
-        return Err(ApiError::invalid(
-            "content_type",
-            format!("文件内容与声明的类型 {declared} 不符"),
-        ));
-    }
-    Ok(())
-}
-
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct UploadQuery {
@@ -186,40 +111,17 @@ pub async fn upload(
     let name = crate::validate::text("name", Some(&q.name), 200, false)?;
     let def = row.definition()?;
     let allowed = allowed_types(&def, &q.field)?;
-    let declared = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .ok_or(ApiError::UnsupportedMediaType)?;
-    let max = app.config.forms.max_attachment_bytes as usize;
-    let bytes = axum::body::to_bytes(body, max)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge)?;
-    if bytes.is_empty() {
-        return Err(ApiError::invalid("body", "文件为空"));
-    }
-    screen(&declared, allowed, &bytes)?;
-    let hash = hex::encode(crate::crypto::sm3(&bytes));
-    let key = object_path(&app.config.forms, &hash);
-    app.attachments
-        .put(&key, PutPayload::from_bytes(bytes.clone()))
-        .await
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("attachment store: {e}")))?;
+    let allowed: Vec<&str> = allowed.iter().map(String::as_str).collect();
+    let stored = crate::files::receive(&app, "forms", &allowed, &headers, body).await?;
     let view = AttachmentView {
         id: AttachmentFileId::generate().into_string(),
         field_key: q.field.clone(),
         file_name: name,
-        content_type: declared,
-        size_bytes: bytes.len() as i64,
-        content_hash: hash,
+        content_type: stored.content_type,
+        size_bytes: stored.size_bytes,
+        content_hash: stored.content_hash,
     };
-    record(&app, &p, &id, &view, key.as_ref()).await?;
+    record(&app, &p, &id, &view, &stored.storage_key).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -281,54 +183,10 @@ pub async fn download(
         on_db!(&app.db, c => sqlx::query_as(SQL).bind(&id).fetch_optional(c).await)?
             .ok_or(ApiError::NotFound)?;
     store::return_of(&app, &p, &stored.assignment_id).await?;
-    let got = app
-        .attachments
-        .get(&ObjectPath::from(stored.storage_key.as_str()))
-        .await;
-    let bytes = match got {
-        Ok(g) => g.bytes().await.map_err(|e| ApiError::Internal(e.into()))?,
-        Err(e) => return Err(ApiError::Internal(anyhow::anyhow!("attachment {id}: {e}"))),
-    };
-    if hex::encode(crate::crypto::sm3(&bytes)) != stored.content_hash {
-        return Err(ApiError::Internal(anyhow::anyhow!(
-            "attachment {id}: stored bytes do not match their hash"
-        )));
-    }
-    let disposition = format!(
-        "attachment; filename*=UTF-8''{}",
-        percent(&stored.file_name)
-    );
-    Ok((
-        [
-            (header::CONTENT_TYPE, stored.content_type),
-            (header::CONTENT_DISPOSITION, disposition),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
-        ],
+    let bytes = crate::files::read(&app, &stored.storage_key, &stored.content_hash).await?;
+    Ok(crate::files::download(
+        &stored.file_name,
+        stored.content_type,
         bytes,
-    )
-        .into_response())
-}
-
-/// RFC 8187 percent-encoding of a file name.
-fn percent(name: &str) -> String {
-    name.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' => (b as char).to_string(),
-            b => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_file_must_be_of_an_allowed_type_and_look_like_it() {
-        let pdf = ["application/pdf".to_owned()];
-        screen("application/pdf", &pdf, b"%PDF-1.7 ...").unwrap();
-        assert!(screen("image/png", &pdf, b"\x89PNG\r\n\x1a\n").is_err());
-        assert!(screen("application/pdf", &pdf, b"MZ\x90\x00 not a pdf").is_err());
-        assert_eq!(percent("清单 1.pdf"), "%E6%B8%85%E5%8D%95%201.pdf");
-    }
+    ))
 }

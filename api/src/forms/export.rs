@@ -48,18 +48,8 @@ pub async fn export(
         Ok((rows, answers, aggregate))
     })
     .await?;
-    let mut tx = app.db.begin().await?;
     let detail = json!({ "returns": rows.len() });
-    crate::audit::success(
-        &app,
-        &mut tx,
-        &p,
-        "form.export",
-        ("form", id.as_str()),
-        detail,
-    )
-    .await?;
-    tx.commit().await?;
+    crate::audit::success_alone(&app, &p, "form.export", ("form", id.as_str()), detail).await?;
     let def = form.definition()?;
     crate::xlsx::download(format!("form-{id}.xlsx"), move || {
         workbook(&title, &def, &rows, &answers, &aggregate)

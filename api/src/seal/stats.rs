@@ -19,6 +19,7 @@ use super::seals::SealStatus;
 use super::unit_path;
 use crate::authz::{Principal, Role};
 use crate::calendar::{SHANGHAI, shanghai_date};
+use crate::charts::{Chart, Series};
 use crate::disclosure::{parse_ymd, ymd};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::ApiQuery;
@@ -71,19 +72,6 @@ pub struct Totals {
     pub grants_in_period: i64,
     pub current_grantees: i64,
     pub former_grantees: i64,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Series {
-    pub name: String,
-    pub data: Vec<i64>,
-}
-
-/// Ready for a bar chart: one label per seal, one series per measure.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Chart {
-    pub labels: Vec<String>,
-    pub series: Vec<Series>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

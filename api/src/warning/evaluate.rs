@@ -12,8 +12,8 @@
 use sqlx::FromRow;
 use time::Date;
 
+use super::raise::raise;
 use super::rule::{Measure, Outcome, RuleSpec, Scope, normalise_text};
-use super::warnings::raise;
 use crate::calendar::ymd;
 use crate::db::Tx;
 use crate::disclosure::applicant::{Identity, mask_id_number, mask_name};

@@ -3,12 +3,17 @@
 //! ([`categories`]) hold rules ([`rules`], decided by the pure
 //! [`rule`]); every request the disclosure intake registers is counted
 //! against them in its own transaction ([`evaluate`]); a warning goes to
-//! each agency concerned, which replies ([`warnings`]). docs/warnings.md.
+//! each agency concerned ([`raise`]), which replies ([`warnings`], with
+//! files: [`reply_files`]); the General Office's statistics ([`stats`]).
+//! docs/warnings.md.
 
 pub mod categories;
 pub mod evaluate;
+pub mod raise;
+pub mod reply_files;
 pub mod rule;
 pub mod rules;
+pub mod stats;
 pub mod warnings;
 
 use axum::Router;
@@ -22,6 +27,8 @@ pub fn routes() -> Router<AppState> {
     categories::routes()
         .merge(rules::routes())
         .merge(warnings::routes())
+        .merge(reply_files::routes())
+        .merge(stats::routes())
 }
 
 /// Refuses (403, audited) unless the caller is one of the General Office's

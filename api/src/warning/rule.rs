@@ -91,6 +91,14 @@ pub struct RuleSpec {
     pub notify_agencies: bool,
 }
 
+/// The rule's name from its stored JSON; empty if the JSON has none.
+pub fn name_of_spec(spec: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(spec)
+        .ok()
+        .and_then(|v| v["name"].as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 fn yes() -> bool {
     true
 }
