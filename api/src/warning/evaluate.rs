@@ -223,30 +223,50 @@ pub async fn reevaluate(app: &AppState, today: Date) -> ApiResult<usize> {
             version: row.version,
             spec,
         };
-        let mut tx = app.db.begin().await?;
-        raised += count_window(app, &mut tx, &rule, today).await?;
-        on_tx!(&mut tx, c => sqlx::query(DONE).bind(&rule.id).bind(rule.version).bind(crate::clock::now())
-            .execute(c).await.map(|_| ()))?;
-        tx.commit().await?;
+        let mut after = (String::new(), String::new());
+        loop {
+            let mut tx = app.db.begin().await?;
+            let (n, last) = count_window(app, &mut tx, &rule, today, &after).await?;
+            raised += n;
+            let Some(last) = last else {
+                on_tx!(&mut tx, c => sqlx::query(DONE).bind(&rule.id).bind(rule.version)
+                    .bind(crate::clock::now()).execute(c).await.map(|_| ()))?;
+                tx.commit().await?;
+                break;
+            };
+            tx.commit().await?;
+            after = last;
+        }
     }
     Ok(raised)
 }
 
-/// Counts every applicant (and, for the same-text rule, every text) with
-/// requests in `rule`'s window; answers how many reached the threshold.
+/// Applicants (with their texts) counted per transaction when a rule is
+/// re-evaluated: a long history is walked in pieces, never all at once.
+const REEVALUATE_BATCH: i64 = 500;
+
+/// Counts the next applicants (and, for the same-text rule, texts) after
+/// `after` with requests in `rule`'s window, in key order; answers how many
+/// reached the threshold, and the last (applicant, text) counted unless
+/// this was the end.
 async fn count_window(
     app: &AppState,
     tx: &mut Tx,
     rule: &LiveRule,
     today: Date,
-) -> ApiResult<usize> {
+    after: &(String, String),
+) -> ApiResult<(usize, Option<(String, String)>)> {
     const SEEN: &str = "SELECT applicant_key, text_key, MAX(case_id) FROM warning_requests \
-         WHERE received_on BETWEEN $1 AND $2 AND substr(unit_path, 1, length($3)) = $3 \
-         GROUP BY applicant_key, text_key ORDER BY applicant_key LIMIT 100000";
-    const MASKED: &str = "SELECT applicant_masked FROM warnings WHERE applicant_key = $1 LIMIT 1";
+         WHERE (applicant_key > $4 OR (applicant_key = $4 AND text_key > $5)) \
+         AND received_on BETWEEN $1 AND $2 AND substr(unit_path, 1, length($3)) = $3 \
+         GROUP BY applicant_key, text_key ORDER BY applicant_key, text_key LIMIT $6";
     let (from, to) = rule.spec.window_on(today);
     let path = scope_path(tx, &rule.spec).await?;
-    let seen: Vec<(String, String, CaseId)> = on_tx!(tx, c => sqlx::query_as(SEEN).bind(ymd(from)).bind(ymd(to)).bind(&path).fetch_all(c).await)?;
+    let seen: Vec<(String, String, CaseId)> = on_tx!(tx, c => sqlx::query_as(SEEN).bind(ymd(from)).bind(ymd(to))
+        .bind(&path).bind(&after.0).bind(&after.1).bind(REEVALUATE_BATCH).fetch_all(c).await)?;
+    let last = (seen.len() as i64 == REEVALUATE_BATCH)
+        .then(|| seen.last().map(|(k, t, _)| (k.clone(), t.clone())))
+        .flatten();
     let mut raised = 0;
     for (key, text, case) in seen {
         let counting = Counting {
@@ -254,20 +274,35 @@ async fn count_window(
             text_key: &text,
             today,
         };
-        let (_, _, measured) = count(tx, rule, &counting).await?;
-        if rule.spec.judge(u32::try_from(measured).unwrap_or(u32::MAX)) != Outcome::Warning {
-            continue;
+        if judge_and_raise(app, tx, rule, &counting, &case).await? {
+            raised += 1;
         }
-        let masked: Option<String> =
-            on_tx!(tx, c => sqlx::query_scalar(MASKED).bind(&key).fetch_optional(c).await)?;
-        let masked = match masked {
-            Some(m) => m,
-            None => masked_of_case(app, tx, &case).await?,
-        };
-        raise(app, tx, rule, &counting, (measured, &masked), &case).await?;
-        raised += 1;
     }
-    Ok(raised)
+    Ok((raised, last))
+}
+
+/// Raises `rule`'s warning for the applicant if the window's count reaches
+/// the threshold; answers whether it did.
+async fn judge_and_raise(
+    app: &AppState,
+    tx: &mut Tx,
+    rule: &LiveRule,
+    counting: &Counting<'_>,
+    case: &CaseId,
+) -> ApiResult<bool> {
+    const MASKED: &str = "SELECT applicant_masked FROM warnings WHERE applicant_key = $1 LIMIT 1";
+    let (_, _, measured) = count(tx, rule, counting).await?;
+    if rule.spec.judge(u32::try_from(measured).unwrap_or(u32::MAX)) != Outcome::Warning {
+        return Ok(false);
+    }
+    let masked: Option<String> = on_tx!(tx, c => sqlx::query_scalar(MASKED).bind(counting.applicant_key)
+        .fetch_optional(c).await)?;
+    let masked = match masked {
+        Some(m) => m,
+        None => masked_of_case(app, tx, case).await?,
+    };
+    raise(app, tx, rule, counting, (measured, &masked), case).await?;
+    Ok(true)
 }
 
 /// The masked applicant of a registered case.
