@@ -21,16 +21,11 @@ use api::pii::{Phone, PiiCipher};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
+mod support;
+use support::{FreshDb, machine, percentile};
+
 const BIN: &str = env!("CARGO_BIN_EXE_gov-server");
 const BATCH: usize = 500;
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
-}
 
 #[tokio::main]
 async fn main() {
@@ -38,27 +33,8 @@ async fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(20_000);
-    let name = format!("gov_bench_{}", ulid::Ulid::new().to_string().to_lowercase());
-    let admin_url = std::env::var("TEST_POSTGRES_URL").unwrap_or_default();
-    let (url, backend) = match std::env::var("TEST_POSTGRES_URL") {
-        Ok(admin) if !admin.is_empty() => {
-            let pool = sqlx::PgPool::connect(&admin).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&pool)
-                .await
-                .unwrap();
-            let (base, _) = admin.rsplit_once('/').unwrap();
-            (format!("{base}/{name}"), "PostgreSQL")
-        }
-        _ => {
-            let dir = std::env::temp_dir().join(&name);
-            std::fs::create_dir_all(&dir).unwrap();
-            (
-                format!("sqlite://{}", dir.join("gov.db").display()),
-                "SQLite",
-            )
-        }
-    };
+    let fresh = FreshDb::create().await;
+    let (url, backend) = (fresh.url.clone(), fresh.backend);
     let mut server = Command::new(BIN)
         .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
         .env("DATABASE_URL", &url)
@@ -160,16 +136,6 @@ async fn main() {
     let first_sent = rows.iter().filter_map(|r| r.1).min().unwrap();
     let last_sent = rows.iter().filter_map(|r| r.1).max().unwrap();
     let send_window = (last_sent - first_sent).as_seconds_f64().max(1e-6);
-    let (cores, memory) = (
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1),
-        std::fs::read_to_string("/proc/meminfo")
-            .ok()
-            .and_then(|m| m.lines().next().map(str::to_owned))
-            .unwrap_or_default(),
-    );
-
     let mut per_provider = std::collections::BTreeMap::<&str, usize>::new();
     for r in &rows {
         *per_provider.entry(r.3.as_str()).or_default() += 1;
@@ -177,7 +143,7 @@ async fn main() {
     println!(
         "notification drain: {n} messages through the real providers to their stand-ins, {backend}: {per_provider:?}"
     );
-    println!("machine: {cores} cores, {memory}");
+    println!("machine: {}", machine());
     println!(
         "{:<32}{:>12}",
         "enqueue (500 per transaction)",
@@ -235,15 +201,7 @@ async fn main() {
     );
     server.kill().await.ok();
     db.close().await;
-    if !admin_url.is_empty() {
-        let pool = sqlx::PgPool::connect(&admin_url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-        )))
-        .execute(&pool)
-        .await
-        .unwrap();
-    }
+    fresh.drop_it().await;
 }
 
 /// Signs pd_handler in on three phones (Huawei, iPhone, Android with FCM)

@@ -5,14 +5,16 @@
 # project's closed-loop load generator, scenario by scenario:
 #
 #   scripts/bench.sh [--backend sqlite|postgres] [--users N] [--seconds S]
-#                    [--out FILE] [--scenario LIST|drain]
+#                    [--out FILE] [--scenario LIST|drain|warnings]
 #
 # LIST is comma-separated: baseline, login, inbox, case_detail, approve,
 # send_code, forms, forms_aggregate (default: all). `forms` distributes a
 # 40-field form with a 50-row table to 1 000 streets and has the users save
 # and submit the returns; `forms_aggregate` then reads the sender's progress
 # and aggregate over them. `--scenario drain` runs the notification drain
-# benchmark instead (20 000 messages across the SMS and push stand-ins).
+# benchmark instead (20 000 messages across the SMS and push stand-ins);
+# `--scenario warnings` the intake with 20 warning rules against 1 000 000
+# historical requests, beside the intake with the rules disabled.
 # PostgreSQL: a fresh database is created from BENCH_POSTGRES_URL (default
 # the CI role, postgres://gov_ci:gov_ci@127.0.0.1:5432/gov_ci) and dropped
 # afterwards. BENCH_BIN_DIR=DIR uses the gov-server and loadgen binaries in
@@ -35,7 +37,7 @@ while [ $# -gt 0 ]; do
     --units) units=$2; shift 2 ;;
     --cases) cases=$2; shift 2 ;;
     --audit-records) audit=$2; shift 2 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -44,6 +46,10 @@ case "$backend" in sqlite|postgres) ;; *) echo "bench.sh: --backend sqlite|postg
 if [ "$scenario" = drain ]; then
   if [ "$backend" = postgres ]; then export TEST_POSTGRES_URL=$admin_url; fi
   exec cargo bench --locked --bench notify_drain
+fi
+if [ "$scenario" = warnings ]; then
+  if [ "$backend" = postgres ]; then export TEST_POSTGRES_URL=$admin_url; fi
+  exec cargo bench --locked --bench warning_intake
 fi
 
 bin=${BENCH_BIN_DIR:-target/release}

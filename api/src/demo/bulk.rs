@@ -129,7 +129,7 @@ fn person_name(n: usize) -> String {
     format!("{s}{a}{b}")
 }
 
-fn demo_phone(n: usize) -> ApiResult<Phone> {
+pub fn demo_phone(n: usize) -> ApiResult<Phone> {
     Phone::parse(&format!("{DEMO_PHONE_PREFIX}{n:04}"))
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("demo phone: {e}")))
 }
@@ -270,7 +270,7 @@ async fn seal_setup(app: &AppState, unit: &mut UnitManifest) -> ApiResult<()> {
 }
 
 /// A citizen with a resident ID number that passes its checksum.
-fn citizen(n: usize) -> ApiResult<Identity> {
+pub fn citizen(n: usize) -> ApiResult<Identity> {
     let first17 = format!(
         "310104{}{:02}{:02}{:03}",
         1960 + n % 40,
