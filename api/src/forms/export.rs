@@ -39,7 +39,7 @@ pub async fn export(
     let form = store::form(&app, &p, &id).await?;
     let def = form.definition()?;
     let rows = fetch(&app, &form).await?;
-    let names = unit_names(&app).await?;
+    let names = unit_names(&app, &rows).await?;
     let pii = app.pii.clone();
     let title = form.title.clone();
     let (rows, answers, aggregate) = off_runtime(move || {

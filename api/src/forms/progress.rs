@@ -129,11 +129,32 @@ pub async fn off_runtime<T: Send + 'static>(
         .map_err(|e| ApiError::Internal(e.into()))?
 }
 
-/// The names of every unit, for the roll-ups.
-pub async fn unit_names(app: &AppState) -> ApiResult<BTreeMap<String, String>> {
-    const SQL: &str = "SELECT id, name FROM org_units";
-    let rows: Vec<(String, String)> = on_db!(&app.db, c => sqlx::query_as(SQL).fetch_all(c).await)?;
-    Ok(rows.into_iter().collect())
+/// The names of the returning units and of the units above them, for the
+/// roll-ups by org level: the ids are read off the units' paths, so only
+/// those units are loaded, 500 to a query.
+pub async fn unit_names(app: &AppState, rows: &[Sent]) -> ApiResult<BTreeMap<String, String>> {
+    let ids: std::collections::BTreeSet<&str> = rows
+        .iter()
+        .flat_map(|r| r.unit_path.split('/'))
+        .filter(|id| !id.is_empty())
+        .collect();
+    let ids: Vec<&str> = ids.into_iter().collect();
+    let mut names = BTreeMap::new();
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "SELECT id, name FROM org_units WHERE id IN ({})",
+            crate::db::placeholders(1, chunk.len())
+        );
+        let found: Vec<(String, String)> = on_db!(&app.db, c => {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.fetch_all(c).await
+        })?;
+        names.extend(found);
+    }
+    Ok(names)
 }
 
 /// The aggregate of the counted returns among `rows`.
@@ -190,7 +211,7 @@ pub async fn of_form(app: &AppState, p: &Principal, id: &FormId) -> ApiResult<Pr
     let form = store::form(app, p, id).await?;
     let def = form.definition()?;
     let rows = fetch(app, &form).await?;
-    let names = unit_names(app).await?;
+    let names = unit_names(app, &rows).await?;
     let pii = app.pii.clone();
     let (rows, aggregate) = off_runtime(move || {
         let answers = open_all(&def, &pii, &rows)?;

@@ -13,7 +13,7 @@ use sqlx::FromRow;
 use time::Date;
 
 use super::raise::raise;
-use super::rule::{Measure, Outcome, RuleSpec, Scope, normalise_text};
+use super::rule::{Filed, Outcome, RuleSpec, Scope, Tally, normalise_text};
 use crate::calendar::ymd;
 use crate::db::Tx;
 use crate::disclosure::applicant::{Identity, mask_id_number, mask_name};
@@ -64,12 +64,16 @@ pub struct Registered<'a> {
     pub received_on: Date,
 }
 
-/// A live rule: its id, version and spec.
+/// A live rule: its id, version and spec, and the path prefix of its
+/// scope.
 #[derive(Debug, Clone)]
 pub struct LiveRule {
     pub id: String,
     pub version: i64,
     pub spec: RuleSpec,
+    /// `/` city-wide; a district's or agency's path; a unit deleted since
+    /// the rule was saved matches nothing.
+    pub scope_path: String,
 }
 
 #[derive(FromRow)]
@@ -84,17 +88,65 @@ pub async fn live_rules(tx: &mut Tx) -> ApiResult<Vec<LiveRule>> {
     const SQL: &str = "SELECT r.id, r.version, r.spec FROM warning_rules r JOIN warning_categories c ON c.id = r.category_id \
          WHERE r.superseded_at IS NULL AND r.enabled AND c.enabled ORDER BY r.id";
     let rows: Vec<RuleRow> = on_tx!(tx, c => sqlx::query_as(SQL).fetch_all(c).await)?;
-    rows.into_iter()
+    resolve(tx, rows).await
+}
+
+/// Parses the rules' specs and finds their scopes' paths, in one query.
+async fn resolve(tx: &mut Tx, rows: Vec<RuleRow>) -> ApiResult<Vec<LiveRule>> {
+    let specs: Vec<(RuleRow, RuleSpec)> = rows
+        .into_iter()
         .map(|r| {
             let spec = serde_json::from_str(&r.spec)
                 .map_err(|e| ApiError::Internal(anyhow::anyhow!("rule {}: {e}", r.id)))?;
-            Ok(LiveRule {
+            Ok((r, spec))
+        })
+        .collect::<ApiResult<_>>()?;
+    let units: Vec<&str> = specs
+        .iter()
+        .filter(|(_, s)| s.scope != Scope::City)
+        .filter_map(|(_, s)| s.scope_unit_id.as_deref())
+        .collect();
+    let paths = unit_paths(tx, &units).await?;
+    Ok(specs
+        .into_iter()
+        .map(|(r, spec)| {
+            let scope_path = match (&spec.scope, &spec.scope_unit_id) {
+                (Scope::City, _) | (_, None) => "/".to_owned(),
+                (_, Some(unit)) => paths
+                    .get(unit)
+                    .cloned()
+                    .unwrap_or_else(|| "/nowhere/".to_owned()),
+            };
+            LiveRule {
                 id: r.id,
                 version: r.version,
                 spec,
-            })
+                scope_path,
+            }
         })
-        .collect()
+        .collect())
+}
+
+/// The paths of `units` (those that still exist).
+async fn unit_paths(
+    tx: &mut Tx,
+    units: &[&str],
+) -> ApiResult<std::collections::HashMap<String, String>> {
+    if units.is_empty() {
+        return Ok(Default::default());
+    }
+    let sql = format!(
+        "SELECT id, path FROM org_units WHERE id IN ({})",
+        crate::db::placeholders(1, units.len())
+    );
+    let found: Vec<(String, String)> = on_tx!(tx, c => {
+        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
+        for u in units {
+            q = q.bind(*u);
+        }
+        q.fetch_all(c).await
+    })?;
+    Ok(found.into_iter().collect())
 }
 
 /// What a rule counts for one applicant on one day.
@@ -104,36 +156,27 @@ pub struct Counting<'a> {
     pub today: Date,
 }
 
-/// The window's (requests, distinct agencies) for `rule`, and the rule's
-/// own measure of them.
-pub async fn count(tx: &mut Tx, rule: &LiveRule, c: &Counting<'_>) -> ApiResult<(i64, i64, i64)> {
-    const SQL: &str = "SELECT COUNT(*), COUNT(DISTINCT unit_id) FROM warning_requests \
-         WHERE applicant_key = $1 AND received_on BETWEEN $2 AND $3 \
-         AND substr(unit_path, 1, length($4)) = $4 AND ($5 IS NULL OR text_key = $5)";
-    let (from, to) = rule.spec.window_on(c.today);
-    let path = scope_path(tx, &rule.spec).await?;
-    let text = (rule.spec.measure == Measure::SameText).then_some(c.text_key);
-    let (requests, agencies): (i64, i64) = on_tx!(tx, t => sqlx::query_as(SQL).bind(c.applicant_key)
-        .bind(ymd(from)).bind(ymd(to)).bind(&path).bind(text).fetch_one(t).await)?;
-    let measured = match rule.spec.measure {
-        Measure::Requests => requests,
-        Measure::Agencies | Measure::SameText => agencies,
-    };
-    Ok((requests, agencies, measured))
+/// The applicant's requests received from `from` to `to`: one indexed
+/// range of `(applicant_key, received_on)`.
+async fn filed(
+    tx: &mut Tx,
+    applicant_key: &str,
+    (from, to): (Date, Date),
+) -> ApiResult<Vec<Filed>> {
+    const SQL: &str = "SELECT unit_id, unit_path, text_key, received_on FROM warning_requests \
+         WHERE applicant_key = $1 AND received_on BETWEEN $2 AND $3";
+    Ok(
+        on_tx!(tx, c => sqlx::query_as(SQL).bind(applicant_key).bind(ymd(from)).bind(ymd(to))
+        .fetch_all(c).await)?,
+    )
 }
 
-/// The path prefix of the rule's scope: every unit for the city.
-pub async fn scope_path(tx: &mut Tx, spec: &RuleSpec) -> ApiResult<String> {
-    const SQL: &str = "SELECT path FROM org_units WHERE id = $1";
-    match (&spec.scope, &spec.scope_unit_id) {
-        (Scope::City, _) | (_, None) => Ok("/".to_owned()),
-        (_, Some(unit)) => {
-            let path: Option<String> =
-                on_tx!(tx, c => sqlx::query_scalar(SQL).bind(unit).fetch_optional(c).await)?;
-            // A unit deleted since the rule was saved matches nothing.
-            Ok(path.unwrap_or_else(|| "/nowhere/".to_owned()))
-        }
-    }
+/// The span that holds every rule's window on `today`.
+fn widest(rules: &[LiveRule], today: Date) -> (Date, Date) {
+    rules
+        .iter()
+        .map(|r| r.spec.window_on(today))
+        .fold((today, today), |(a, b), (f, t)| (a.min(f), b.max(t)))
 }
 
 /// Records the request and evaluates every live rule on it, in the
@@ -156,9 +199,21 @@ pub async fn on_intake(app: &AppState, tx: &mut Tx, r: Registered<'_>) -> ApiRes
         text_key: &text_key,
         today: r.received_on,
     };
+    let rules = live_rules(tx).await?;
+    if rules.is_empty() {
+        return Ok(());
+    }
+    // One read of the applicant's requests serves every rule.
+    let history = filed(tx, &key, widest(&rules, r.received_on)).await?;
     let mut hints = Vec::new();
-    for rule in live_rules(tx).await? {
-        let (requests, agencies, measured) = count(tx, &rule, &counting).await?;
+    for rule in rules {
+        let Tally {
+            requests,
+            agencies,
+            measured,
+        } = rule
+            .spec
+            .tally(&history, r.received_on, &rule.scope_path, &text_key);
         let outcome = rule.spec.judge(u32::try_from(measured).unwrap_or(u32::MAX));
         if outcome == Outcome::Nothing {
             continue;
@@ -215,14 +270,11 @@ pub async fn reevaluate(app: &AppState, today: Date) -> ApiResult<usize> {
     let rows: Vec<RuleRow> =
         crate::on_db!(&app.db, c => sqlx::query_as(PENDING).fetch_all(c).await)?;
     let mut raised = 0;
-    for row in rows {
-        let spec = serde_json::from_str(&row.spec)
-            .map_err(|e| ApiError::Internal(anyhow::anyhow!("rule {}: {e}", row.id)))?;
-        let rule = LiveRule {
-            id: row.id,
-            version: row.version,
-            spec,
-        };
+    let rules = {
+        let mut tx = app.db.begin().await?;
+        resolve(&mut tx, rows).await?
+    };
+    for rule in rules {
         let mut after = (String::new(), String::new());
         loop {
             let mut tx = app.db.begin().await?;
@@ -261,9 +313,8 @@ async fn count_window(
          AND received_on BETWEEN $1 AND $2 AND substr(unit_path, 1, length($3)) = $3 \
          GROUP BY applicant_key, text_key ORDER BY applicant_key, text_key LIMIT $6";
     let (from, to) = rule.spec.window_on(today);
-    let path = scope_path(tx, &rule.spec).await?;
     let seen: Vec<(String, String, CaseId)> = on_tx!(tx, c => sqlx::query_as(SEEN).bind(ymd(from)).bind(ymd(to))
-        .bind(&path).bind(&after.0).bind(&after.1).bind(REEVALUATE_BATCH).fetch_all(c).await)?;
+        .bind(&rule.scope_path).bind(&after.0).bind(&after.1).bind(REEVALUATE_BATCH).fetch_all(c).await)?;
     let last = (seen.len() as i64 == REEVALUATE_BATCH)
         .then(|| seen.last().map(|(k, t, _)| (k.clone(), t.clone())))
         .flatten();
@@ -291,7 +342,21 @@ async fn judge_and_raise(
     case: &CaseId,
 ) -> ApiResult<bool> {
     const MASKED: &str = "SELECT applicant_masked FROM warnings WHERE applicant_key = $1 LIMIT 1";
-    let (_, _, measured) = count(tx, rule, counting).await?;
+    let history = filed(
+        tx,
+        counting.applicant_key,
+        rule.spec.window_on(counting.today),
+    )
+    .await?;
+    let measured = rule
+        .spec
+        .tally(
+            &history,
+            counting.today,
+            &rule.scope_path,
+            counting.text_key,
+        )
+        .measured;
     if rule.spec.judge(u32::try_from(measured).unwrap_or(u32::MAX)) != Outcome::Warning {
         return Ok(false);
     }

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use super::evaluate::{Counting, LiveRule, scope_path};
+use super::evaluate::{Counting, LiveRule};
 use super::rule::Measure;
 use crate::calendar::ymd;
 use crate::db::Tx;
@@ -68,10 +68,9 @@ async fn agencies(
          WHERE applicant_key = $1 AND received_on BETWEEN $2 AND $3 \
          AND substr(unit_path, 1, length($4)) = $4 AND ($5 IS NULL OR text_key = $5) ORDER BY unit_id";
     let (from, to) = rule.spec.window_on(c.today);
-    let path = scope_path(tx, &rule.spec).await?;
     let text = (rule.spec.measure == Measure::SameText).then_some(c.text_key);
     Ok(
-        on_tx!(tx, t => sqlx::query_as(SQL).bind(c.applicant_key).bind(ymd(from)).bind(ymd(to)).bind(&path)
+        on_tx!(tx, t => sqlx::query_as(SQL).bind(c.applicant_key).bind(ymd(from)).bind(ymd(to)).bind(&rule.scope_path)
         .bind(text).fetch_all(t).await)?,
     )
 }

@@ -188,6 +188,53 @@ pub enum Outcome {
     Warning,
 }
 
+/// One of the applicant's requests, as the rules count it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Filed {
+    pub unit_id: String,
+    pub unit_path: String,
+    pub text_key: String,
+    /// `YYYY-MM-DD`, which sorts as the days do.
+    pub received_on: String,
+}
+
+/// What a rule finds among an applicant's requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tally {
+    pub requests: i64,
+    pub agencies: i64,
+    /// The rule's own measure: requests, or agencies.
+    pub measured: i64,
+}
+
+impl RuleSpec {
+    /// Counts the requests of `filed` in the window on `today`, under
+    /// `scope_path` and, for the same-text rule, with `text_key`.
+    pub fn tally(&self, filed: &[Filed], today: Date, scope_path: &str, text_key: &str) -> Tally {
+        let (from, to) = self.window_on(today);
+        let (from, to) = (crate::calendar::ymd(from), crate::calendar::ymd(to));
+        let same_text = self.measure == Measure::SameText;
+        let counted: Vec<&Filed> = filed
+            .iter()
+            .filter(|f| f.received_on >= from && f.received_on <= to)
+            .filter(|f| f.unit_path.starts_with(scope_path))
+            .filter(|f| !same_text || f.text_key == text_key)
+            .collect();
+        let agencies: std::collections::BTreeSet<&str> =
+            counted.iter().map(|f| f.unit_id.as_str()).collect();
+        let (requests, agencies) = (counted.len() as i64, agencies.len() as i64);
+        let measured = match self.measure {
+            Measure::Requests => requests,
+            Measure::Agencies | Measure::SameText => agencies,
+        };
+        Tally {
+            requests,
+            agencies,
+            measured,
+        }
+    }
+}
+
 /// A request's text for the same-text rule: letters and digits only, in
 /// lower case, so that spacing, punctuation and width do not hide a copy.
 pub fn normalise_text(text: &str) -> String {
@@ -254,6 +301,40 @@ mod tests {
         assert_eq!(rolling.check().unwrap_err()[0].field, "window_days");
         rolling.window_days = Some(0);
         assert_eq!(rolling.check().unwrap_err()[0].field, "window_days");
+    }
+
+    fn filed(unit: &str, path: &str, text: &str, day: &str) -> Filed {
+        Filed {
+            unit_id: unit.into(),
+            unit_path: path.into(),
+            text_key: text.into(),
+            received_on: day.into(),
+        }
+    }
+
+    #[test]
+    fn a_tally_counts_the_window_the_scope_and_the_text() {
+        let history = [
+            filed("a", "/sh/xh/", "t1", "2026-11-30"),
+            filed("a", "/sh/xh/", "t1", "2026-12-01"),
+            filed("b", "/sh/pd/", "t1", "2026-12-02"),
+            filed("c", "/sh/xh/jd/", "t2", "2026-12-03"),
+        ];
+        let today = date!(2026 - 12 - 03);
+        let month = spec();
+        let all = month.tally(&history, today, "/", "t1");
+        assert_eq!((all.requests, all.agencies, all.measured), (3, 3, 3));
+        let xuhui = month.tally(&history, today, "/sh/xh/", "t1");
+        assert_eq!((xuhui.requests, xuhui.agencies), (2, 2));
+        let mut same = spec();
+        same.measure = Measure::SameText;
+        let t = same.tally(&history, today, "/", "t1");
+        assert_eq!((t.requests, t.measured), (2, 2), "a and b, in December");
+        let mut day = spec();
+        day.window = WindowKind::RollingDays;
+        day.window_days = Some(2);
+        day.measure = Measure::Agencies;
+        assert_eq!(day.tally(&history, today, "/", "").measured, 2);
     }
 
     #[test]
