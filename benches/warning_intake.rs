@@ -208,7 +208,7 @@ async fn load_history(app: &AppState, fresh: &FreshDb, units: &[(String, String)
     let row = |j: usize| {
         let (unit, path) = &units[j % units.len()];
         let day = today - time::Duration::days((j as i64 * 7919) % HISTORY_DAYS + 1);
-        let key = if j % 10 == 0 {
+        let key = if j.is_multiple_of(10) {
             &ours[(j / 10) % APPLICANTS]
         } else {
             &others[j % OTHERS]
