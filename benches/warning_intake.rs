@@ -307,6 +307,7 @@ async fn intakes(
                 let req = NewRequest {
                     unit_id: UnitId::new(&units[(k * 13) % units.len()].0),
                     identity: citizen(n).unwrap(),
+                    column: api::disclosure::applicant::ApplicantColumn::NaturalPerson,
                     onenet_uid: None,
                     description: format!(
                         "申请公开本单位{}年度老旧小区加装电梯项目的审批文件",

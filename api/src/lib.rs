@@ -4,6 +4,7 @@
 //! org structure, and the PC REST routes. Every other crate builds on it and
 //! it depends on none of them.
 
+pub mod annual_report;
 pub mod audit;
 pub mod authz;
 pub mod calendar;

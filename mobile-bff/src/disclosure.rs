@@ -152,6 +152,7 @@ fn checked(
     } else {
         (req.applicant.typed_identity()?, None)
     };
+    let column = req.applicant.column(&identity)?;
     let description = text("description", Some(&req.description), 2000, true)?;
     let purpose = text("purpose", Some(&req.purpose), 500, true)?;
     let postal_address = optional_text("postal_address", req.postal_address.as_deref(), 200)?;
@@ -177,6 +178,7 @@ fn checked(
         NewRequest {
             unit_id: api::ids::UnitId::new(agency_id),
             identity,
+            column,
             onenet_uid,
             description,
             purpose,

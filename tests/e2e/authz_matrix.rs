@@ -587,6 +587,67 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
         "",
         "UFFFFFFFFFFFFFFFA",
     ),
+    // The annual report of 徐汇 for 2010 (a draft), and the General Office.
+    (
+        "GET",
+        "/api/v1/annual-reports/{xuhui}/{year}",
+        "",
+        "UNANNNNNNNNNNNNNA",
+    ),
+    (
+        "POST",
+        "/api/v1/annual-reports/{xuhui}/{year}/refresh",
+        "",
+        "UNANNNNNNNNNNNNNF",
+    ),
+    (
+        "PUT",
+        "/api/v1/annual-reports/{xuhui}/{year}/entered",
+        r#"{"revision":999,"entered":{}}"#,
+        "UNANNNNNNNNNNNNNF",
+    ),
+    (
+        "POST",
+        "/api/v1/annual-reports/{xuhui}/{year}/submit",
+        "",
+        "UNANNNNNNNNNNNNNF",
+    ),
+    (
+        "POST",
+        "/api/v1/annual-reports/{xuhui}/{year}/return",
+        r#"{"reason":"矩阵"}"#,
+        "UNFNNNNNNNNNNNNNA",
+    ),
+    (
+        "POST",
+        "/api/v1/annual-reports/{xuhui}/{year}/accept",
+        "",
+        "UNFNNNNNNNNNNNNNA",
+    ),
+    (
+        "GET",
+        "/api/v1/annual-reports/{xuhui}/{year}/cases?row=new&column=total",
+        "",
+        "UNANNNNNNNNNNNNNA",
+    ),
+    (
+        "GET",
+        "/api/v1/annual-reports/{xuhui}/{year}/export",
+        "",
+        "UNANNNNNNNNNNNNNA",
+    ),
+    (
+        "GET",
+        "/api/v1/annual-reports?year=2010&unit_id={office}",
+        "",
+        "UFFFFFFFFFFFFFFFA",
+    ),
+    (
+        "GET",
+        "/api/v1/annual-report-rollups/{office}/{year}",
+        "",
+        "UFFFFFFFFFFFFFFFA",
+    ),
     // Last of the forms: the draft goes, the return is taken back.
     ("DELETE", "/api/v1/forms/{draft}", "", "UNNNNNNNNNNNNANNN"),
     (
@@ -650,6 +711,15 @@ async fn fixtures(app: &TestApp) -> Fixtures {
     );
     forms_fixtures(app, &mut f).await;
     warnings_fixtures(app, &mut f).await;
+    let xuhui = app.unit_id("310104").await;
+    let path = format!("/api/v1/annual-reports/{xuhui}/2010/refresh");
+    let resp = app
+        .post_raw("xh_dispatcher", &path, "application/json", "")
+        .await;
+    assert_eq!(resp.status().as_u16(), 200);
+    f.insert("xuhui", xuhui);
+    f.insert("office", app.unit_id("SH-BGT").await);
+    f.insert("year", "2010".to_owned());
     Fixtures(f)
 }
 

@@ -658,7 +658,7 @@ async fn milestones_reach_the_applicants_page_retried_after_the_platform_fails()
     let token = verified(&app, "19900001003", "disclosure_request").await;
     let xjh = app.unit_id("310104-XJH").await;
     let mut body = typed_citizen(&xjh, &token);
-    body["applicant"] = json!({ "from_onenet": true });
+    body["applicant"] = json!({ "from_onenet": true, "org_type": "research_institution" });
     let resp = submit(&app, Some(&session), Some("two-pages-1"), &body).await;
     assert_eq!(resp.status().as_u16(), 201);
     let receipt: Value = resp.json().await.unwrap();

@@ -381,6 +381,13 @@ async fn a_company_signed_in_by_phone_types_its_details() {
         "purpose": "企业申报",
         "delivery_method": "online",
     });
+    // An organisation says what kind it is (the annual report's column).
+    let resp = submit(&app, Some(&session), Some("company-key-0"), &body).await;
+    assert_eq!(resp.status().as_u16(), 422);
+    let refused: Value = resp.json().await.unwrap();
+    assert_eq!(refused["field"], "applicant.org_type", "{refused}");
+    let mut body = body;
+    body["applicant"]["org_type"] = json!("commercial_enterprise");
     let resp = submit(&app, Some(&session), Some("company-key-1"), &body).await;
     assert_eq!(resp.status().as_u16(), 201);
     let receipt: Value = resp.json().await.unwrap();

@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod annual_report;
 mod audit;
 mod authz_matrix;
 mod calendar;

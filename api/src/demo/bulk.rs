@@ -304,6 +304,7 @@ async fn cases(app: &AppState, unit: &mut UnitManifest, k: usize, count: usize) 
             let req = NewRequest {
                 unit_id: UnitId::new(&unit.id),
                 identity: citizen(n)?,
+                column: crate::disclosure::applicant::ApplicantColumn::NaturalPerson,
                 onenet_uid: None,
                 description: format!(
                     "申请公开{}年度本街道老旧小区加装电梯项目的审批文件（第{}项）",

@@ -17,6 +17,66 @@ crate::text_enum! {
     }
 }
 
+crate::text_enum! {
+    /// What kind of organisation a legal-person applicant is: the columns
+    /// of the annual report's Table 3.
+    pub enum OrgType {
+        /// 商业企业
+        CommercialEnterprise = "commercial_enterprise",
+        /// 科研机构
+        ResearchInstitution = "research_institution",
+        /// 社会公益组织
+        PublicInterest = "public_interest",
+        /// 法律服务机构
+        LegalService = "legal_service",
+        /// 其他
+        Other = "other",
+    }
+}
+
+crate::text_enum! {
+    /// Who applied, as the annual report's Table 3 counts applicants
+    /// (申请人情况): a natural person, or one kind of organisation. Recorded
+    /// with the case, in the clear (it is not personal data).
+    pub enum ApplicantColumn {
+        /// 自然人
+        NaturalPerson = "natural_person",
+        /// 法人或其他组织：商业企业
+        CommercialEnterprise = "commercial_enterprise",
+        /// 科研机构
+        ResearchInstitution = "research_institution",
+        /// 社会公益组织
+        PublicInterest = "public_interest",
+        /// 法律服务机构
+        LegalService = "legal_service",
+        /// 其他
+        OtherOrganisation = "other_organisation",
+    }
+}
+
+impl ApplicantColumn {
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            ApplicantColumn::NaturalPerson => "自然人",
+            ApplicantColumn::CommercialEnterprise => "商业企业",
+            ApplicantColumn::ResearchInstitution => "科研机构",
+            ApplicantColumn::PublicInterest => "社会公益组织",
+            ApplicantColumn::LegalService => "法律服务机构",
+            ApplicantColumn::OtherOrganisation => "其他",
+        }
+    }
+
+    fn of_org(t: OrgType) -> ApplicantColumn {
+        match t {
+            OrgType::CommercialEnterprise => ApplicantColumn::CommercialEnterprise,
+            OrgType::ResearchInstitution => ApplicantColumn::ResearchInstitution,
+            OrgType::PublicInterest => ApplicantColumn::PublicInterest,
+            OrgType::LegalService => ApplicantColumn::LegalService,
+            OrgType::Other => ApplicantColumn::OtherOrganisation,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum IdType {
@@ -97,9 +157,31 @@ pub struct ApplicantInput {
     pub uscc: Option<String>,
     pub legal_representative: Option<String>,
     pub contact_name: Option<String>,
+    /// For an organisation (also with `from_onenet`, whose profile does not
+    /// say): commercial_enterprise, research_institution, public_interest,
+    /// legal_service or other.
+    #[schema(value_type = Option<String>)]
+    pub org_type: Option<OrgType>,
 }
 
 impl ApplicantInput {
+    /// The applicant's Table 3 column: a natural person, or the kind of
+    /// organisation the form says (required for organisations, refused
+    /// for persons).
+    pub fn column(&self, identity: &Identity) -> ApiResult<ApplicantColumn> {
+        match (identity, self.org_type) {
+            (Identity::Citizen { .. }, None) => Ok(ApplicantColumn::NaturalPerson),
+            (Identity::Citizen { .. }, Some(_)) => {
+                Err(ApiError::invalid("applicant.org_type", "与申请人类型不符"))
+            }
+            (Identity::Company { .. }, Some(t)) => Ok(ApplicantColumn::of_org(t)),
+            (Identity::Company { .. }, None) => Err(ApiError::invalid(
+                "applicant.org_type",
+                "请选择法人或其他组织的类型（商业企业、科研机构、社会公益组织、法律服务机构或其他）",
+            )),
+        }
+    }
+
     /// The typed identity, every field checked. (The `from_onenet` case is
     /// resolved by the caller, which holds the session.)
     pub fn typed_identity(&self) -> ApiResult<Identity> {

@@ -16,7 +16,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use super::applicant::Identity;
+use super::applicant::{ApplicantColumn, Identity};
 use super::{
     Agency, CaseChannel, CaseStatus, DeliveryMethod, IdentitySource, REPLY_WORKING_DAYS, ymd,
 };
@@ -63,6 +63,8 @@ pub struct Attachment {
 pub struct NewRequest {
     pub unit_id: UnitId,
     pub identity: Identity,
+    /// The applicant's column in the annual report's Table 3.
+    pub column: ApplicantColumn,
     /// Set when the identity came from the one-net service.
     pub onenet_uid: Option<String>,
     pub description: String,
@@ -190,8 +192,9 @@ async fn insert_case(
          ON CONFLICT (unit_id, year) DO UPDATE SET last = disclosure_case_counters.last + 1 RETURNING last";
     const CASE: &str = "INSERT INTO disclosure_cases (id, case_no, unit_id, status, applicant_kind, identity_source, \
          applicant_sealed, applicant_label, phone_index, onenet_index, description, purpose, delivery_method, \
-         postal_sealed, channel, submitted_at, received_on, due_on, due_provisional, onenet_uid_sealed, created_at, updated_at) \
-         VALUES ($1, $2, $3, $19, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $20, $14, $15, $16, $17, $18, $14, $14)";
+         postal_sealed, channel, submitted_at, received_on, due_on, due_provisional, onenet_uid_sealed, applicant_column, \
+         created_at, updated_at) \
+         VALUES ($1, $2, $3, $19, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $20, $14, $15, $16, $17, $18, $21, $14, $14)";
     let unit: Option<(String, String)> =
         on_tx!(tx, c => sqlx::query_as(UNIT).bind(&req.unit_id).fetch_optional(c).await)?;
     let (code, agency_name) =
@@ -217,7 +220,7 @@ async fn insert_case(
         .bind(&sealed.applicant).bind(req.identity.label()).bind(&sealed.phone_index).bind(&sealed.onenet_index)
         .bind(&req.description).bind(&req.purpose).bind(req.delivery).bind(&sealed.postal)
         .bind(now).bind(&received_on).bind(&due_on).bind(provisional).bind(&sealed.onenet)
-        .bind(CaseStatus::Registered).bind(CaseChannel::Mobile)
+        .bind(CaseStatus::Registered).bind(CaseChannel::Mobile).bind(req.column)
         .execute(c).await.map(|_| ()))?;
     Ok(NewCase {
         id,
