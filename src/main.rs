@@ -55,6 +55,11 @@ enum Command {
         #[command(subcommand)]
         command: CalendarCommand,
     },
+    /// The annual report on government information disclosure.
+    AnnualReport {
+        #[command(subcommand)]
+        command: AnnualReportCommand,
+    },
     /// Token signing keys.
     Keys {
         #[command(subcommand)]
@@ -112,6 +117,18 @@ enum CalendarCommand {
     /// whole, audited; open cases the years touch are counted again. Exit 2
     /// naming each bad line or date, with nothing loaded.
     Import { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum AnnualReportCommand {
+    /// Compute every agency's section 3 (requests received and handled)
+    /// for YEAR from the cases, in one pass, and print the city's totals,
+    /// the cases that cannot be counted, and the time it took. Changes
+    /// nothing.
+    Compute {
+        #[arg(long)]
+        year: i32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -204,6 +221,9 @@ async fn run(command: Command, mut settings: Settings) -> anyhow::Result<ExitCod
         Command::Calendar {
             command: CalendarCommand::Import { file },
         } => commands::calendar_import(settings, &file).await,
+        Command::AnnualReport {
+            command: AnnualReportCommand::Compute { year },
+        } => commands::annual_report_compute(settings, year).await,
         Command::Keys {
             command: KeysCommand::Rotate,
         } => commands::rotate_keys(settings).await,

@@ -4,9 +4,11 @@
 //! the consistency checks ([`checks`]), the report's states ([`status`]),
 //! one agency's report ([`reports`]), the unit above's review and roll-up
 //! ([`review`]), the drill-down from a cell to its cases ([`drill`]) and
-//! the `.xlsx` export ([`export`]). docs/annual-report.md.
+//! the `.xlsx` export ([`export`]); every agency at once ([`city`]).
+//! docs/annual-report.md.
 
 pub mod checks;
+pub mod city;
 pub mod drill;
 pub mod entered;
 pub mod export;
