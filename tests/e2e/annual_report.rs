@@ -107,6 +107,13 @@ async fn a_district_drafts_checks_submits_and_the_general_office_decides() {
     assert_eq!(bad.status().as_u16(), 422);
     let body: Value = bad.json().await.unwrap();
     assert_eq!(body["errors"][0]["field"], "proactive.penalties", "{body}");
+    // A figure left out is 0; a partial body is checked as well.
+    let partial =
+        json!({ "revision": r["revision"], "entered": { "proactive": { "fees_10k_yuan": "-2" } } });
+    let bad = As(&app, DRAFTER)
+        .send(PUT, &format!("{base}/entered"), None, partial)
+        .await;
+    assert_eq!(bad.status().as_u16(), 422);
     entered["proactive"]["penalties"] = json!(300);
     let saved = As(&app, DRAFTER)
         .expect(
@@ -167,6 +174,11 @@ async fn review(app: &TestApp, base: &str, xuhui: &str, y: i32) {
             200,
         )
         .await;
+    // The caller's own reviewing unit is the default.
+    let own = app
+        .get_json(REVIEWER, &format!("/api/v1/annual-reports?year={y}"), 200)
+        .await;
+    assert_eq!(own, states);
     let mine = states
         .as_array()
         .unwrap()

@@ -1,7 +1,8 @@
 //! What an agency enters itself (the figures that do not come from cases):
 //! section 2, proactive disclosure (主动公开); section 4, administrative
 //! reconsideration and litigation (行政复议、行政诉讼); and the free-text
-//! sections. Checked on save, each problem naming its field.
+//! sections. A figure left out is 0. Checked on save, each problem naming
+//! its field.
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -11,7 +12,7 @@ use crate::error::FieldError;
 
 /// Issued this year, repealed this year, in force (件).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct Documents {
     pub issued: i64,
     pub repealed: i64,
@@ -20,7 +21,7 @@ pub struct Documents {
 
 /// Section 2 (主动公开政府信息情况).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct Proactive {
     /// 规章
     pub rules: Documents,
@@ -39,7 +40,7 @@ pub struct Proactive {
 
 /// One kind of proceedings: upheld, corrected, other, pending, total.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct Outcomes {
     /// 结果维持
     pub upheld: i64,
@@ -55,7 +56,7 @@ pub struct Outcomes {
 
 /// Section 4 (政府信息公开行政复议、行政诉讼情况).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct Appeals {
     /// 行政复议
     pub reconsideration: Outcomes,
@@ -67,20 +68,15 @@ pub struct Appeals {
 
 /// Everything the agency enters.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct Entered {
-    #[serde(default)]
     pub proactive: Proactive,
-    #[serde(default)]
     pub appeals: Appeals,
     /// 一、总体情况
-    #[serde(default)]
     pub overview: String,
     /// 五、存在的主要问题及改进情况
-    #[serde(default)]
     pub problems: String,
     /// 六、其他需要报告的事项
-    #[serde(default)]
     pub other_matters: String,
 }
 
