@@ -297,6 +297,17 @@ async fn bad_years_other_units_and_wrong_roles_are_refused() {
             "invalid_field",
         )
         .await;
+    for year in ["9223372036854775808", "二〇二六"] {
+        let resp = app
+            .get_as(
+                Some(DRAFTER),
+                &format!("/api/v1/annual-reports/{xuhui}/{year}"),
+            )
+            .await;
+        assert_eq!(resp.status().as_u16(), 422, "{year}");
+        let ct = resp.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(ct.starts_with("application/problem+json"), "{ct}");
+    }
     // A year before the system's data: allowed, and says there is none.
     let old = As(&app, DRAFTER)
         .expect(

@@ -8,7 +8,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::reports::year;
+use super::reports::{year, year_path};
 use super::store;
 use super::table3::{self, Column};
 use crate::authz::Principal;
@@ -71,9 +71,10 @@ fn counts_in(case_rows: &[String], row: &str, layout: &[table3::RowDef]) -> bool
 pub async fn cases(
     State(app): State<AppState>,
     p: Principal,
-    Path((unit, y)): Path<(UnitId, i64)>,
+    Path((unit, raw_year)): Path<(UnitId, String)>,
     ApiQuery(q): ApiQuery<CellQuery>,
 ) -> ApiResult<Json<Vec<CellCase>>> {
+    let y = year_path(&raw_year)?;
     let a = store::agency(&app, &unit).await?;
     store::party(&app, &p, &a).await?;
     let year = year(y)?;

@@ -9,7 +9,7 @@ use axum::routing::get;
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError};
 use serde_json::json;
 
-use super::reports::{ReportView, view, year};
+use super::reports::{ReportView, view, year, year_path};
 use super::store;
 use super::table3::RowDef;
 use crate::authz::Principal;
@@ -29,12 +29,13 @@ pub fn routes() -> Router<AppState> {
     params(("unit_id" = String, Path), ("year" = i64, Path)),
     responses(
         (status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", description = "the workbook"),
-        (status = 404, body = crate::error::Problem)))]
+        (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn export(
     State(app): State<AppState>,
     p: Principal,
-    Path((unit, y)): Path<(UnitId, i64)>,
+    Path((unit, raw_year)): Path<(UnitId, String)>,
 ) -> ApiResult<Response> {
+    let y = year_path(&raw_year)?;
     let a = store::agency(&app, &unit).await?;
     store::party(&app, &p, &a).await?;
     year(y)?;

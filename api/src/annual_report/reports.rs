@@ -83,6 +83,15 @@ pub fn year(y: i64) -> ApiResult<i32> {
     }
 }
 
+/// The year of a path: a number (else 422, as a problem), then [`year`].
+pub fn year_path(raw: &str) -> ApiResult<i64> {
+    let y: i64 = raw
+        .parse()
+        .map_err(|_| ApiError::invalid("year", "年份须为数字"))?;
+    year(y)?;
+    Ok(y)
+}
+
 pub(super) fn parse<T: serde::de::DeserializeOwned>(what: &str, json: &str) -> ApiResult<T> {
     serde_json::from_str(json)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("annual report {what}: {e}")))
@@ -162,8 +171,9 @@ pub(super) async fn drafter(
 pub async fn read(
     State(app): State<AppState>,
     p: Principal,
-    Path((unit, y)): Path<(UnitId, i64)>,
+    Path((unit, raw_year)): Path<(UnitId, String)>,
 ) -> ApiResult<Json<ReportView>> {
+    let y = year_path(&raw_year)?;
     let (a, _, _) = open(&app, &p, &unit, y).await?;
     let r = store::find(&app, &unit, y)
         .await?
@@ -181,8 +191,9 @@ pub async fn read(
 pub async fn refresh(
     State(app): State<AppState>,
     p: Principal,
-    Path((unit, y)): Path<(UnitId, i64)>,
+    Path((unit, raw_year)): Path<(UnitId, String)>,
 ) -> ApiResult<Json<ReportView>> {
+    let y = year_path(&raw_year)?;
     const INSERT: &str = "INSERT INTO annual_reports (id, unit_id, year, status, computed, uncounted, computed_at, entered, \
          revision, created_by, created_at, updated_at) VALUES ($1, $2, $3, 'draft', $4, $5, $6, $7, 1, $8, $6, $6)";
     const UPDATE: &str = "UPDATE annual_reports SET computed = $2, uncounted = $3, computed_at = $4, \
@@ -239,9 +250,10 @@ pub struct SaveInput {
 pub async fn save(
     State(app): State<AppState>,
     p: Principal,
-    Path((unit, y)): Path<(UnitId, i64)>,
+    Path((unit, raw_year)): Path<(UnitId, String)>,
     ApiJson(req): ApiJson<SaveInput>,
 ) -> ApiResult<Json<ReportView>> {
+    let y = year_path(&raw_year)?;
     const SQL: &str = "UPDATE annual_reports SET entered = $2, revision = revision + 1, updated_at = $3 \
          WHERE id = $1 AND revision = $4";
     let (a, _, party) = open(&app, &p, &unit, y).await?;
@@ -285,8 +297,9 @@ fn stale(current: i64, sent: i64) -> ApiError {
 pub async fn submit(
     State(app): State<AppState>,
     p: Principal,
-    Path((unit, y)): Path<(UnitId, i64)>,
+    Path((unit, raw_year)): Path<(UnitId, String)>,
 ) -> ApiResult<Json<ReportView>> {
+    let y = year_path(&raw_year)?;
     const SQL: &str = "UPDATE annual_reports SET status = 'submitted', return_reason = NULL, revision = revision + 1, \
          updated_at = $2 WHERE id = $1 AND revision = $3";
     let (a, _, party) = open(&app, &p, &unit, y).await?;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
-use super::reports::{ReportView, parse, view, year};
+use super::reports::{ReportView, parse, view, year, year_path};
 use super::status::{ReportStatus, Step, after};
 use super::store::{self, Agency, Party};
 use super::table3::Counts;
@@ -185,9 +185,10 @@ async fn decide(
 pub async fn return_report(
     State(app): State<AppState>,
     p: Principal,
-    Path((unit, y)): Path<(UnitId, i64)>,
+    Path((unit, raw_year)): Path<(UnitId, String)>,
     ApiJson(req): ApiJson<ReturnInput>,
 ) -> ApiResult<Json<ReportView>> {
+    let y = year_path(&raw_year)?;
     let reason = crate::validate::text("reason", Some(&req.reason), 500, true)?;
     Ok(Json(
         decide(&app, &p, (&unit, y), Step::Return, Some(&reason)).await?,
@@ -198,12 +199,14 @@ pub async fn return_report(
 #[utoipa::path(post, path = "/api/v1/annual-reports/{unit_id}/{year}/accept", tag = "annual-report",
     params(("unit_id" = String, Path), ("year" = i64, Path)),
     responses((status = 200, body = ReportView), (status = 403, body = crate::error::Problem),
-        (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+        (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)))]
 pub async fn accept(
     State(app): State<AppState>,
     p: Principal,
-    Path((unit, y)): Path<(UnitId, i64)>,
+    Path((unit, raw_year)): Path<(UnitId, String)>,
 ) -> ApiResult<Json<ReportView>> {
+    let y = year_path(&raw_year)?;
     Ok(Json(
         decide(&app, &p, (&unit, y), Step::Accept, None).await?,
     ))
@@ -231,8 +234,9 @@ pub struct ReportRollup {
 pub async fn rollup(
     State(app): State<AppState>,
     p: Principal,
-    Path((unit, y)): Path<(UnitId, i64)>,
+    Path((unit, raw_year)): Path<(UnitId, String)>,
 ) -> ApiResult<Json<ReportRollup>> {
+    let y = year_path(&raw_year)?;
     year(y)?;
     let r = reviewer(&app, &p, Some(&unit), "annual_report.rollup").await?;
     let under = if r.kind == UnitKind::DistrictGovernment {
