@@ -240,15 +240,11 @@ async fn load_history(app: &AppState, fresh: &FreshDb, units: &[(String, String)
         "INSERT INTO warning_requests (case_id, applicant_key, unit_id, unit_path, text_key, received_on) VALUES {}",
         values.join(", ")
     );
-    if fresh.is_postgres() {
-        let pool = sqlx::PgPool::connect(&fresh.url).await.unwrap();
-        sqlx::query("ALTER TABLE warning_requests DROP CONSTRAINT warning_requests_case_id_fkey")
-            .execute(&pool)
-            .await
-            .unwrap();
-        for start in (0..count).step_by(BATCH) {
+    // One statement of BATCH rows from row `start`, for either backend.
+    macro_rules! batch {
+        ($start:expr) => {{
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
-            for j in start..start + BATCH {
+            for j in $start..$start + BATCH {
                 let r = row(j);
                 q = q
                     .bind(r.0)
@@ -258,7 +254,17 @@ async fn load_history(app: &AppState, fresh: &FreshDb, units: &[(String, String)
                     .bind(r.4)
                     .bind(r.5);
             }
-            q.execute(&pool).await.unwrap();
+            q
+        }};
+    }
+    if fresh.is_postgres() {
+        let pool = sqlx::PgPool::connect(&fresh.url).await.unwrap();
+        sqlx::query("ALTER TABLE warning_requests DROP CONSTRAINT warning_requests_case_id_fkey")
+            .execute(&pool)
+            .await
+            .unwrap();
+        for start in (0..count).step_by(BATCH) {
+            batch!(start).execute(&pool).await.unwrap();
         }
     } else {
         let options = sqlx::sqlite::SqliteConnectOptions::from_str(&fresh.url)
@@ -268,18 +274,7 @@ async fn load_history(app: &AppState, fresh: &FreshDb, units: &[(String, String)
         for chunk in (0..count).step_by(BATCH).collect::<Vec<_>>().chunks(20) {
             let mut tx = pool.begin().await.unwrap();
             for &start in chunk {
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
-                for j in start..start + BATCH {
-                    let r = row(j);
-                    q = q
-                        .bind(r.0)
-                        .bind(r.1)
-                        .bind(r.2)
-                        .bind(r.3)
-                        .bind(r.4)
-                        .bind(r.5);
-                }
-                q.execute(&mut *tx).await.unwrap();
+                batch!(start).execute(&mut *tx).await.unwrap();
             }
             tx.commit().await.unwrap();
         }

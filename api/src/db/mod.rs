@@ -72,6 +72,70 @@ pub fn placeholders(first: usize, n: usize) -> String {
     list.join(", ")
 }
 
+/// How many values one `IN (…)` list binds: well under SQLite's 32 766
+/// and PostgreSQL's 65 535 parameters.
+const IN_CHUNK: usize = 500;
+
+/// The statement `select` (whose `{in}` is the list) for one chunk of
+/// values, each bound.
+macro_rules! query_in {
+    ($sql:expr, $values:expr) => {{
+        let mut q = sqlx::query_as(sqlx::AssertSqlSafe($sql));
+        for v in $values {
+            q = q.bind(v.as_ref());
+        }
+        q
+    }};
+}
+
+fn in_list(select: &str, n: usize) -> String {
+    select.replace("{in}", &placeholders(1, n))
+}
+
+/// The rows of `select`, a statement with one `{in}` list, for every one
+/// of `values` ([`IN_CHUNK`] to a statement): one query where a loop of
+/// lookups would be one per value.
+pub async fn fetch_in<T, S>(db: &Db, select: &str, values: &[S]) -> Result<Vec<T>, sqlx::Error>
+where
+    S: AsRef<str> + Sync,
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin,
+{
+    let mut out = Vec::new();
+    for chunk in values.chunks(IN_CHUNK) {
+        let sql = in_list(select, chunk.len());
+        let rows: Vec<T> =
+            crate::on_db!(db, c => query_in!(sql.as_str(), chunk).fetch_all(c).await)?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+/// [`fetch_in`] inside a transaction.
+pub async fn fetch_in_tx<T, S>(
+    tx: &mut Tx,
+    select: &str,
+    values: &[S],
+) -> Result<Vec<T>, sqlx::Error>
+where
+    S: AsRef<str> + Sync,
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin,
+{
+    let mut out = Vec::new();
+    for chunk in values.chunks(IN_CHUNK) {
+        let sql = in_list(select, chunk.len());
+        let rows: Vec<T> =
+            crate::on_tx!(tx, c => query_in!(sql.as_str(), chunk).fetch_all(c).await)?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
 /// Runs `$body` with `$e` bound to the live pool (`&SqlitePool` or `&PgPool`).
 #[macro_export]
 macro_rules! on_db {

@@ -131,7 +131,7 @@ pub async fn off_runtime<T: Send + 'static>(
 
 /// The names of the returning units and of the units above them, for the
 /// roll-ups by org level: the ids are read off the units' paths, so only
-/// those units are loaded, 500 to a query.
+/// those units are loaded.
 pub async fn unit_names(app: &AppState, rows: &[Sent]) -> ApiResult<BTreeMap<String, String>> {
     let ids: std::collections::BTreeSet<&str> = rows
         .iter()
@@ -139,22 +139,13 @@ pub async fn unit_names(app: &AppState, rows: &[Sent]) -> ApiResult<BTreeMap<Str
         .filter(|id| !id.is_empty())
         .collect();
     let ids: Vec<&str> = ids.into_iter().collect();
-    let mut names = BTreeMap::new();
-    for chunk in ids.chunks(500) {
-        let sql = format!(
-            "SELECT id, name FROM org_units WHERE id IN ({})",
-            crate::db::placeholders(1, chunk.len())
-        );
-        let found: Vec<(String, String)> = on_db!(&app.db, c => {
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            q.fetch_all(c).await
-        })?;
-        names.extend(found);
-    }
-    Ok(names)
+    let found: Vec<(String, String)> = crate::db::fetch_in(
+        &app.db,
+        "SELECT id, name FROM org_units WHERE id IN ({in})",
+        &ids,
+    )
+    .await?;
+    Ok(found.into_iter().collect())
 }
 
 /// The aggregate of the counted returns among `rows`.

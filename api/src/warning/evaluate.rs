@@ -132,20 +132,12 @@ async fn unit_paths(
     tx: &mut Tx,
     units: &[&str],
 ) -> ApiResult<std::collections::HashMap<String, String>> {
-    if units.is_empty() {
-        return Ok(Default::default());
-    }
-    let sql = format!(
-        "SELECT id, path FROM org_units WHERE id IN ({})",
-        crate::db::placeholders(1, units.len())
-    );
-    let found: Vec<(String, String)> = on_tx!(tx, c => {
-        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
-        for u in units {
-            q = q.bind(*u);
-        }
-        q.fetch_all(c).await
-    })?;
+    let found: Vec<(String, String)> = crate::db::fetch_in_tx(
+        tx,
+        "SELECT id, path FROM org_units WHERE id IN ({in})",
+        units,
+    )
+    .await?;
     Ok(found.into_iter().collect())
 }
 

@@ -60,18 +60,13 @@ pub(super) async fn of_warnings(
         #[sqlx(flatten)]
         file: FileView,
     }
-    let sql = format!(
+    let rows: Vec<Row> = crate::db::fetch_in(
+        &app.db,
         "SELECT warning_id, unit_id, id, file_name, content_type, size_bytes, content_hash \
-         FROM warning_reply_files WHERE warning_id IN ({}) ORDER BY created_at, id",
-        crate::db::placeholders(1, warnings.len())
-    );
-    let rows: Vec<Row> = on_db!(&app.db, c => {
-        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
-        for w in warnings {
-            q = q.bind(w);
-        }
-        q.fetch_all(c).await
-    })?;
+         FROM warning_reply_files WHERE warning_id IN ({in}) ORDER BY created_at, id",
+        warnings,
+    )
+    .await?;
     let mut out: HashMap<(String, String), Vec<FileView>> = HashMap::new();
     for r in rows {
         out.entry((r.warning_id, r.unit_id))

@@ -152,22 +152,14 @@ async fn agencies_of(
         reply: Option<String>,
         replied_at: Option<time::OffsetDateTime>,
     }
-    if warnings.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let sql = format!(
+    let rows: Vec<Row> = crate::db::fetch_in(
+        &app.db,
         "SELECT a.warning_id, a.unit_id, u.name AS unit_name, a.unit_path, a.reply, a.replied_at \
          FROM warning_agencies a JOIN org_units u ON u.id = a.unit_id \
-         WHERE a.warning_id IN ({}) ORDER BY a.warning_id, a.unit_path",
-        crate::db::placeholders(1, warnings.len())
-    );
-    let rows: Vec<Row> = on_db!(&app.db, c => {
-        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
-        for w in warnings {
-            q = q.bind(w);
-        }
-        q.fetch_all(c).await
-    })?;
+         WHERE a.warning_id IN ({in}) ORDER BY a.warning_id, a.unit_path",
+        warnings,
+    )
+    .await?;
     let mut files = super::reply_files::of_warnings(app, warnings).await?;
     let mut out: HashMap<String, Vec<AgencyReply>> = HashMap::new();
     for r in rows {
