@@ -27,6 +27,7 @@ pub mod openapi;
 pub mod org;
 pub mod outbox;
 pub mod pagination;
+pub mod pdf;
 pub mod pii;
 pub mod seal;
 pub mod state;

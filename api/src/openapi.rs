@@ -95,6 +95,7 @@ use utoipa::OpenApi;
         crate::annual_report::review::rollup,
         crate::annual_report::drill::cases,
         crate::annual_report::export::export,
+        crate::annual_report::export::pdf,
     ),
     components(schemas(crate::error::Problem)),
     tags(

@@ -10,8 +10,8 @@ use crate::calendar::WorkCalendar;
 use crate::calendar::live::LiveCalendar;
 use crate::config::Config;
 use crate::db::Db;
-use crate::disclosure::pdf::NoticeFont;
 use crate::http::metrics::Metrics;
+use crate::pdf::CjkFont;
 use crate::pii::PiiCipher;
 use crate::seal::adapter::{LocalSignService, SignService};
 
@@ -32,7 +32,7 @@ pub struct AppState {
     pub live_calendar: Arc<LiveCalendar>,
     /// The CJK font notices are set in; None when the machine has none
     /// (PDF downloads then answer 503).
-    pub notice_font: Option<NoticeFont>,
+    pub notice_font: Option<CjkFont>,
     /// The signing, e-seal and time-stamp services (SEC-08).
     pub signer: Arc<dyn SignService>,
     /// Where uploaded files are kept (`files.store`, [`crate::files`]).
@@ -54,7 +54,7 @@ impl AppState {
             .map_err(|e| anyhow::anyhow!("crypto.signing_key: {e}"))?;
         let d = &config.disclosure;
         let calendar = WorkCalendar::from_file(&d.calendar_file)?;
-        let notice_font = NoticeFont::load(&d.notice_font, d.notice_font_index);
+        let notice_font = CjkFont::load(&d.notice_font, d.notice_font_index);
         if notice_font.is_none() {
             tracing::warn!(
                 "no CJK font for PDF notices (install fonts-wqy-microhei or set disclosure.notice_font): notice downloads answer 503"

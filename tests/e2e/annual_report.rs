@@ -280,6 +280,27 @@ async fn export(app: &TestApp, base: &str) {
         .unwrap();
     assert!(merged.len() > 10, "merged header and label cells");
     assert_eq!(app.audited("annual_report.export").await, 1);
+    // The whole report as PDF: the tables' labels and figures as text.
+    let pdf = crate::cases::download(app, Some(REVIEWER), None, &format!("{base}/pdf")).await;
+    assert_eq!(app.audited("annual_report.export").await, 2);
+    if pdf.is_empty() {
+        return;
+    }
+    assert!(pdf.starts_with(b"%PDF-"));
+    if let Some(text) = crate::cases::pdf_text(&pdf) {
+        for needle in [
+            "政府信息公开工作年度报告",
+            "一、本年新收政府信息公开申请数量",
+            "四、政府信息公开行政复议、行政诉讼情况",
+            "行政规范性文件",
+            "社会公益",
+        ] {
+            assert!(
+                text.contains(needle),
+                "{needle} missing from the PDF:\n{text}"
+            );
+        }
+    }
 }
 
 #[tokio::test]

@@ -638,6 +638,12 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "GET",
+        "/api/v1/annual-reports/{xuhui}/{year}/pdf",
+        "",
+        "UNANNNNNNNNNNNNNA",
+    ),
+    (
+        "GET",
         "/api/v1/annual-reports?year=2010&unit_id={office}",
         "",
         "UFFFFFFFFFFFFFFFA",

@@ -88,7 +88,7 @@ async fn case(app: &TestApp, user: &str, id: &str) -> Value {
 
 /// The text of a PDF, as `pdftotext` (poppler-utils) extracts it. Without
 /// pdftotext the check is skipped, except in CI, which installs it.
-fn pdf_text(pdf: &[u8]) -> Option<String> {
+pub(crate) fn pdf_text(pdf: &[u8]) -> Option<String> {
     let file = std::env::temp_dir().join(format!("notice-{}.pdf", ulid::Ulid::new()));
     std::fs::write(&file, pdf).unwrap();
     let out = std::process::Command::new("pdftotext")
@@ -112,7 +112,12 @@ fn pdf_text(pdf: &[u8]) -> Option<String> {
 
 /// Downloads a PDF (as `user`, or with an applicant's bearer token).
 /// Empty when the server has no CJK font to set notices in (outside CI).
-async fn download(app: &TestApp, user: Option<&str>, bearer: Option<&str>, path: &str) -> Vec<u8> {
+pub(crate) async fn download(
+    app: &TestApp,
+    user: Option<&str>,
+    bearer: Option<&str>,
+    path: &str,
+) -> Vec<u8> {
     let mut req = app.client.get(app.url(path));
     if let Some(u) = user {
         req = req.header("x-test-user", u);

@@ -1,6 +1,7 @@
 //! The report as `.xlsx` in the layout of the national tables (merged
 //! header cells, Chinese labels): 二 proactive disclosure, 三 requests, 四
-//! reconsideration and litigation, and the texts. Audited.
+//! reconsideration and litigation, and the texts; and the whole report as
+//! PDF ([`super::pdf`]). Both audited.
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -18,10 +19,12 @@ use crate::ids::UnitId;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route(
-        "/api/v1/annual-reports/{unit_id}/{year}/export",
-        get(export),
-    )
+    Router::new()
+        .route(
+            "/api/v1/annual-reports/{unit_id}/{year}/export",
+            get(export),
+        )
+        .route("/api/v1/annual-reports/{unit_id}/{year}/pdf", get(pdf))
 }
 
 /// The report as a workbook.
@@ -35,24 +38,56 @@ pub async fn export(
     p: Principal,
     Path((unit, raw_year)): Path<(UnitId, String)>,
 ) -> ApiResult<Response> {
-    let y = year_path(&raw_year)?;
-    let a = store::agency(&app, &unit).await?;
-    store::party(&app, &p, &a).await?;
-    let r = store::find(&app, &unit, y)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let v = exported(&app, &p, &unit, &raw_year, "xlsx").await?;
+    let name = format!("annual-report-{}.xlsx", v.year);
+    crate::xlsx::download(name, move || workbook(&v)).await
+}
+
+/// The whole report as PDF.
+#[utoipa::path(get, path = "/api/v1/annual-reports/{unit_id}/{year}/pdf", tag = "annual-report",
+    params(("unit_id" = String, Path), ("year" = i64, Path)),
+    responses(
+        (status = 200, content_type = "application/pdf", description = "the report"),
+        (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem),
+        (status = 503, body = crate::error::Problem, description = "no CJK font on this machine")))]
+pub async fn pdf(
+    State(app): State<AppState>,
+    p: Principal,
+    Path((unit, raw_year)): Path<(UnitId, String)>,
+) -> ApiResult<Response> {
+    let v = exported(&app, &p, &unit, &raw_year, "pdf").await?;
+    let name = format!("annual-report-{}.pdf", v.year);
+    crate::pdf::download(&app, name, move |font| {
+        crate::pdf::render_blocks(font, &super::pdf::blocks(&v))
+    })
+    .await
+}
+
+/// The report to export, for a party to it (404 otherwise); the export is
+/// audited with its format.
+async fn exported(
+    app: &AppState,
+    p: &Principal,
+    unit: &UnitId,
+    raw_year: &str,
+    format: &str,
+) -> ApiResult<ReportView> {
+    let y = year_path(raw_year)?;
+    let a = store::agency(app, unit).await?;
+    store::party(app, p, &a).await?;
+    let r = store::find(app, unit, y).await?.ok_or(ApiError::NotFound)?;
     let id = r.id.clone();
-    let v = view(&app, &a, r).await?;
-    let detail = json!({ "unit_id": unit, "year": y, "status": v.status });
+    let v = view(app, &a, r).await?;
+    let detail = json!({ "unit_id": unit, "year": y, "status": v.status, "format": format });
     crate::audit::success_alone(
-        &app,
-        &p,
+        app,
+        p,
         "annual_report.export",
         ("annual_report", &id),
         detail,
     )
     .await?;
-    crate::xlsx::download(format!("annual-report-{y}.xlsx"), move || workbook(&v)).await
+    Ok(v)
 }
 
 struct Styles {

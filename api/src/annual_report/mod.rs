@@ -4,7 +4,8 @@
 //! the consistency checks ([`checks`]), the report's states ([`status`]),
 //! one agency's report ([`reports`]), the unit above's review and roll-up
 //! ([`review`]), the drill-down from a cell to its cases ([`drill`]) and
-//! the `.xlsx` export ([`export`]); every agency at once ([`city`]).
+//! the `.xlsx` and PDF exports ([`export`], [`pdf`]); every agency at
+//! once ([`city`]).
 //! docs/annual-report.md.
 
 pub mod checks;
@@ -12,6 +13,7 @@ pub mod city;
 pub mod drill;
 pub mod entered;
 pub mod export;
+pub mod pdf;
 pub mod reports;
 pub mod review;
 pub mod status;

@@ -125,8 +125,6 @@ pub async fn download(
     notice_id: &NoticeId,
     applicant: bool,
 ) -> ApiResult<axum::response::Response> {
-    use axum::http::header;
-    use axum::response::IntoResponse;
     const SQL: &str = "SELECT kind, body_sealed, seal_status, created_at FROM disclosure_notices \
          WHERE id = $1 AND case_id = $2";
     let row: Option<(NoticeKind, Vec<u8>, NoticeSealStatus, time::OffsetDateTime)> = crate::on_db!(&app.db, c => sqlx::query_as(SQL)
@@ -134,29 +132,15 @@ pub async fn download(
     let (kind, sealed, seal_status, _) = row
         .filter(|r| !applicant || r.0.to_applicant())
         .ok_or(crate::error::ApiError::NotFound)?;
-    let font = app
-        .notice_font
-        .clone()
-        .ok_or(crate::error::ApiError::Unavailable)?;
     let text = app
         .pii
         .decrypt(BODY_FIELD, &sealed)
         .map_err(|e| anyhow::anyhow!("notice {notice_id}: {e}"))?;
     let awaiting = seal_status == NoticeSealStatus::AwaitingSeal;
-    let pdf = tokio::task::spawn_blocking(move || super::pdf::render(&font, &text, awaiting))
-        .await
-        .map_err(anyhow::Error::from)?
-        .map_err(|e| anyhow::anyhow!("rendering notice {notice_id}: {e}"))?;
-    let disposition = format!("attachment; filename=\"{kind}-{notice_id}.pdf\"");
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_owned()),
-            (header::CONTENT_DISPOSITION, disposition),
-            (header::CACHE_CONTROL, "private, no-store".to_owned()),
-        ],
-        pdf,
-    )
-        .into_response())
+    crate::pdf::download(app, format!("{kind}-{notice_id}.pdf"), move |font| {
+        super::pdf::render(font, &text, awaiting)
+    })
+    .await
 }
 
 /// A notice just stored.

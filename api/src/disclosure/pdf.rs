@@ -1,24 +1,13 @@
-//! Notices as PDF, with the Chinese text in an embedded, subsetted CJK font
-//! (krilla), so that they print the same everywhere and the text can be
-//! extracted. The font is a system font file (Debian's fonts-wqy-microhei
-//! by default, or `disclosure.notice_font`), read once at start.
-
-use std::path::Path;
+//! Notices as PDF: the layout of an official letter (title, addressee,
+//! indented body, signature at the right) in the shared CJK font of
+//! [`crate::pdf`].
 
 use krilla::Document;
 use krilla::geom::Point;
 use krilla::page::PageSettings;
-use krilla::text::{Font, TextDirection};
+use krilla::text::TextDirection;
 
-/// Where a CJK font is looked for when none is configured: (file, index in
-/// the collection of its Simplified Chinese face).
-const SEARCH: &[(&str, u32)] = &[
-    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
-    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
-    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),
-    ("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc", 2),
-    ("/usr/share/fonts/truetype/arphic/uming.ttc", 0),
-];
+use crate::pdf::{CjkFont, text_width, wrap};
 
 // A4 in points, with 2.5 cm margins.
 const PAGE_W: f32 = 595.0;
@@ -28,55 +17,6 @@ const TITLE_SIZE: f32 = 18.0;
 const BODY_SIZE: f32 = 12.0;
 /// Line height, in multiples of the font size.
 const LEADING: f32 = 1.8;
-
-/// The font notices are set in.
-#[derive(Clone)]
-pub struct NoticeFont(Font);
-
-impl NoticeFont {
-    /// The configured font file (`path`, face `index`), or the first CJK
-    /// font found on the system; None when there is none.
-    pub fn load(path: &str, index: u32) -> Option<Self> {
-        let candidates: Vec<(&str, u32)> = if path.is_empty() {
-            SEARCH.to_vec()
-        } else {
-            vec![(path, index)]
-        };
-        candidates.into_iter().find_map(|(file, index)| {
-            let data = std::fs::read(Path::new(file)).ok()?;
-            let font = Font::new(data.into(), index)?;
-            tracing::info!(file, index, "notice font loaded");
-            Some(NoticeFont(font))
-        })
-    }
-}
-
-/// Display width of `c` in ems: CJK and full-width forms are square, the
-/// rest about half as wide (generous, so lines never overrun).
-fn width(c: char) -> f32 {
-    if (c as u32) < 0x2E80 { 0.6 } else { 1.0 }
-}
-
-/// Breaks `text` into lines at most `max_em` ems wide, keeping its own line
-/// breaks and leading full-width indentation.
-fn wrap(text: &str, max_em: f32) -> Vec<String> {
-    let mut lines = Vec::new();
-    for paragraph in text.split('\n') {
-        let mut line = String::new();
-        let mut used = 0.0;
-        for c in paragraph.chars() {
-            let w = width(c);
-            if used + w > max_em && !line.is_empty() {
-                lines.push(std::mem::take(&mut line));
-                used = 0.0;
-            }
-            line.push(c);
-            used += w;
-        }
-        lines.push(line);
-    }
-    lines
-}
 
 #[derive(Clone, Copy, PartialEq)]
 enum Align {
@@ -139,13 +79,9 @@ fn lay_out(text: &str, awaiting_seal: bool) -> Vec<Line> {
     lines
 }
 
-fn text_width(text: &str, size: f32) -> f32 {
-    text.chars().map(width).sum::<f32>() * size
-}
-
 /// Renders a notice's text as PDF; answers the bytes. CPU-bound (font
 /// subsetting): call it off the async runtime.
-pub fn render(font: &NoticeFont, text: &str, awaiting_seal: bool) -> Result<Vec<u8>, String> {
+pub fn render(font: &CjkFont, text: &str, awaiting_seal: bool) -> Result<Vec<u8>, String> {
     let settings = PageSettings::from_wh(PAGE_W, PAGE_H).ok_or("page size")?;
     let bottom = PAGE_H - MARGIN;
     // Paginate first, so that every page can say how many there are.
@@ -201,7 +137,7 @@ mod tests {
 
     #[test]
     fn a_notice_renders_with_an_embedded_font() {
-        let Some(font) = NoticeFont::load("", 0) else {
+        let Some(font) = CjkFont::load("", 0) else {
             assert!(std::env::var("CI").is_err(), "CI installs a CJK font");
             return;
         };
@@ -226,16 +162,5 @@ mod tests {
         if let Ok(path) = std::env::var("NOTICE_PDF_OUT") {
             std::fs::write(path, &pdf).unwrap();
         }
-    }
-
-    #[test]
-    fn lines_wrap_by_width_and_keep_their_breaks() {
-        let lines = wrap(&format!("{}\n短行", "政".repeat(45)), 37.0);
-        assert_eq!(lines.len(), 3);
-        assert_eq!(lines[0].chars().count(), 37);
-        assert_eq!(lines[1].chars().count(), 8);
-        assert_eq!(lines[2], "短行");
-        // Latin text is narrower: more of it fits on a line.
-        assert_eq!(wrap(&"a".repeat(100), 37.0)[0].len(), 61);
     }
 }
