@@ -93,6 +93,7 @@ echo "==> annual report: every agency's section 3 of this year" >&2
 # the per-phone limits stay. The baseline route is on.
 echo "==> starting the server on 127.0.0.1:$port" >&2
 GOV_HTTP__BENCH_ROUTE=true \
+GOV_DISCLOSURE__DEMO_HISTORY=false \
 GOV_VERIFICATION__IP_PER_HOUR=1000000000 \
 GOV_VERIFICATION__PREFIX_MAX=1000000000 \
   "$bin/gov-server" serve --demo --listen "127.0.0.1:$port" >"$work/server.log" 2>&1 &

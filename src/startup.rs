@@ -93,6 +93,12 @@ impl Application {
         };
         let (state, keys) = core_state(core, db.clone(), pii).await?;
         let sso = SsoState::build(state.clone(), keys, sso)?;
+        if mode == Mode::Demo && state.config.disclosure.demo_history {
+            let cases = api::demo::last_year::load(&state)
+                .await
+                .map_err(|e| anyhow::anyhow!("loading last year's demo cases: {e}"))?;
+            tracing::info!(cases, "last year's demo register loaded");
+        }
         if mode == Mode::Demo {
             let n = sso::local::load_demo_credentials(&sso)
                 .await

@@ -63,6 +63,9 @@ pub struct DisclosureConfig {
     pub notice_font_index: u32,
     /// The deadline watch warns this many working days before a deadline.
     pub warn_working_days: u32,
+    /// With `--demo`, also load last year's register (concluded cases across
+    /// every result category, for the annual report): api/src/demo/last_year.rs.
+    pub demo_history: bool,
     /// How often the deadline watch runs; 0 turns it off.
     pub watch_interval_secs: u64,
     /// How often each instance re-reads the calendar years imported at run
@@ -357,6 +360,7 @@ fn defaults() -> serde_json::Value {
             "notice_font": "",
             "notice_font_index": 0,
             "warn_working_days": 3,
+            "demo_history": true,
             "watch_interval_secs": 900,
             "calendar_refresh_secs": 30,
             "calendar_reminder_from": "11-01",

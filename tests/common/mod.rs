@@ -184,6 +184,7 @@ pub async fn spawn_with(db: TestDb, options: Options) -> TestApp {
         // December would add a message to every test's outbox; its test
         // turns it on from today.
         .env("GOV_DISCLOSURE__CALENDAR_REMINDER_FROM", "")
+        .env("GOV_DISCLOSURE__DEMO_HISTORY", "false")
         // Each server its own attachment store.
         .env("GOV_FILES__STORE", attachment_dir())
         .envs(options.env)

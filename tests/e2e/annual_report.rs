@@ -7,7 +7,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::cases::file_case;
-use crate::common::{As, TestApp, spawn_app};
+use crate::common::{As, Options, TestApp, TestDb, spawn_app, spawn_with};
 
 const POST: Method = Method::POST;
 const PUT: Method = Method::PUT;
@@ -363,4 +363,104 @@ async fn bad_years_other_units_and_wrong_roles_are_refused() {
         .await;
     assert_eq!(bad_cell.status().as_u16(), 422);
     assert_eq!(app.count("SELECT COUNT(*) FROM annual_reports").await, 1);
+}
+
+fn with_history() -> Options {
+    Options {
+        demo: true,
+        env: vec![("GOV_DISCLOSURE__DEMO_HISTORY", "true".to_owned())],
+    }
+}
+
+/// The demo's last year: every result row of Table 3 filled, the report
+/// balanced, three cases carried into this year; the district reviews its
+/// street's report; a second start adds no case.
+#[tokio::test]
+async fn the_demo_has_a_full_last_year_that_the_district_reviews() {
+    let app = spawn_with(TestDb::new().await, with_history()).await;
+    let last = this_year() - 1;
+    let (xuhui, street) = (app.unit_id("310104").await, app.unit_id("310104-XJH").await);
+    let r = As(&app, DRAFTER)
+        .expect(
+            POST,
+            &format!("/api/v1/annual-reports/{xuhui}/{last}/refresh"),
+            None,
+            json!(null),
+            200,
+        )
+        .await;
+    assert_eq!(r["has_data"], true);
+    assert_eq!(
+        (at(&r, "new", 6), at(&r, "carried_forward", 6)),
+        (36, 3),
+        "{r}"
+    );
+    for row in r["rows"].as_array().unwrap() {
+        let key = row["key"].as_str().unwrap();
+        if row["leaf"] == true && !["new", "carried_over"].contains(&key) {
+            assert!(at(&r, key, 6) > 0, "row {key} is empty");
+        }
+    }
+    assert!(
+        at(&r, "new", 0) > 0 && at(&r, "new", 5) > 0,
+        "persons and organisations"
+    );
+    assert_eq!(r["checks"], json!([]), "{r}");
+    // The cases carried over conclude this year.
+    let now = As(&app, DRAFTER)
+        .expect(
+            POST,
+            &format!("/api/v1/annual-reports/{xuhui}/{}/refresh", last + 1),
+            None,
+            json!(null),
+            200,
+        )
+        .await;
+    assert_eq!(at(&now, "carried_over", 6), 3, "{now}");
+    // The street's report goes to the district's disclosure administrator.
+    let base = format!("/api/v1/annual-reports/{street}/{last}");
+    As(&app, DRAFTER)
+        .expect(POST, &format!("{base}/refresh"), None, json!(null), 200)
+        .await;
+    As(&app, DRAFTER)
+        .expect(POST, &format!("{base}/submit"), None, json!(null), 200)
+        .await;
+    let list = app
+        .get_json(
+            "xh_gk_admin",
+            &format!("/api/v1/annual-reports?year={last}"),
+            200,
+        )
+        .await;
+    let mine = list["items"]
+        .as_array()
+        .or(list.as_array())
+        .unwrap()
+        .iter()
+        .find(|a| a["unit_id"] == json!(street))
+        .cloned()
+        .unwrap();
+    assert_eq!(mine["status"], "submitted", "{list}");
+    let done = As(&app, "xh_gk_admin")
+        .expect(POST, &format!("{base}/accept"), None, json!(null), 200)
+        .await;
+    assert_eq!(done["status"], "accepted");
+    // Not the city's General Office's to decide.
+    let gk = As(&app, REVIEWER)
+        .send(
+            POST,
+            &format!("{base}/return"),
+            None,
+            json!({ "reason": "x" }),
+        )
+        .await;
+    assert_eq!(gk.status().as_u16(), 404);
+    // Loaded once.
+    let cases = app.count("SELECT COUNT(*) FROM disclosure_cases").await;
+    let again = spawn_with(app.stop().await, with_history()).await;
+    assert_eq!(
+        again.count("SELECT COUNT(*) FROM disclosure_cases").await,
+        cases
+    );
+    assert_eq!(cases, 68);
 }

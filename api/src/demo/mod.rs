@@ -7,6 +7,7 @@
 //! SMS stand-in owns and production data can be checked against.
 
 pub mod bulk;
+pub mod last_year;
 
 use serde_json::json;
 
@@ -408,6 +409,14 @@ const USERS: &[DemoUser] = &[
         "韩雪",
         Some("SH-BGT-GK"),
         &[(Role::DisclosureAdmin, Some("SH-BGT-GK"))],
+    ),
+    // The district government's disclosure administrator: reviews the
+    // annual reports of Xuhui's bureaus, towns and streets.
+    (
+        "xh_gk_admin",
+        "潘悦",
+        Some("310104"),
+        &[(Role::DisclosureAdmin, Some("310104"))],
     ),
 ];
 
