@@ -223,6 +223,32 @@ async fn review(app: &TestApp, base: &str, xuhui: &str, y: i32) {
         .expect(POST, &format!("{base}/accept"), None, json!(null), 200)
         .await;
     assert_eq!(done["status"], "accepted");
+    let kinds: Vec<&str> = done["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "created",
+            "saved",
+            "refreshed",
+            "submitted",
+            "returned",
+            "submitted",
+            "accepted"
+        ],
+        "{done}"
+    );
+    assert!(
+        done["history"][6]["actor"]
+            .as_str()
+            .unwrap()
+            .starts_with("韩雪")
+    );
+    assert_eq!(done["history"][4]["reason"], "请补充总体情况");
     As(app, REVIEWER)
         .refused(
             POST,
@@ -445,6 +471,13 @@ async fn the_demo_has_a_full_last_year_that_the_district_reviews() {
         .expect(POST, &format!("{base}/accept"), None, json!(null), 200)
         .await;
     assert_eq!(done["status"], "accepted");
+    let last_step = &done["history"][2];
+    assert_eq!(last_step["kind"], "accepted", "{done}");
+    assert_eq!(last_step["label"], "采纳");
+    assert!(
+        last_step["actor"].as_str().unwrap().starts_with("潘悦"),
+        "{done}"
+    );
     // Not the city's General Office's to decide.
     let gk = As(&app, REVIEWER)
         .send(

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use super::checks::{self, Failed};
 use super::entered::Entered;
-use super::status::{Step, after};
+use super::status::{EventKind, Step, after};
 use super::store::{self, Agency, Party, ReportRow};
 use super::table3::{self, Column, Counts, RowDef};
 use crate::authz::Principal;
@@ -71,6 +71,8 @@ pub struct ReportView {
     pub revision: i64,
     pub return_reason: Option<String>,
     pub updated_at: String,
+    /// Every step taken on the report, oldest first.
+    pub history: Vec<store::ReportEvent>,
 }
 
 /// The year asked for: not in the future, not before 2000.
@@ -133,6 +135,7 @@ pub(super) async fn view(app: &AppState, a: &Agency, r: ReportRow) -> ApiResult<
         revision: r.revision,
         return_reason: r.return_reason,
         updated_at: crate::clock::rfc3339(r.updated_at),
+        history: store::history(app, &r.id).await?,
     })
 }
 
@@ -214,14 +217,14 @@ pub async fn refresh(
             after(r.status, Step::Edit)?;
             on_tx!(&mut tx, c => sqlx::query(UPDATE).bind(&r.id).bind(&table).bind(&uncounted).bind(now)
                 .execute(c).await.map(|_| ()))?;
-            (r.id, "refreshed")
+            (r.id, EventKind::Refreshed)
         }
         None => {
             let id = ulid::Ulid::new().to_string();
             let entered = json!(Entered::default()).to_string();
             on_tx!(&mut tx, c => sqlx::query(INSERT).bind(&id).bind(&unit).bind(y).bind(&table).bind(&uncounted)
                 .bind(now).bind(&entered).bind(&p.user_id).execute(c).await.map(|_| ()))?;
-            (id, "created")
+            (id, EventKind::Created)
         }
     };
     store::event(&mut tx, &id, kind, &p, None).await?;
@@ -272,7 +275,7 @@ pub async fn save(
     if n == 0 {
         return Err(stale(r.revision, req.revision));
     }
-    store::event(&mut tx, &r.id, "saved", &p, None).await?;
+    store::event(&mut tx, &r.id, EventKind::Saved, &p, None).await?;
     tx.commit().await?;
     let r = store::find(&app, &unit, y)
         .await?
@@ -327,7 +330,7 @@ pub async fn submit(
     if n == 0 {
         return Err(stale(revision + 1, revision));
     }
-    store::event(&mut tx, &id, "submitted", &p, None).await?;
+    store::event(&mut tx, &id, EventKind::Submitted, &p, None).await?;
     let detail = json!({ "unit_id": unit, "year": y, "total": v.table3.get("new")[6] });
     crate::audit::success(
         &app,

@@ -10,7 +10,7 @@ use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use super::reports::{ReportView, parse, view, year, year_path};
-use super::status::{ReportStatus, Step, after};
+use super::status::{EventKind, ReportStatus, Step, after};
 use super::store::{self, Agency, Party};
 use super::table3::Counts;
 use crate::authz::Principal;
@@ -148,8 +148,8 @@ async fn decide(
     const SQL: &str = "UPDATE annual_reports SET status = $2, return_reason = $3, revision = revision + 1, updated_at = $4 \
          WHERE id = $1 AND status = 'submitted'";
     let (action, kind) = match step {
-        Step::Return => ("annual_report.return", "returned"),
-        _ => ("annual_report.accept", "accepted"),
+        Step::Return => ("annual_report.return", EventKind::Returned),
+        _ => ("annual_report.accept", EventKind::Accepted),
     };
     let a = store::agency(app, unit).await?;
     if store::party(app, p, &a).await? != Party::Reviewer {

@@ -26,6 +26,31 @@ impl ReportStatus {
     }
 }
 
+crate::text_enum! {
+    /// What happened to a report, as its history lists it.
+    pub enum EventKind {
+        Created = "created",
+        Refreshed = "refreshed",
+        Saved = "saved",
+        Submitted = "submitted",
+        Returned = "returned",
+        Accepted = "accepted",
+    }
+}
+
+impl EventKind {
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            EventKind::Created => "创建并计算",
+            EventKind::Refreshed => "重新计算",
+            EventKind::Saved => "保存填报内容",
+            EventKind::Submitted => "报送",
+            EventKind::Returned => "退回",
+            EventKind::Accepted => "采纳",
+        }
+    }
+}
+
 /// What is done to a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {

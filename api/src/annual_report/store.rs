@@ -1,10 +1,12 @@
 //! The reports' rows, the agencies and who may do what with their reports,
 //! and the one pass over a year's cases that every table is computed from.
 
+use serde::Serialize;
 use sqlx::FromRow;
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 
-use super::status::ReportStatus;
+use super::status::{EventKind, ReportStatus};
 use super::table3::{CaseFact, Column};
 use crate::authz::{Principal, Role};
 use crate::calendar::{SHANGHAI, shanghai_date, ymd};
@@ -153,7 +155,7 @@ pub async fn decided_under(
 pub async fn event(
     tx: &mut Tx,
     report: &str,
-    kind: &str,
+    kind: EventKind,
     p: &Principal,
     reason: Option<&str>,
 ) -> ApiResult<()> {
@@ -167,6 +169,37 @@ pub async fn event(
     on_tx!(tx, c => sqlx::query(SQL).bind(ulid::Ulid::new().to_string()).bind(report).bind(kind).bind(&actor)
         .bind(reason).bind(crate::clock::now()).execute(c).await.map(|_| ()))?;
     Ok(())
+}
+
+/// One line of a report's history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportEvent {
+    #[schema(value_type = String)]
+    pub kind: EventKind,
+    pub label: String,
+    /// Who, with their unit.
+    pub actor: String,
+    /// The reason given with a return.
+    pub reason: Option<String>,
+    pub at: String,
+}
+
+/// The report's history, oldest first.
+pub async fn history(app: &AppState, report: &str) -> ApiResult<Vec<ReportEvent>> {
+    const SQL: &str = "SELECT kind, actor_label, reason, occurred_at FROM annual_report_events \
+         WHERE report_id = $1 ORDER BY occurred_at, id";
+    type Row = (EventKind, String, Option<String>, OffsetDateTime);
+    let rows: Vec<Row> = on_db!(&app.db, c => sqlx::query_as(SQL).bind(report).fetch_all(c).await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(kind, actor, reason, at)| ReportEvent {
+            kind,
+            label: kind.label_zh().to_owned(),
+            actor,
+            reason,
+            at: crate::clock::rfc3339(at),
+        })
+        .collect())
 }
 
 #[derive(FromRow)]
