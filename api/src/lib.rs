@@ -23,6 +23,7 @@ pub mod http;
 pub mod idempotency;
 pub mod ids;
 pub mod jobs;
+pub mod legal;
 pub mod openapi;
 pub mod org;
 pub mod outbox;

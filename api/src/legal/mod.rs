@@ -1,0 +1,5 @@
+//! Legal affairs (法律事务, the General Office's 法律事务处): the second
+//! subsystem. [`cleanup`]: the evaluation and clean-up of normative
+//! documents (FW-01). docs/legal-affairs.md.
+
+pub mod cleanup;
