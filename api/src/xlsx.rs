@@ -87,3 +87,54 @@ pub async fn download(
     )
         .into_response())
 }
+
+/// The first sheet of an uploaded workbook as text, row by row: a string as
+/// written, a number without a fraction when it has none, a date cell as
+/// its serial number (days since 1899-12-30, which the importers' date
+/// reading understands), an empty or error cell as "". Err (in Chinese, for
+/// the person who uploaded it): not an `.xlsx`, no sheet, or more than
+/// `max_rows` rows.
+pub fn read_first_sheet(bytes: &[u8], max_rows: usize) -> Result<Vec<Vec<String>>, String> {
+    use calamine::{Data, Reader, Xlsx};
+    let mut book = Xlsx::new(std::io::Cursor::new(bytes)).map_err(|_| "不是有效的 .xlsx 文件")?;
+    let range = book
+        .worksheet_range_at(0)
+        .ok_or("工作簿中没有工作表")?
+        .map_err(|_| "工作表无法读取")?;
+    if range.height() > max_rows {
+        return Err(format!("行数超过 {max_rows} 行"));
+    }
+    let text = |cell: &Data| match cell {
+        Data::String(s) | Data::DateTimeIso(s) => s.trim().to_owned(),
+        Data::Int(n) => n.to_string(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        Data::Float(f) => f.to_string(),
+        Data::Bool(b) => b.to_string(),
+        Data::DateTime(d) => format!("{}", d.as_f64().trunc() as i64),
+        Data::DurationIso(_) | Data::Error(_) | Data::Empty => String::new(),
+    };
+    Ok(range.rows().map(|r| r.iter().map(text).collect()).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_xlsxwriter::Workbook;
+
+    #[test]
+    fn a_sheet_reads_back_as_text_with_dates_as_serials() {
+        let mut book = Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(0, 0, " 文号 ").unwrap();
+        sheet.write_number(0, 1, 5.0).unwrap();
+        sheet.write_number(0, 2, 2.5).unwrap();
+        let day = Date::from_calendar_date(2020, time::Month::June, 18).unwrap();
+        write_date(sheet, 1, 0, day).unwrap();
+        let bytes = book.save_to_buffer().unwrap();
+        let rows = read_first_sheet(&bytes, 10).unwrap();
+        assert_eq!(rows[0], ["文号", "5", "2.5"]);
+        assert_eq!(rows[1][0], "44000");
+        assert_eq!(read_first_sheet(&bytes, 1).unwrap_err(), "行数超过 1 行");
+        assert!(read_first_sheet(b"%PDF-1.4", 10).is_err());
+    }
+}

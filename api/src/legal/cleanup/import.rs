@@ -168,6 +168,16 @@ pub fn read(rows: &[Vec<String>]) -> Result<Vec<Imported>, Vec<RowError>> {
     }
 }
 
+/// The most rows a sheet may have: a city's list is a few hundred.
+pub const MAX_ROWS: usize = 5_000;
+
+/// [`read`] of an uploaded `.xlsx` (its first sheet).
+pub fn read_xlsx(bytes: &[u8]) -> Result<Vec<Imported>, Vec<RowError>> {
+    let rows =
+        crate::xlsx::read_first_sheet(bytes, MAX_ROWS).map_err(|e| vec![problem(0, "", e)])?;
+    read(&rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,5 +284,29 @@ mod tests {
         assert!(parse_date("2023-02").is_none());
         assert!(parse_date("明年").is_none());
         assert!(parse_date("-5").is_none());
+    }
+
+    #[test]
+    fn an_uploaded_workbook_is_read_with_its_date_cells() {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        for (c, h) in ["文件名称", "文号", "印发日期", "起草单位"]
+            .iter()
+            .enumerate()
+        {
+            sheet.write_string(0, c as u16, *h).unwrap();
+        }
+        sheet.write_string(1, 0, "某管理办法").unwrap();
+        sheet.write_string(1, 1, "沪府规〔2021〕5号").unwrap();
+        let day = Date::from_calendar_date(2021, Month::March, 5).unwrap();
+        crate::xlsx::write_date(sheet, 1, 2, day).unwrap();
+        sheet.write_string(1, 3, "市司法局").unwrap();
+        let docs = read_xlsx(&book.save_to_buffer().unwrap()).unwrap();
+        assert_eq!(docs[0].document.issued_on, "2021-03-05");
+        let bad = read_xlsx(b"not a workbook").unwrap_err();
+        assert_eq!(
+            (bad[0].row, bad[0].reason.as_str()),
+            (0, "不是有效的 .xlsx 文件")
+        );
     }
 }
