@@ -569,3 +569,10 @@ pub async fn ok(resp: reqwest::Response, status: u16) -> serde_json::Value {
     assert_eq!(got, status, "{body}");
     body
 }
+
+/// The `kind` of every item of a JSON list (a history, a timeline, notices).
+pub fn kinds(list: &serde_json::Value) -> Vec<&str> {
+    list.as_array()
+        .map(|items| items.iter().filter_map(|e| e["kind"].as_str()).collect())
+        .unwrap_or_default()
+}

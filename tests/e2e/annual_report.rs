@@ -223,12 +223,7 @@ async fn review(app: &TestApp, base: &str, xuhui: &str, y: i32) {
         .expect(POST, &format!("{base}/accept"), None, json!(null), 200)
         .await;
     assert_eq!(done["status"], "accepted");
-    let kinds: Vec<&str> = done["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["kind"].as_str().unwrap())
-        .collect();
+    let kinds = crate::common::kinds(&done["history"]);
     assert_eq!(
         kinds,
         [

@@ -385,22 +385,12 @@ async fn a_case_goes_through_every_step_of_the_statutory_flow() {
         json!({"category": "withheld", "reason": "third_party_rights"})
     );
     assert_eq!(c["actions"], json!([]));
-    let kinds: Vec<&str> = c["notices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["kind"].as_str().unwrap())
-        .collect();
+    let kinds = crate::common::kinds(&c["notices"]);
     assert_eq!(
         kinds,
         ["correction", "consultation", "extension", "conclusion"]
     );
-    let steps: Vec<&str> = c["timeline"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["kind"].as_str().unwrap())
-        .collect();
+    let steps = crate::common::kinds(&c["timeline"]);
     assert_eq!(
         steps,
         [
@@ -464,12 +454,7 @@ async fn the_applicant_sees_the_milestones_but_not_the_internal_steps() {
     let detail = app
         .bearer_json(&session, &format!("/m/v1/disclosure-requests/{id}"))
         .await;
-    let steps: Vec<&str> = detail["timeline"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["kind"].as_str().unwrap())
-        .collect();
+    let steps = crate::common::kinds(&detail["timeline"]);
     assert_eq!(steps, ["received", "conclude"]);
     assert_eq!(detail["status"], "concluded");
     assert_eq!(detail["status_label"], "已办结");
@@ -910,12 +895,7 @@ async fn an_uncorrected_request_is_closed_as_abandoned_after_its_deadline() {
         c["result"],
         json!({ "category": "other", "reason": "correction_overdue" })
     );
-    let kinds: Vec<&str> = c["notices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["kind"].as_str().unwrap())
-        .collect();
+    let kinds = crate::common::kinds(&c["notices"]);
     assert_eq!(kinds, ["correction", "conclusion"]);
     assert_eq!(c["actions"], json!([]));
 }

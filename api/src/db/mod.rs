@@ -76,64 +76,62 @@ pub fn placeholders(first: usize, n: usize) -> String {
 /// and PostgreSQL's 65 535 parameters.
 const IN_CHUNK: usize = 500;
 
-/// The statement `select` (whose `{in}` is the list) for one chunk of
-/// values, each bound.
-macro_rules! query_in {
-    ($sql:expr, $values:expr) => {{
-        let mut q = sqlx::query_as(sqlx::AssertSqlSafe($sql));
-        for v in $values {
-            q = q.bind(v.as_ref());
-        }
-        q
-    }};
+/// A row type that both backends can decode.
+pub trait BothRows:
+    for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+    + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+    + Send
+    + Unpin
+{
 }
 
-fn in_list(select: &str, n: usize) -> String {
-    select.replace("{in}", &placeholders(1, n))
+impl<T> BothRows for T where
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin
+{
+}
+
+/// The chunks of `$values`, each as the statement `$select` (whose `{in}`
+/// is the list) with its values bound, run by `$on` (`on_db`/`on_tx`) on
+/// `$target`; every row, in order.
+macro_rules! fetch_chunks {
+    ($on:ident, $target:expr, $select:expr, $values:expr) => {{
+        let mut out = Vec::new();
+        for chunk in $values.chunks(IN_CHUNK) {
+            let sql = $select.replace("{in}", &placeholders(1, chunk.len()));
+            let rows: Vec<T> = crate::$on!($target, c => {
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
+                for v in chunk {
+                    q = q.bind(v.as_ref());
+                }
+                q.fetch_all(c).await
+            })?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }};
 }
 
 /// The rows of `select`, a statement with one `{in}` list, for every one
 /// of `values` ([`IN_CHUNK`] to a statement): one query where a loop of
 /// lookups would be one per value.
-pub async fn fetch_in<T, S>(db: &Db, select: &str, values: &[S]) -> Result<Vec<T>, sqlx::Error>
-where
-    S: AsRef<str> + Sync,
-    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
-        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
-        + Send
-        + Unpin,
-{
-    let mut out = Vec::new();
-    for chunk in values.chunks(IN_CHUNK) {
-        let sql = in_list(select, chunk.len());
-        let rows: Vec<T> =
-            crate::on_db!(db, c => query_in!(sql.as_str(), chunk).fetch_all(c).await)?;
-        out.extend(rows);
-    }
-    Ok(out)
+pub async fn fetch_in<T: BothRows, S: AsRef<str> + Sync>(
+    db: &Db,
+    select: &str,
+    values: &[S],
+) -> Result<Vec<T>, sqlx::Error> {
+    fetch_chunks!(on_db, db, select, values)
 }
 
 /// [`fetch_in`] inside a transaction.
-pub async fn fetch_in_tx<T, S>(
+pub async fn fetch_in_tx<T: BothRows, S: AsRef<str> + Sync>(
     tx: &mut Tx,
     select: &str,
     values: &[S],
-) -> Result<Vec<T>, sqlx::Error>
-where
-    S: AsRef<str> + Sync,
-    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
-        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
-        + Send
-        + Unpin,
-{
-    let mut out = Vec::new();
-    for chunk in values.chunks(IN_CHUNK) {
-        let sql = in_list(select, chunk.len());
-        let rows: Vec<T> =
-            crate::on_tx!(tx, c => query_in!(sql.as_str(), chunk).fetch_all(c).await)?;
-        out.extend(rows);
-    }
-    Ok(out)
+) -> Result<Vec<T>, sqlx::Error> {
+    fetch_chunks!(on_tx, tx, select, values)
 }
 
 /// Runs `$body` with `$e` bound to the live pool (`&SqlitePool` or `&PgPool`).

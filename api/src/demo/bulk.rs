@@ -329,20 +329,7 @@ async fn cases(app: &AppState, unit: &mut UnitManifest, k: usize, count: usize) 
             } else {
                 &handlers[NOTICE_HANDLERS + i % (handlers.len() - NOTICE_HANDLERS)]
             };
-            let assign = AssignInput {
-                unit_id: unit.id.clone(),
-                assignee_id: Some(handler.user_id.to_string()),
-                note: Some("请按期办理".into()),
-                due_on: None,
-            };
-            steps::perform(
-                app,
-                &mut tx,
-                &dispatcher,
-                &receipt.id,
-                Command::Assign(assign),
-            )
-            .await?;
+            assign(app, &mut tx, (&dispatcher, handler), &receipt.id, &unit.id).await?;
             if !with_notice {
                 continue;
             }
@@ -357,6 +344,25 @@ async fn cases(app: &AppState, unit: &mut UnitManifest, k: usize, count: usize) 
         }
         tx.commit().await?;
     }
+    Ok(())
+}
+
+/// The dispatcher assigns `case` to `handler` at `unit`, through the case
+/// flow's own step.
+pub(super) async fn assign(
+    app: &AppState,
+    tx: &mut crate::db::Tx,
+    (dispatcher, handler): (&Principal, &Principal),
+    case: &crate::ids::CaseId,
+    unit: &str,
+) -> ApiResult<()> {
+    let input = AssignInput {
+        unit_id: unit.to_owned(),
+        assignee_id: Some(handler.user_id.to_string()),
+        note: Some("请按期办理".into()),
+        due_on: None,
+    };
+    steps::perform(app, tx, dispatcher, case, Command::Assign(input)).await?;
     Ok(())
 }
 

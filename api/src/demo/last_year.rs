@@ -12,14 +12,14 @@
 
 use time::{Date, Duration, Month, OffsetDateTime, Time};
 
-use super::bulk::{citizen, demo_phone};
+use super::bulk::{assign, citizen, demo_phone};
 use crate::authz::{Principal, UserKey, load_principal};
 use crate::calendar::SHANGHAI;
 use crate::disclosure::DeliveryMethod;
 use crate::disclosure::applicant::{ApplicantColumn, Identity};
 use crate::disclosure::intake::{self, NewRequest};
 use crate::disclosure::result::{CaseResult, RESULTS};
-use crate::disclosure::steps::{self, AssignInput, Command, ConclusionInput};
+use crate::disclosure::steps::{self, Command, ConclusionInput};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{CaseId, UnitId};
 use crate::state::AppState;
@@ -216,20 +216,8 @@ async fn load_agency(
             attachments: Vec::new(),
         };
         let receipt = intake::register(app, &mut tx, req, demo_phone(PHONES_FROM + p.n)?).await?;
-        let assign = AssignInput {
-            unit_id: handling.to_string(),
-            assignee_id: Some(handler.user_id.to_string()),
-            note: None,
-            due_on: None,
-        };
-        steps::perform(
-            app,
-            &mut tx,
-            &dispatcher,
-            &receipt.id,
-            Command::Assign(assign),
-        )
-        .await?;
+        let officials = (&dispatcher, &handler);
+        assign(app, &mut tx, officials, &receipt.id, handling.as_str()).await?;
         let conclusion = ConclusionInput {
             result: p.result.clone(),
             reply: "经审查，现将办理结果答复如下。".into(),
