@@ -31,7 +31,14 @@ crate::text_enum! {
         SealApprover = "seal_approver",
         Handler = "handler",
         Dispatcher = "dispatcher",
-        LegalStaff = "legal_staff",
+        /// The legal affairs office's administrator (法律事务处): clean-up
+        /// campaigns and the work assessment (FW-01, FW-02).
+        LegalAdmin = "legal_admin",
+        /// Fills the unit's clean-up lists (FW-01).
+        LegalReporter = "legal_reporter",
+        /// Checks the unit's lists before they go up; at a district
+        /// government, also decides its bureaus', towns' and streets'.
+        LegalReviewer = "legal_reviewer",
         /// The General Office's disclosure administrator: warning rules and
         /// the city-wide warnings (GK-16 to GK-19).
         DisclosureAdmin = "disclosure_admin",
@@ -57,7 +64,9 @@ impl Role {
             Role::SealApprover => "用印审批人",
             Role::Handler => "经办人",
             Role::Dispatcher => "分办人",
-            Role::LegalStaff => "法制工作人员",
+            Role::LegalAdmin => "法律事务管理员",
+            Role::LegalReporter => "法制工作填报人",
+            Role::LegalReviewer => "法制工作审核人",
             Role::DisclosureAdmin => "政务公开管理员",
             Role::FormSender => "表单发布人",
             Role::FormFiller => "表单填报人",
@@ -109,6 +118,14 @@ impl Principal {
             unit_id: None,
             unit_name: None,
             grants: Vec::new(),
+        }
+    }
+
+    /// "孙浩（法律事务处）": who did it, as a history shows it.
+    pub fn actor_label(&self) -> String {
+        match &self.unit_name {
+            Some(unit) => format!("{}（{unit}）", self.display_name),
+            None => self.display_name.clone(),
         }
     }
 

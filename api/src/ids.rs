@@ -106,3 +106,13 @@ id_type!(
     /// A file attached to an agency's reply to a warning.
     WarningFileId
 );
+
+id_type!(
+    /// A clean-up campaign of normative documents.
+    CampaignId
+);
+
+id_type!(
+    /// One unit's list in a clean-up campaign.
+    CleanupListId
+);

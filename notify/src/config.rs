@@ -161,6 +161,10 @@ impl NotifyConfig {
                     "form_overdue": "SMS_480014",
                     "form_returned": "SMS_480015",
                     "application_warning": "SMS_480016",
+                    "cleanup_assigned": "SMS_480017",
+                    "cleanup_reminder": "SMS_480018",
+                    "cleanup_overdue": "SMS_480019",
+                    "cleanup_returned": "SMS_480020",
                 },
                 "huawei": {
                     "token_url": "",

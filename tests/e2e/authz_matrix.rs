@@ -191,7 +191,7 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     (
         "POST",
         "/api/v1/users/{user}/roles",
-        r#"{"role":"legal_staff","unit_id":"{unit}"}"#,
+        r#"{"role":"legal_reporter","unit_id":"{unit}"}"#,
         "UFFFFFFFFFAFFFFFF",
     ),
     // The calendar: every official reads it; security administrators

@@ -13,7 +13,9 @@ async fn demo_has_every_role_and_encrypted_test_range_phones() {
         "seal_approver",
         "handler",
         "dispatcher",
-        "legal_staff",
+        "legal_admin",
+        "legal_reporter",
+        "legal_reviewer",
         "form_sender",
         "form_filler",
         "disclosure_admin",
@@ -52,7 +54,7 @@ async fn demo_has_every_role_and_encrypted_test_range_phones() {
     let rows: Vec<(Vec<u8>, String)> = api::on_db!(&db, p => sqlx::query_as(
         "SELECT phone_cipher, phone_index FROM users").fetch_all(p).await)
     .unwrap();
-    assert_eq!(rows.len(), 25);
+    assert_eq!(rows.len(), 29);
     for (cipher, index) in rows {
         assert!(!cipher.windows(7).any(|w| w == b"1990000"));
         assert_eq!(index.len(), 64);

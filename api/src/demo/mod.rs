@@ -313,7 +313,7 @@ const USERS: &[DemoUser] = &[
         "fw_staff",
         "孙浩",
         Some("SH-BGT-FW"),
-        &[(Role::LegalStaff, Some("SH-BGT-FW"))],
+        &[(Role::LegalAdmin, Some("SH-BGT-FW"))],
     ),
     (
         "ghzy_handler",
@@ -417,6 +417,40 @@ const USERS: &[DemoUser] = &[
         "潘悦",
         Some("310104"),
         &[(Role::DisclosureAdmin, Some("310104"))],
+    ),
+    // The legal affairs people of the units (FW-01): a municipal bureau
+    // whose one officer fills and checks, Xuhui's reporting officer and
+    // reviewer (who also decides its bureaus' and streets' lists), and a
+    // street's officer.
+    (
+        "ghzy_fz",
+        "何静",
+        Some("SH-GHZY"),
+        &[
+            (Role::LegalReporter, Some("SH-GHZY")),
+            (Role::LegalReviewer, Some("SH-GHZY")),
+        ],
+    ),
+    (
+        "xh_fz",
+        "钱伟",
+        Some("310104"),
+        &[(Role::LegalReporter, Some("310104"))],
+    ),
+    (
+        "xh_fz_lead",
+        "陈敏",
+        Some("310104"),
+        &[(Role::LegalReviewer, Some("310104"))],
+    ),
+    (
+        "xjh_fz",
+        "吴磊",
+        Some("310104-XJH"),
+        &[
+            (Role::LegalReporter, Some("310104-XJH")),
+            (Role::LegalReviewer, Some("310104-XJH")),
+        ],
     ),
 ];
 

@@ -1,20 +1,17 @@
-//! Distributing a form (GK-11): the sender names units and whole subtrees
-//! (optionally only units of some kinds: "every district government",
-//! "every street under Xuhui"), sees the resolved list with a token, and
+//! Distributing a form (GK-11): the sender chooses units
+//! ([`crate::org::selection`]), sees the resolved list with a token, and
 //! confirms with that token. Confirming freezes the form and, in one
 //! transaction, creates one return per unit, tells each unit's form
 //! fillers through the outbox (push, then SMS) and puts the task on their
 //! unified to-do list.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
 
 use axum::extract::{Path, State};
 use axum::routing::post;
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::json;
-use sqlx::FromRow;
 use utoipa::ToSchema;
 
 use super::status::FormStatus;
@@ -25,36 +22,13 @@ use crate::db::Tx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::ApiJson;
 use crate::ids::{FormId, ReturnId, UnitId, UserId};
-use crate::org::UnitKind;
-use crate::outbox::push::{Notification, notify_user};
+use crate::org::selection::{DistributionInput, UnitRow, all_units, confirmed, resolve, token};
+use crate::outbox::task_notice::TaskNotice;
 use crate::state::AppState;
 use crate::{on_db, on_tx, todo};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/forms/{id}/distribution", post(distribute))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Subtree {
-    /// Every unit below this one (not the unit itself)…
-    pub unit_id: String,
-    /// …of these kinds; empty: of any kind.
-    #[serde(default)]
-    #[schema(value_type = Vec<String>)]
-    pub kinds: Vec<UnitKind>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DistributionInput {
-    #[serde(default)]
-    pub units: Vec<String>,
-    #[serde(default)]
-    pub subtrees: Vec<Subtree>,
-    /// Absent: a preview. The token of the preview: distribute to exactly
-    /// the units it listed (409 if the org tree changed since).
-    pub confirm: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -76,52 +50,6 @@ pub struct Distribution {
     pub without_filler: usize,
 }
 
-#[derive(Debug, Clone, FromRow)]
-struct UnitRow {
-    id: UnitId,
-    name: String,
-    path: String,
-    kind: UnitKind,
-}
-
-/// The units `req` names, in tree order; a unit or subtree that does not
-/// exist is a 422 naming it.
-fn resolve(all: &[UnitRow], req: &DistributionInput) -> ApiResult<Vec<UnitRow>> {
-    let by_id: BTreeMap<&str, &UnitRow> = all.iter().map(|u| (u.id.as_str(), u)).collect();
-    let mut chosen: BTreeSet<&str> = BTreeSet::new();
-    for (i, id) in req.units.iter().enumerate() {
-        by_id
-            .get(id.as_str())
-            .ok_or_else(|| ApiError::invalid(format!("units[{i}]"), "单位不存在"))?;
-        chosen.insert(id);
-    }
-    for (i, s) in req.subtrees.iter().enumerate() {
-        let root = by_id
-            .get(s.unit_id.as_str())
-            .ok_or_else(|| ApiError::invalid(format!("subtrees[{i}].unit_id"), "单位不存在"))?;
-        let below = all
-            .iter()
-            .filter(|u| u.path.starts_with(&root.path) && u.path != root.path);
-        chosen.extend(
-            below
-                .filter(|u| s.kinds.is_empty() || s.kinds.contains(&u.kind))
-                .map(|u| u.id.as_str()),
-        );
-    }
-    let mut units: Vec<UnitRow> = chosen
-        .into_iter()
-        .filter_map(|id| by_id.get(id).map(|u| (*u).clone()))
-        .collect();
-    units.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(units)
-}
-
-/// The token of a resolved list: the SM3 of its unit ids, in order.
-fn token(form: &FormId, units: &[UnitRow]) -> String {
-    let text: String = units.iter().map(|u| format!("{}\n", u.id)).collect();
-    hex::encode(crate::crypto::sm3(format!("{form}\n{text}").as_bytes()))
-}
-
 /// Previews, or with `confirm` carries out, the distribution of a draft.
 #[utoipa::path(post, path = "/api/v1/forms/{id}/distribution", tag = "forms", params(("id" = String, Path)),
     request_body = DistributionInput,
@@ -137,7 +65,6 @@ pub async fn distribute(
     Path(id): Path<FormId>,
     ApiJson(req): ApiJson<DistributionInput>,
 ) -> ApiResult<Json<Distribution>> {
-    const UNITS: &str = "SELECT id, name, path, kind FROM org_units ORDER BY path";
     let form = store::form(&app, &p, &id).await?;
     if form.status != FormStatus::Draft {
         return Err(frozen());
@@ -150,8 +77,7 @@ pub async fn distribute(
             "截止日期已过，请先修改表单的截止日期",
         ));
     }
-    let all: Vec<UnitRow> = on_db!(&app.db, c => sqlx::query_as(UNITS).fetch_all(c).await)?;
-    let units = resolve(&all, &req)?;
+    let units = resolve(&all_units(&app).await?, &req)?;
     if units.is_empty() {
         return Err(ApiError::invalid("units", "请至少选择一个单位"));
     }
@@ -162,17 +88,10 @@ pub async fn distribute(
             format!("一次最多下发 {max} 个单位，本次为 {}", units.len()),
         ));
     }
-    let token = token(&id, &units);
+    let token = token(id.as_str(), &units);
     let fillers = fillers_of(&app, &units).await?;
-    let confirm = match &req.confirm {
-        None => return Ok(Json(summary(false, token, &units, &fillers))),
-        Some(t) => t,
-    };
-    if !crate::crypto::mac_eq_str(confirm, &token) {
-        return Err(ApiError::Conflict {
-            code: "distribution_changed",
-            detail: "下发范围与预览时不一致，请重新预览后确认".into(),
-        });
+    if !confirmed(&req, &token)? {
+        return Ok(Json(summary(false, token, &units, &fillers)));
     }
     let mut tx = app.db.begin().await?;
     carry_out(&app, &mut tx, &p, &form, &units, &fillers).await?;
@@ -245,7 +164,7 @@ async fn carry_out(
     }
     let returns: Vec<(ReturnId, &UnitRow)> =
         units.iter().map(|u| (ReturnId::generate(), u)).collect();
-    let actor = store::actor_label(p);
+    let actor = p.actor_label();
     for chunk in returns.chunks(CHUNK) {
         insert_returns(tx, &form.id, chunk, now).await?;
         insert_events(tx, chunk, &actor, now).await?;
@@ -352,91 +271,12 @@ pub(super) async fn tell_fillers(
     kind: &'static str,
     occasion: &str,
 ) -> ApiResult<()> {
-    let due = parse_ymd(&form.deadline_on)
-        .map_or_else(|| form.deadline_on.clone(), crate::calendar::chinese_date);
-    let title = short_title(&form.title);
-    for user in users {
-        let key = format!("{kind}:{id}:{occasion}:{user}");
-        let n = Notification {
-            kind,
-            user_id: user,
-            params: &[
-                ("title", &title),
-                ("due_date", &due),
-                ("return_id", id.as_str()),
-            ],
-            idempotency_key: Some(&key),
-            ttl: Duration::from_secs(3 * 86_400),
-        };
-        notify_user(tx, &app.pii, &app.config.notify, n).await?;
-    }
-    Ok(())
-}
-
-/// A title short enough for one SMS segment.
-fn short_title(title: &str) -> String {
-    const MAX: usize = 20;
-    if title.chars().count() <= MAX {
-        title.to_owned()
-    } else {
-        title.chars().take(MAX - 1).chain(['…']).collect()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn unit(id: &str, path: &str, kind: UnitKind) -> UnitRow {
-        UnitRow {
-            id: UnitId::new(id),
-            name: id.to_uppercase(),
-            path: path.into(),
-            kind,
-        }
-    }
-
-    #[test]
-    fn subtrees_and_units_resolve_once_each_in_tree_order() {
-        use UnitKind::*;
-        let all = vec![
-            unit("sh", "/sh/", CityGovernment),
-            unit("xh", "/sh/xh/", DistrictGovernment),
-            unit("xjh", "/sh/xh/xjh/", Street),
-            unit("jyj", "/sh/xh/jyj/", DistrictBureau),
-            unit("pd", "/sh/pd/", DistrictGovernment),
-        ];
-        let req = |units: &[&str], subtrees: Vec<Subtree>| DistributionInput {
-            units: units.iter().map(|s| (*s).to_owned()).collect(),
-            subtrees,
-            confirm: None,
-        };
-        let ids = |r: Vec<UnitRow>| {
-            r.into_iter()
-                .map(|u| u.id.into_string())
-                .collect::<Vec<_>>()
-        };
-        let districts = Subtree {
-            unit_id: "sh".into(),
-            kinds: vec![DistrictGovernment],
-        };
-        assert_eq!(
-            ids(resolve(&all, &req(&["xjh", "pd"], vec![districts])).unwrap()),
-            ["pd", "xh", "xjh"]
-        );
-        let under_xh = Subtree {
-            unit_id: "xh".into(),
-            kinds: vec![],
-        };
-        assert_eq!(
-            ids(resolve(&all, &req(&[], vec![under_xh])).unwrap()),
-            ["jyj", "xjh"]
-        );
-        let err = resolve(&all, &req(&["nowhere"], vec![])).unwrap_err();
-        assert!(matches!(err, ApiError::Invalid { ref field, .. } if field == "units[0]"));
-        assert_ne!(
-            token(&FormId::new("f"), &all[..2]),
-            token(&FormId::new("f"), &all[..3])
-        );
-    }
+    let notice = TaskNotice {
+        kind,
+        title: &form.title,
+        deadline_on: &form.deadline_on,
+        link: ("return_id", id.as_str()),
+        occasion,
+    };
+    crate::outbox::task_notice::tell(app, tx, &notice, users).await
 }

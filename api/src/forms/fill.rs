@@ -340,7 +340,7 @@ pub async fn write(
             &mut tx,
             id,
             "submitted",
-            &store::actor_label(p),
+            &p.actor_label(),
             crate::clock::now(),
             json!({ "late": late }),
         )

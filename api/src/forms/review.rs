@@ -163,7 +163,7 @@ async fn step(
         &mut tx,
         id,
         e.event,
-        &store::actor_label(p),
+        &p.actor_label(),
         now,
         detail.clone(),
     )

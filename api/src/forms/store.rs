@@ -201,14 +201,6 @@ pub async fn event(
     Ok(())
 }
 
-/// How an actor is named in a return's history.
-pub fn actor_label(p: &Principal) -> String {
-    match &p.unit_name {
-        Some(unit) => format!("{}（{unit}）", p.display_name),
-        None => p.display_name.clone(),
-    }
-}
-
 /// A definition as the client sent it, parsed and checked (422 naming every
 /// field and rule that failed).
 pub fn parse_definition(raw: &Value) -> ApiResult<Definition> {

@@ -1,6 +1,7 @@
 //! The org structure: units in a tree, users, and the roles they hold.
 
 pub mod roles;
+pub mod selection;
 pub mod units;
 pub mod users;
 

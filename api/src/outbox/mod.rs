@@ -5,6 +5,7 @@
 
 pub mod connector;
 pub mod push;
+pub mod task_notice;
 pub mod templates;
 
 use std::time::Duration;

@@ -89,6 +89,26 @@ pub const SMS: &[SmsTemplate] = &[
         params: &["title", "due_date"],
     },
     SmsTemplate {
+        kind: "cleanup_assigned",
+        text: "您单位有新的规范性文件清理任务“${title}”，请于${due_date}前报送清理清单。",
+        params: &["title", "due_date"],
+    },
+    SmsTemplate {
+        kind: "cleanup_reminder",
+        text: "规范性文件清理“${title}”将于${due_date}截止，您单位清单尚未报送，请及时报送。",
+        params: &["title", "due_date"],
+    },
+    SmsTemplate {
+        kind: "cleanup_overdue",
+        text: "规范性文件清理“${title}”已于${due_date}截止，您单位清单尚未报送，请尽快报送。",
+        params: &["title", "due_date"],
+    },
+    SmsTemplate {
+        kind: "cleanup_returned",
+        text: "您单位的规范性文件清理清单“${title}”已被退回，请查看退回原因后修改，截止日期${due_date}。",
+        params: &["title", "due_date"],
+    },
+    SmsTemplate {
         kind: "application_warning",
         text: "政府信息公开申请预警：申请人${applicant}触发“${rule}”（${count}件），请登录系统查看并反馈处理情况。",
         params: &["applicant", "rule", "count"],
@@ -186,6 +206,34 @@ pub const PUSH: &[PushTemplate] = &[
         body: "“${title}”已被退回，请查看原因后修改，截止日期${due_date}。",
         link: "govapp://form-returns/${return_id}",
         params: &["title", "due_date", "return_id"],
+    },
+    PushTemplate {
+        kind: "cleanup_assigned",
+        title: "规范性文件清理",
+        body: "“${title}”请于${due_date}前报送清理清单。",
+        link: "govapp://cleanup-lists/${list_id}",
+        params: &["title", "due_date", "list_id"],
+    },
+    PushTemplate {
+        kind: "cleanup_reminder",
+        title: "清理清单即将截止",
+        body: "“${title}”将于${due_date}截止，您单位清单尚未报送。",
+        link: "govapp://cleanup-lists/${list_id}",
+        params: &["title", "due_date", "list_id"],
+    },
+    PushTemplate {
+        kind: "cleanup_overdue",
+        title: "清理清单已截止",
+        body: "“${title}”已于${due_date}截止，您单位清单尚未报送。",
+        link: "govapp://cleanup-lists/${list_id}",
+        params: &["title", "due_date", "list_id"],
+    },
+    PushTemplate {
+        kind: "cleanup_returned",
+        title: "清理清单被退回",
+        body: "“${title}”已被退回，请查看原因后修改，截止日期${due_date}。",
+        link: "govapp://cleanup-lists/${list_id}",
+        params: &["title", "due_date", "list_id"],
     },
     PushTemplate {
         kind: "application_warning",

@@ -10,3 +10,4 @@ pub mod document;
 pub mod import;
 pub mod line;
 pub mod status;
+pub mod store;
