@@ -18,6 +18,7 @@ pub fn modules(sso: &SsoState) -> Router<AppState> {
         .merge(api::disclosure::actions::routes())
         .merge(api::seal::routes())
         .merge(api::forms::routes())
+        .merge(api::legal::routes())
         .merge(api::warning::routes())
         .merge(api::annual_report::routes())
         .merge(sso::routes(sso.clone()))

@@ -44,6 +44,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub disclosure: DisclosureConfig,
     pub forms: FormsConfig,
+    pub legal: LegalConfig,
     pub files: FilesConfig,
     /// The enqueue side's part of `[notify]`; the rest of that table is the
     /// notify crate's.
@@ -92,6 +93,14 @@ pub struct FilesConfig {
     pub s3_secret_access_key: secrecy::SecretString,
     /// The largest file accepted.
     pub max_bytes: u64,
+}
+
+/// Legal affairs (FW-01 onwards).
+#[derive(Debug, Clone, Deserialize)]
+pub struct LegalConfig {
+    /// Reporting officers are reminded this many days before a clean-up
+    /// campaign's deadline, and once more the day after it.
+    pub remind_days_before: u32,
 }
 
 /// Online forms (GK-11 to GK-13).
@@ -377,6 +386,7 @@ fn defaults() -> serde_json::Value {
             "remind_days_before": 2,
             "max_units_per_distribution": 2000,
         },
+        "legal": { "remind_days_before": 3 },
         "notify": { "sms_provider": "log", "channel_policy": {} },
         "crypto": {
             "pii_key": DEV_PII_KEY,

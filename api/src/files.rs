@@ -93,22 +93,8 @@ pub async fn receive(
     headers: &HeaderMap,
     body: Body,
 ) -> ApiResult<Stored> {
-    let declared = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            let essence = v.split(';').next().unwrap_or_default();
-            essence.trim().to_ascii_lowercase()
-        })
-        .ok_or(ApiError::UnsupportedMediaType)?;
-    let max = app.config.files.max_bytes as usize;
-    let bytes = axum::body::to_bytes(body, max)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge)?;
-    if bytes.is_empty() {
-        return Err(ApiError::invalid("body", "文件为空"));
-    }
-    screen(&declared, allowed, &bytes)?;
+    let declared = declared_type(headers)?;
+    let bytes = read_upload(app, allowed, headers, body).await?;
     let hash = hex::encode(crate::crypto::sm3(&bytes));
     let key = object_path(&app.config.files, namespace, &hash);
     let size_bytes = bytes.len() as i64;
@@ -122,6 +108,38 @@ pub async fn receive(
         content_hash: hash,
         storage_key: key.to_string(),
     })
+}
+
+fn declared_type(headers: &HeaderMap) -> ApiResult<String> {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            let essence = v.split(';').next().unwrap_or_default();
+            essence.trim().to_ascii_lowercase()
+        })
+        .ok_or(ApiError::UnsupportedMediaType)
+}
+
+/// Reads an upload that is used, not kept (an imported sheet): the body
+/// is the file, at most `files.max_bytes`, of a type in `allowed` whose
+/// bytes look like it.
+pub async fn read_upload(
+    app: &AppState,
+    allowed: &[&str],
+    headers: &HeaderMap,
+    body: Body,
+) -> ApiResult<Bytes> {
+    let declared = declared_type(headers)?;
+    let max = app.config.files.max_bytes as usize;
+    let bytes = axum::body::to_bytes(body, max)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge)?;
+    if bytes.is_empty() {
+        return Err(ApiError::invalid("body", "文件为空"));
+    }
+    screen(&declared, allowed, &bytes)?;
+    Ok(bytes)
 }
 
 /// The declared type is one allowed, and the bytes look like it. Unknown

@@ -686,7 +686,7 @@ async fn the_watch_reminds_before_the_deadline_and_after_it_once_each() {
     assert_eq!(progress["counts"]["late"], 1);
 }
 
-async fn wait_for(app: &TestApp, sql: &'static str, want: i64) {
+pub async fn wait_for(app: &TestApp, sql: &'static str, want: i64) {
     let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while app.count(sql).await < want {
         assert!(

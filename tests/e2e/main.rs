@@ -17,6 +17,7 @@ mod disclosure;
 mod errors;
 mod forms;
 mod identity;
+mod legal;
 mod mobile;
 mod notify;
 mod ops;

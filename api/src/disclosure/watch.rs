@@ -33,6 +33,8 @@ pub struct Round {
     pub calendar_reminded: bool,
     /// Form returns whose fillers were reminded of the deadline.
     pub forms: crate::forms::remind::Reminded,
+    /// Clean-up lists whose reporting officers were reminded.
+    pub cleanup: crate::forms::remind::Reminded,
     /// Warnings raised by rules new or changed since the last round.
     pub warnings: usize,
 }
@@ -161,6 +163,7 @@ pub async fn round(app: &AppState) -> ApiResult<Round> {
     }
     done.calendar_reminded = crate::calendar::reminder::run(app, today).await?;
     done.forms = crate::forms::remind::run(app, today).await?;
+    done.cleanup = crate::legal::cleanup::remind::run(app, today).await?;
     done.warnings = crate::warning::evaluate::reevaluate(app, today).await?;
     if done != Round::default() {
         app.outbox_wake.notify_one();
@@ -170,6 +173,8 @@ pub async fn round(app: &AppState) -> ApiResult<Round> {
             abandoned = done.abandoned,
             forms_before = done.forms.before,
             forms_overdue = done.forms.overdue,
+            cleanup_before = done.cleanup.before,
+            cleanup_overdue = done.cleanup.overdue,
             "deadline watch"
         );
     }

@@ -159,15 +159,7 @@ async fn step(
         }
     }
     let detail = json!({ "reason": e.reason });
-    store::event(
-        &mut tx,
-        id,
-        e.event,
-        &p.actor_label(),
-        now,
-        detail.clone(),
-    )
-    .await?;
+    store::event(&mut tx, id, e.event, &p.actor_label(), now, detail.clone()).await?;
     crate::audit::success(
         app,
         &mut tx,

@@ -3,3 +3,7 @@
 //! documents (FW-01). docs/legal-affairs.md.
 
 pub mod cleanup;
+
+pub fn routes() -> axum::Router<crate::state::AppState> {
+    cleanup::routes()
+}

@@ -156,9 +156,6 @@ mod tests {
         );
         let err = resolve(&all, &req(&["nowhere"], vec![])).unwrap_err();
         assert!(matches!(err, ApiError::Invalid { ref field, .. } if field == "units[0]"));
-        assert_ne!(
-            token("f", &all[..2]),
-            token("f", &all[..3])
-        );
+        assert_ne!(token("f", &all[..2]), token("f", &all[..3]));
     }
 }

@@ -24,7 +24,12 @@ pub struct TaskNotice<'a> {
     pub occasion: &'a str,
 }
 
-pub async fn tell(app: &AppState, tx: &mut Tx, t: &TaskNotice<'_>, users: &[UserId]) -> ApiResult<()> {
+pub async fn tell(
+    app: &AppState,
+    tx: &mut Tx,
+    t: &TaskNotice<'_>,
+    users: &[UserId],
+) -> ApiResult<()> {
     let due = parse_ymd(t.deadline_on).map_or_else(|| t.deadline_on.to_owned(), chinese_date);
     let title = short_title(t.title);
     let (param, id) = t.link;

@@ -19,6 +19,11 @@ pub struct DecisionCounts {
 
 impl DecisionCounts {
     pub fn add(&mut self, decision: Option<Decision>) {
+        self.add_n(decision, 1);
+    }
+
+    /// `n` documents of one decision (a `GROUP BY` row).
+    pub fn add_n(&mut self, decision: Option<Decision>, n: usize) {
         let cell = match decision {
             Some(Decision::Keep) => &mut self.keep,
             Some(Decision::Amend) => &mut self.amend,
@@ -26,8 +31,8 @@ impl DecisionCounts {
             Some(Decision::DeclareInvalid) => &mut self.declare_invalid,
             None => &mut self.undecided,
         };
-        *cell += 1;
-        self.total += 1;
+        *cell += n;
+        self.total += n;
     }
 
     pub fn of<'a>(docs: impl IntoIterator<Item = &'a Document>) -> Self {

@@ -45,7 +45,7 @@ impl Decision {
 }
 
 /// One document of a list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
 #[serde(deny_unknown_fields)]
 pub struct Document {
     /// 文号, e.g. 沪府规〔2021〕5号

@@ -38,19 +38,20 @@ impl ListStatus {
     }
 }
 
-/// What is done to a list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
-    /// The reporting officer hands the list to the unit's reviewer.
-    SendForCheck,
-    /// The unit's reviewer hands it back (with a reason).
-    SendBack,
-    /// The unit's reviewer submits it to the level above.
-    Submit,
-    /// The level above returns it (with a reason).
-    Return,
-    /// The level above accepts it.
-    Accept,
+crate::text_enum! {
+    /// What is done to a list.
+    pub enum Step {
+        /// The reporting officer hands the list to the unit's reviewer.
+        SendForCheck = "send_for_check",
+        /// The unit's reviewer hands it back (with a reason).
+        SendBack = "send_back",
+        /// The unit's reviewer submits it to the level above.
+        Submit = "submit",
+        /// The level above returns it (with a reason).
+        Return = "return",
+        /// The level above accepts it.
+        Accept = "accept",
+    }
 }
 
 /// Who takes a step.

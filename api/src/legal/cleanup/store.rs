@@ -158,7 +158,11 @@ impl Party {
 }
 
 /// A list the caller sees, and who the caller is to it; anyone else: 404.
-pub async fn list(app: &AppState, p: &Principal, id: &CleanupListId) -> ApiResult<(ListRow, Party)> {
+pub async fn list(
+    app: &AppState,
+    p: &Principal,
+    id: &CleanupListId,
+) -> ApiResult<(ListRow, Party)> {
     const SQL: &str = concat!(select_lists!(), "WHERE l.id = $1");
     let row: Option<ListRow> =
         on_db!(&app.db, c => sqlx::query_as(SQL).bind(id).fetch_optional(c).await)?;
@@ -210,7 +214,7 @@ impl DocumentRow {
 pub async fn documents(app: &AppState, lists: &[CleanupListId]) -> ApiResult<Vec<DocumentRow>> {
     const SQL: &str = "SELECT d.list_id, u.name AS unit_name, d.doc_no, d.title, d.issued_on, d.decision, d.reason, \
          d.legal_basis FROM cleanup_documents d JOIN cleanup_lists l ON l.id = d.list_id \
-         JOIN org_units u ON u.id = l.unit_id WHERE d.list_id IN ({}) ORDER BY u.path, d.list_id, d.position";
+         JOIN org_units u ON u.id = l.unit_id WHERE d.list_id IN ({in}) ORDER BY u.path, d.list_id, d.position";
     let ids: Vec<&str> = lists.iter().map(CleanupListId::as_str).collect();
     let mut rows: Vec<DocumentRow> = crate::db::fetch_in(&app.db, SQL, &ids).await?;
     // Chunks are each in order; the whole is put back in the given order.
@@ -221,10 +225,15 @@ pub async fn documents(app: &AppState, lists: &[CleanupListId]) -> ApiResult<Vec
 
 /// The own lists a district's consolidated list stands for: those of the
 /// same campaign that the district decides.
-pub async fn subordinates(tx: &mut Tx, row: &ListRow) -> ApiResult<Vec<(CleanupListId, ListStatus)>> {
+pub async fn subordinates(
+    tx: &mut Tx,
+    row: &ListRow,
+) -> ApiResult<Vec<(CleanupListId, ListStatus)>> {
     const SQL: &str = "SELECT l.id, l.status FROM cleanup_lists l JOIN org_units u ON u.id = l.unit_id \
          WHERE l.campaign_id = $1 AND l.reviewer_unit_id = $2 AND l.kind = 'own' ORDER BY u.path";
-    Ok(on_tx!(tx, c => sqlx::query_as(SQL).bind(&row.campaign_id).bind(&row.unit_id).fetch_all(c).await)?)
+    Ok(
+        on_tx!(tx, c => sqlx::query_as(SQL).bind(&row.campaign_id).bind(&row.unit_id).fetch_all(c).await)?,
+    )
 }
 
 /// The active holders of `role` at exactly `unit`.
@@ -266,7 +275,11 @@ pub async fn event(
 const CHUNK: usize = 500;
 
 /// Replaces the documents of `list` with `docs`, in their order.
-pub async fn replace_documents(tx: &mut Tx, list: &CleanupListId, docs: &[Document]) -> ApiResult<()> {
+pub async fn replace_documents(
+    tx: &mut Tx,
+    list: &CleanupListId,
+    docs: &[Document],
+) -> ApiResult<()> {
     const DELETE: &str = "DELETE FROM cleanup_documents WHERE list_id = $1";
     on_tx!(tx, c => sqlx::query(DELETE).bind(list).execute(c).await.map(|_| ()))?;
     for (n, chunk) in docs.chunks(CHUNK).enumerate() {
@@ -294,4 +307,23 @@ pub async fn replace_documents(tx: &mut Tx, list: &CleanupListId, docs: &[Docume
         })?;
     }
     Ok(())
+}
+
+/// The office's administrators act for the office's own list; elsewhere
+/// the unit's holders of `role`.
+async fn at_unit(tx: &mut Tx, row: &ListRow, role: Role) -> ApiResult<Vec<UserId>> {
+    if row.unit_id == row.office_unit_id {
+        return people(tx, &row.unit_id, Role::LegalAdmin).await;
+    }
+    people(tx, &row.unit_id, role).await
+}
+
+/// Who fills `row`.
+pub async fn reporters(tx: &mut Tx, row: &ListRow) -> ApiResult<Vec<UserId>> {
+    at_unit(tx, row, Role::LegalReporter).await
+}
+
+/// Who checks `row` before it goes up.
+pub async fn checkers(tx: &mut Tx, row: &ListRow) -> ApiResult<Vec<UserId>> {
+    at_unit(tx, row, Role::LegalReviewer).await
 }
