@@ -24,13 +24,21 @@ fn in_days(n: i64) -> String {
     api::calendar::ymd(crate::disclosure::shanghai_today() + time::Duration::days(n))
 }
 
-async fn campaign(app: &TestApp, title: &str, line: &str, deadline: &str) -> String {
+pub async fn campaign(app: &TestApp, title: &str, line: &str, deadline: &str) -> String {
     let body = json!({ "title": title, "scope": "2020年底前印发的规范性文件", "line": line, "deadline_on": deadline });
     let c = As(app, OFFICE)
         .expect(POST, "/api/v1/legal/cleanup/campaigns", None, body, 201)
         .await;
     assert_eq!(c["status"], "draft", "{c}");
     c["id"].as_str().unwrap().to_owned()
+}
+
+/// A departments' campaign distributed to 徐汇区: (campaign, its list).
+pub async fn distributed_to_xuhui(app: &TestApp) -> (String, String) {
+    let id = campaign(app, "矩阵测试清理", "departments", "2099-12-31").await;
+    distribute(app, &id, json!({ "units": [app.unit_id("310104").await] })).await;
+    let list = list_of(app, XH_REPORTER, &id, "310104", "own").await;
+    (id, list)
 }
 
 /// Previews the distribution of `body`, then confirms it.

@@ -127,11 +127,11 @@ fn already() -> ApiError {
 /// not take is a 422 naming it.
 fn taken(line: ReportLine, all: &[UnitRow], req: &DistributionInput) -> ApiResult<Vec<UnitRow>> {
     for (i, id) in req.units.iter().enumerate() {
-        if let Some(u) = all.iter().find(|u| u.id.as_str() == id) {
-            if !line.takes(u.kind) {
-                let reason = format!("{}不在“{}”的报送范围内", u.name, line.label_zh());
-                return Err(ApiError::invalid(format!("units[{i}]"), reason));
-            }
+        if let Some(u) = all.iter().find(|u| u.id.as_str() == id)
+            && !line.takes(u.kind)
+        {
+            let reason = format!("{}不在“{}”的报送范围内", u.name, line.label_zh());
+            return Err(ApiError::invalid(format!("units[{i}]"), reason));
         }
     }
     let units: Vec<UnitRow> = resolve(all, req)?
