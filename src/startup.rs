@@ -98,6 +98,10 @@ impl Application {
                 .await
                 .map_err(|e| anyhow::anyhow!("loading last year's demo cases: {e}"))?;
             tracing::info!(cases, "last year's demo register loaded");
+            let lists = api::demo::cleanup::load(&state)
+                .await
+                .map_err(|e| anyhow::anyhow!("loading the demo clean-up campaigns: {e}"))?;
+            tracing::info!(lists, "demo clean-up campaigns loaded");
         }
         if mode == Mode::Demo {
             let n = sso::local::load_demo_credentials(&sso)

@@ -65,7 +65,8 @@ pub struct DisclosureConfig {
     /// The deadline watch warns this many working days before a deadline.
     pub warn_working_days: u32,
     /// With `--demo`, also load last year's register (concluded cases across
-    /// every result category, for the annual report): api/src/demo/last_year.rs.
+    /// every result category, for the annual report): api/src/demo/last_year.rs;
+    /// and the clean-up campaigns under way: api/src/demo/cleanup.rs.
     pub demo_history: bool,
     /// How often the deadline watch runs; 0 turns it off.
     pub watch_interval_secs: u64,

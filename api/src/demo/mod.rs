@@ -7,6 +7,7 @@
 //! SMS stand-in owns and production data can be checked against.
 
 pub mod bulk;
+pub mod cleanup;
 pub mod last_year;
 
 use serde_json::json;

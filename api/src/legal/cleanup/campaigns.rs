@@ -20,7 +20,8 @@ use crate::authz::{Principal, Role};
 use crate::calendar::{parse_ymd, shanghai_date};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::ApiJson;
-use crate::ids::{CampaignId, CleanupListId, UnitId};
+use crate::db::Tx;
+use crate::ids::{CampaignId, CleanupListId, UnitId, UserId};
 use crate::state::AppState;
 use crate::validate::text;
 use crate::{on_db, on_tx};
@@ -100,17 +101,20 @@ pub async fn create(
     p: Principal,
     ApiJson(req): ApiJson<CampaignInput>,
 ) -> ApiResult<(StatusCode, Json<CampaignView>)> {
-    const INSERT: &str = "INSERT INTO cleanup_campaigns (id, office_unit_id, title, scope, line, deadline_on, status, \
-         created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'draft', $7, $8)";
     p.require_any(&[Role::LegalAdmin])?;
     let office = office_of(&p)?;
     let title = text("title", req.title.as_deref(), 200, false)?;
     let scope = text("scope", req.scope.as_deref(), 2000, true)?;
     let deadline_on = deadline(req.deadline_on.as_deref())?;
-    let id = CampaignId::generate();
     let mut tx = app.db.begin().await?;
-    on_tx!(&mut tx, c => sqlx::query(INSERT).bind(&id).bind(&office).bind(&title).bind(&scope).bind(req.line)
-        .bind(&deadline_on).bind(&p.user_id).bind(crate::clock::now()).execute(c).await.map(|_| ()))?;
+    let new = NewCampaign {
+        office: &office,
+        title: &title,
+        scope: &scope,
+        line: req.line,
+        deadline_on: &deadline_on,
+    };
+    let id = insert(&mut tx, &new, &p.user_id).await?;
     let detail =
         serde_json::json!({ "title": title, "line": req.line, "deadline_on": deadline_on });
     crate::audit::success(
@@ -125,6 +129,25 @@ pub async fn create(
     tx.commit().await?;
     let row = store::campaign(&app, &p, &id).await?;
     Ok((StatusCode::CREATED, Json(CampaignView::from(&row))))
+}
+
+/// A campaign as checked, to write.
+pub struct NewCampaign<'a> {
+    pub office: &'a UnitId,
+    pub title: &'a str,
+    pub scope: &'a str,
+    pub line: ReportLine,
+    pub deadline_on: &'a str,
+}
+
+/// Writes a draft campaign (the route, and the demo).
+pub async fn insert(tx: &mut Tx, c: &NewCampaign<'_>, by: &UserId) -> ApiResult<CampaignId> {
+    const INSERT: &str = "INSERT INTO cleanup_campaigns (id, office_unit_id, title, scope, line, deadline_on, status, \
+         created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'draft', $7, $8)";
+    let id = CampaignId::generate();
+    on_tx!(tx, t => sqlx::query(INSERT).bind(&id).bind(c.office).bind(c.title).bind(c.scope).bind(c.line)
+        .bind(c.deadline_on).bind(by).bind(crate::clock::now()).execute(t).await.map(|_| ()))?;
+    Ok(id)
 }
 
 /// The office whose administrator the caller is (their first such grant).

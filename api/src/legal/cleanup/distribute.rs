@@ -270,7 +270,7 @@ pub(super) fn assigned<'a>(campaign: &'a CampaignRow, list: &'a CleanupListId) -
 }
 
 /// Marks the campaign distributed; 409 when another request did first.
-pub(super) async fn mark_distributed(tx: &mut Tx, id: &CampaignId) -> ApiResult<()> {
+pub async fn mark_distributed(tx: &mut Tx, id: &CampaignId) -> ApiResult<()> {
     const SQL: &str = "UPDATE cleanup_campaigns SET status = 'distributed', distributed_at = $2 \
          WHERE id = $1 AND status = 'draft'";
     let n = on_tx!(tx, c => sqlx::query(SQL).bind(id).bind(crate::clock::now())
@@ -281,7 +281,7 @@ pub(super) async fn mark_distributed(tx: &mut Tx, id: &CampaignId) -> ApiResult<
     Ok(())
 }
 
-pub(super) async fn insert_list(
+pub async fn insert_list(
     tx: &mut Tx,
     campaign: &CampaignId,
     unit: &UnitId,
