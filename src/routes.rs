@@ -19,6 +19,7 @@ pub fn modules(sso: &SsoState) -> Router<AppState> {
         .merge(api::seal::routes())
         .merge(api::forms::routes())
         .merge(api::legal::routes())
+        .merge(api::export_templates::routes())
         .merge(api::warning::routes())
         .merge(api::annual_report::routes())
         .merge(sso::routes(sso.clone()))

@@ -116,3 +116,18 @@ id_type!(
     /// One unit's list in a clean-up campaign.
     CleanupListId
 );
+
+id_type!(
+    /// One year's work assessment of one track.
+    AssessmentId
+);
+
+id_type!(
+    /// An indicator (or a category) of an assessment.
+    IndicatorId
+);
+
+id_type!(
+    /// Supporting material a unit sent to an assessment.
+    MaterialId
+);

@@ -17,6 +17,7 @@ pub mod demo;
 pub mod devices;
 pub mod disclosure;
 pub mod error;
+pub mod export_templates;
 pub mod files;
 pub mod forms;
 pub mod http;

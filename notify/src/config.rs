@@ -165,6 +165,7 @@ impl NotifyConfig {
                     "cleanup_reminder": "SMS_480018",
                     "cleanup_overdue": "SMS_480019",
                     "cleanup_returned": "SMS_480020",
+                    "assessment_published": "SMS_480021",
                 },
                 "huawei": {
                     "token_url": "",

@@ -6,6 +6,7 @@
 mod common;
 
 mod annual_report;
+mod assessment;
 mod audit;
 mod authz_matrix;
 mod calendar;

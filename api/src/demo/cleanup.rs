@@ -32,13 +32,38 @@ struct DemoList {
 const OFFICE: &str = "SH-BGT-FW";
 
 const GHZY_DOCS: &[(&str, &str, &str, Option<Decision>)] = &[
-    ("沪规划资源规〔2018〕2号", "上海市建设用地容积率管理办法", "2018-04-12", Some(Decision::Keep)),
-    ("沪规划资源规〔2019〕5号", "上海市临时用地管理规定", "2019-08-30", Some(Decision::Amend)),
-    ("沪规土资规〔2016〕3号", "上海市土地储备成本认定办法", "2016-11-02", Some(Decision::Repeal)),
+    (
+        "沪规划资源规〔2018〕2号",
+        "上海市建设用地容积率管理办法",
+        "2018-04-12",
+        Some(Decision::Keep),
+    ),
+    (
+        "沪规划资源规〔2019〕5号",
+        "上海市临时用地管理规定",
+        "2019-08-30",
+        Some(Decision::Amend),
+    ),
+    (
+        "沪规土资规〔2016〕3号",
+        "上海市土地储备成本认定办法",
+        "2016-11-02",
+        Some(Decision::Repeal),
+    ),
 ];
 const XH_DOCS: &[(&str, &str, &str, Option<Decision>)] = &[
-    ("徐府规〔2018〕3号", "徐汇区停车场（库）管理办法", "2018-03-20", Some(Decision::Keep)),
-    ("徐府规〔2019〕1号", "徐汇区户外招牌设置管理规定", "2019-01-15", Some(Decision::Amend)),
+    (
+        "徐府规〔2018〕3号",
+        "徐汇区停车场（库）管理办法",
+        "2018-03-20",
+        Some(Decision::Keep),
+    ),
+    (
+        "徐府规〔2019〕1号",
+        "徐汇区户外招牌设置管理规定",
+        "2019-01-15",
+        Some(Decision::Amend),
+    ),
 ];
 const XJH_DOCS: &[(&str, &str, &str, Option<Decision>)] = &[(
     "徐家汇办〔2020〕2号",
@@ -53,8 +78,18 @@ const TPL_DOCS: &[(&str, &str, &str, Option<Decision>)] = &[(
     Some(Decision::DeclareInvalid),
 )];
 const CITY_DOCS: &[(&str, &str, &str, Option<Decision>)] = &[
-    ("沪府规〔2017〕12号", "上海市人民政府关于进一步加强道路交通管理的若干规定", "2017-06-01", Some(Decision::Keep)),
-    ("沪府办规〔2018〕20号", "上海市人民政府办公厅关于推进政务公开标准化的实施意见", "2018-10-10", None),
+    (
+        "沪府规〔2017〕12号",
+        "上海市人民政府关于进一步加强道路交通管理的若干规定",
+        "2017-06-01",
+        Some(Decision::Keep),
+    ),
+    (
+        "沪府办规〔2018〕20号",
+        "上海市人民政府办公厅关于推进政务公开标准化的实施意见",
+        "2018-10-10",
+        None,
+    ),
 ];
 const CITY_GHZY_DOCS: &[(&str, &str, &str, Option<Decision>)] = &[(
     "沪府规〔2016〕8号",
@@ -95,7 +130,11 @@ fn campaigns() -> Vec<(&'static str, ReportLine, i64, Vec<DemoList>)> {
             "2026年度规范性文件集中清理",
             ReportLine::Departments,
             30,
-            vec![own("SH-GHZY", OFFICE, Submitted, GHZY_DOCS), returned, own("310115", OFFICE, Draft, &[])],
+            vec![
+                own("SH-GHZY", OFFICE, Submitted, GHZY_DOCS),
+                returned,
+                own("310115", OFFICE, Draft, &[]),
+            ],
         ),
         (
             "徐汇区街镇规范性文件清理",
@@ -112,7 +151,10 @@ fn campaigns() -> Vec<(&'static str, ReportLine, i64, Vec<DemoList>)> {
             "市政府及办公厅规范性文件清理",
             ReportLine::CityDocuments,
             25,
-            vec![own(OFFICE, OFFICE, Draft, CITY_DOCS), own("SH-GHZY", OFFICE, Draft, CITY_GHZY_DOCS)],
+            vec![
+                own(OFFICE, OFFICE, Draft, CITY_DOCS),
+                own("SH-GHZY", OFFICE, Draft, CITY_GHZY_DOCS),
+            ],
         ),
     ]
 }
@@ -148,8 +190,14 @@ pub async fn load(app: &AppState) -> ApiResult<usize> {
     Ok(written)
 }
 
-async fn write_list(tx: &mut Tx, admin: &Principal, campaign: &CampaignId, l: &DemoList) -> ApiResult<()> {
-    const STATE: &str = "UPDATE cleanup_lists SET status = $2, reason = $3, revision = 1 WHERE id = $1";
+async fn write_list(
+    tx: &mut Tx,
+    admin: &Principal,
+    campaign: &CampaignId,
+    l: &DemoList,
+) -> ApiResult<()> {
+    const STATE: &str =
+        "UPDATE cleanup_lists SET status = $2, reason = $3, revision = 1 WHERE id = $1";
     let unit_id = unit(tx, l.unit).await?;
     let reviewer = unit(tx, l.reviewer).await?;
     let id = insert_list(tx, campaign, &unit_id, &reviewer, l.kind).await?;
@@ -168,7 +216,10 @@ fn document(d: &(&str, &str, &str, Option<Decision>), status: ListStatus) -> Doc
     let decision = d.3.or((!status.editable()).then_some(Decision::Keep));
     let (reason, legal_basis) = match decision {
         Some(Decision::Keep) | None => ("", ""),
-        Some(_) => ("上位法已修改，与现行规定不一致", "《中华人民共和国行政许可法》"),
+        Some(_) => (
+            "上位法已修改，与现行规定不一致",
+            "《中华人民共和国行政许可法》",
+        ),
     };
     Document {
         doc_no: d.0.into(),

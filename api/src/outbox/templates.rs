@@ -109,6 +109,11 @@ pub const SMS: &[SmsTemplate] = &[
         params: &["title", "due_date"],
     },
     SmsTemplate {
+        kind: "assessment_published",
+        text: "“${title}”的考核指标已发布，请于${due_date}前报送扣分说明材料。",
+        params: &["title", "due_date"],
+    },
+    SmsTemplate {
         kind: "application_warning",
         text: "政府信息公开申请预警：申请人${applicant}触发“${rule}”（${count}件），请登录系统查看并反馈处理情况。",
         params: &["applicant", "rule", "count"],
@@ -234,6 +239,13 @@ pub const PUSH: &[PushTemplate] = &[
         body: "“${title}”已被退回，请查看原因后修改，截止日期${due_date}。",
         link: "govapp://cleanup-lists/${list_id}",
         params: &["title", "due_date", "list_id"],
+    },
+    PushTemplate {
+        kind: "assessment_published",
+        title: "考核指标已发布",
+        body: "“${title}”请于${due_date}前报送扣分说明材料。",
+        link: "govapp://assessments/${assessment_id}",
+        params: &["title", "due_date", "assessment_id"],
     },
     PushTemplate {
         kind: "application_warning",
