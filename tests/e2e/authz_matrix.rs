@@ -775,6 +775,99 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
         "",
         "UNNANNNNNNNNNNNNNAA",
     ),
+    // The work assessment (FW-02): one of the district governments,
+    // published, scored for Xuhui, with Xuhui's material.
+    (
+        "GET",
+        "/api/v1/legal/assessments",
+        "",
+        "UFFAFFFFFFFFFFFFFAA",
+    ),
+    (
+        "POST",
+        "/api/v1/legal/assessments",
+        r#"{"year":1999,"track":"district","deadline_on":"2099-01-01"}"#,
+        "UFFFFFFFFFFFFFFFFAF",
+    ),
+    (
+        "GET",
+        "/api/v1/legal/assessments/{assessment}",
+        "",
+        "UNNANNNNNNNNNNNNNAA",
+    ),
+    (
+        "PUT",
+        "/api/v1/legal/assessments/{assessment}/indicators",
+        r#"{"categories":[]}"#,
+        "UNNFNNNNNNNNNNNNNAF",
+    ),
+    (
+        "POST",
+        "/api/v1/legal/assessments/{assessment}/publication",
+        "",
+        "UNNFNNNNNNNNNNNNNAF",
+    ),
+    (
+        "GET",
+        "/api/v1/legal/assessments/{assessment}/units/{unit}/scores",
+        "",
+        "UNNANNNNNNNNNNNNNAA",
+    ),
+    (
+        "PUT",
+        "/api/v1/legal/assessments/{assessment}/units/{unit}/scores",
+        r#"{"scores":[]}"#,
+        "UNNFNNNNNNNNNNNNNAF",
+    ),
+    (
+        "POST",
+        "/api/v1/legal/assessments/{assessment}/units/{unit}/materials?indicator_id=none&name=a.pdf",
+        "",
+        "UNNANNNNNNNNNNNNNFA",
+    ),
+    (
+        "GET",
+        "/api/v1/legal/assessment-materials/{material}",
+        "",
+        "UNNANNNNNNNNNNNNNAA",
+    ),
+    (
+        "GET",
+        "/api/v1/legal/assessments/{assessment}/results",
+        "",
+        "UNNANNNNNNNNNNNNNAA",
+    ),
+    (
+        "GET",
+        "/api/v1/legal/assessments/{assessment}/export",
+        "",
+        "UNNANNNNNNNNNNNNNAA",
+    ),
+    (
+        "POST",
+        "/api/v1/legal/assessments/{assessment}/results/publication",
+        "",
+        "UNNFNNNNNNNNNNNNNAF",
+    ),
+    // Export templates: each signed-in user's own.
+    (
+        "GET",
+        "/api/v1/export-templates?subject=assessment_results",
+        "",
+        "UAAAAAAAAAAAAAAAAAA",
+    ),
+    (
+        "PUT",
+        "/api/v1/export-templates/{subject}/{name}",
+        r#"{"columns":["unit"]}"#,
+        "UAAAAAAAAAAAAAAAAAA",
+    ),
+    (
+        "DELETE",
+        "/api/v1/export-templates/{subject}/{name}",
+        "",
+        "UAAAAAAAAAAAAAAAAAA",
+    ),
     // Last of the forms: the draft goes, the return is taken back.
     ("DELETE", "/api/v1/forms/{draft}", "", "UNNNNNNNNNNNNANNNNN"),
     (
@@ -839,6 +932,7 @@ async fn fixtures(app: &TestApp) -> Fixtures {
     forms_fixtures(app, &mut f).await;
     warnings_fixtures(app, &mut f).await;
     legal_fixtures(app, &mut f).await;
+    assessment_fixtures(app, &mut f).await;
     let xuhui = app.unit_id("310104").await;
     let path = format!("/api/v1/annual-reports/{xuhui}/2010/refresh");
     let resp = app
@@ -887,6 +981,26 @@ async fn legal_fixtures(app: &TestApp, f: &mut BTreeMap<&'static str, String>) {
     f.insert("cleanup_list", list);
     let city = crate::legal::campaign(app, "矩阵测试导入", "city_documents", "2099-12-31").await;
     f.insert("city_campaign", city);
+}
+
+/// A published assessment of the districts with Xuhui's material.
+async fn assessment_fixtures(app: &TestApp, f: &mut BTreeMap<&'static str, String>) {
+    let (id, leaves) = crate::assessment::published(app, 2099).await;
+    let xuhui = app.unit_id("310104").await;
+    let path = format!(
+        "/api/v1/legal/assessments/{id}/units/{xuhui}/materials?indicator_id={}&name=a.pdf",
+        leaves[0]
+    );
+    let m: Value = ok(
+        app.post_raw("xh_fz", &path, "application/pdf", b"%PDF-1.4 x".to_vec())
+            .await,
+        201,
+    )
+    .await;
+    f.insert("material", m["id"].as_str().unwrap().to_owned());
+    f.insert("assessment", id);
+    f.insert("subject", "assessment_results".to_owned());
+    f.insert("name", "matrix".to_owned());
 }
 
 /// A form distributed to 徐汇区 with an attachment on its return, and a
