@@ -102,6 +102,9 @@ impl Application {
                 .await
                 .map_err(|e| anyhow::anyhow!("loading the demo clean-up campaigns: {e}"))?;
             tracing::info!(lists, "demo clean-up campaigns loaded");
+            api::demo::assessment::load(&state)
+                .await
+                .map_err(|e| anyhow::anyhow!("loading the demo assessment: {e}"))?;
         }
         if mode == Mode::Demo {
             let n = sso::local::load_demo_credentials(&sso)

@@ -6,6 +6,7 @@
 //! no range reserved for fiction, so the demo keeps to one block that the
 //! SMS stand-in owns and production data can be checked against.
 
+pub mod assessment;
 pub mod bulk;
 pub mod cleanup;
 pub mod last_year;
