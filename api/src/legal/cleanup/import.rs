@@ -115,57 +115,70 @@ pub fn read(rows: &[Vec<String>]) -> Result<Vec<Imported>, Vec<RowError>> {
         if COLUMNS.iter().all(|(h, _)| cell(h).is_empty()) {
             continue;
         }
-        let before = errors.len();
-        for (h, required) in COLUMNS {
-            if required && cell(h).is_empty() {
-                errors.push(problem(row, h, "不能为空"));
-            }
+        match read_row(row, cell, &mut numbers) {
+            Ok(doc) => out.push(doc),
+            Err(mut e) => errors.append(&mut e),
         }
-        let issued = parse_date(cell("印发日期"));
-        if issued.is_none() && !cell("印发日期").is_empty() {
-            errors.push(problem(row, "印发日期", "不是日期"));
-        }
-        let decision = match cell("清理意见") {
-            "" => None,
-            text => {
-                let d = Decision::from_text(text);
-                if d.is_none() {
-                    errors.push(problem(
-                        row,
-                        "清理意见",
-                        "须为继续有效、修改、废止或宣布失效",
-                    ));
-                }
-                d
-            }
-        };
-        let no = cell("文号");
-        if !no.is_empty()
-            && let Some(first) = numbers.insert(doc_no_key(no), row)
-        {
-            errors.push(problem(row, "文号", format!("与第 {first} 行重复")));
-        }
-        if errors.len() > before {
-            continue;
-        }
-        out.push(Imported {
-            document: Document {
-                doc_no: no.to_owned(),
-                title: cell("文件名称").to_owned(),
-                issued_on: issued.map(crate::calendar::ymd).unwrap_or_default(),
-                decision,
-                reason: cell("理由").to_owned(),
-                legal_basis: cell("依据").to_owned(),
-            },
-            drafting_unit: cell("起草单位").to_owned(),
-            row,
-        });
     }
     match (errors.is_empty(), out.is_empty()) {
         (false, _) => Err(errors),
         (true, true) => Err(vec![problem(2, "", "没有可导入的文件")]),
         (true, false) => Ok(out),
     }
+}
+
+/// One non-blank row, or its problems. `numbers` holds the document
+/// numbers of the rows before (compared by [`doc_no_key`]).
+fn read_row<'a>(
+    row: usize,
+    cell: impl Fn(&str) -> &'a str,
+    numbers: &mut HashMap<String, usize>,
+) -> Result<Imported, Vec<RowError>> {
+    let mut errors = Vec::new();
+    for (h, required) in COLUMNS {
+        if required && cell(h).is_empty() {
+            errors.push(problem(row, h, "不能为空"));
+        }
+    }
+    let issued = parse_date(cell("印发日期"));
+    if issued.is_none() && !cell("印发日期").is_empty() {
+        errors.push(problem(row, "印发日期", "不是日期"));
+    }
+    let decision = match cell("清理意见") {
+        "" => None,
+        text => {
+            let d = Decision::from_text(text);
+            if d.is_none() {
+                errors.push(problem(
+                    row,
+                    "清理意见",
+                    "须为继续有效、修改、废止或宣布失效",
+                ));
+            }
+            d
+        }
+    };
+    let no = cell("文号");
+    if !no.is_empty()
+        && let Some(first) = numbers.insert(doc_no_key(no), row)
+    {
+        errors.push(problem(row, "文号", format!("与第 {first} 行重复")));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Imported {
+        document: Document {
+            doc_no: no.to_owned(),
+            title: cell("文件名称").to_owned(),
+            issued_on: issued.map(crate::calendar::ymd).unwrap_or_default(),
+            decision,
+            reason: cell("理由").to_owned(),
+            legal_basis: cell("依据").to_owned(),
+        },
+        drafting_unit: cell("起草单位").to_owned(),
+        row,
+    })
 }
 
 /// The most rows a sheet may have: a city's list is a few hundred.

@@ -24,8 +24,9 @@ use super::distribute::{assigned, insert_list, mark_distributed};
 use super::document::Document;
 use super::import::{COLUMNS, Imported, RowError, read_xlsx};
 use super::line::ReportLine;
-use super::store::{self, CampaignStatus, ListKind};
+use super::store::{self, CampaignRow, CampaignStatus, ListKind};
 use crate::authz::{Principal, Role};
+use crate::db::Tx;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::ids::CampaignId;
 use crate::org::selection::{UnitRow, all_units};
@@ -128,22 +129,7 @@ pub async fn import(
         .ok_or(ApiError::NotFound)?;
     let groups = group(&all, office, &rows).map_err(problems)?;
     let mut tx = app.db.begin().await?;
-    mark_distributed(&mut tx, &id).await?;
-    let mut lists = Vec::with_capacity(groups.len());
-    for (unit, docs) in &groups {
-        let list = insert_list(&mut tx, &id, &unit.id, &office.id, ListKind::Own).await?;
-        store::replace_documents(&mut tx, &list, docs).await?;
-        store::event(&mut tx, &list, "imported", &p, None).await?;
-        if unit.id != office.id {
-            let people = store::people(&mut tx, &unit.id, Role::LegalReporter).await?;
-            tell(&app, &mut tx, &assigned(&campaign, &list), &people).await?;
-        }
-        lists.push(ImportedList {
-            list_id: list.to_string(),
-            unit_name: unit.name.clone(),
-            documents: docs.len(),
-        });
-    }
+    let lists = carry_out(&app, &mut tx, &p, &campaign, office, &groups).await?;
     let detail = json!({ "rows": rows.len(), "lists": lists.len() });
     crate::audit::success(
         &app,
@@ -160,6 +146,35 @@ pub async fn import(
         rows: rows.len(),
         lists,
     }))
+}
+
+/// Marks the campaign distributed and writes a list per drafting unit,
+/// telling each unit's reporting officers.
+async fn carry_out(
+    app: &AppState,
+    tx: &mut Tx,
+    p: &Principal,
+    campaign: &CampaignRow,
+    office: &UnitRow,
+    groups: &[(&UnitRow, Vec<Document>)],
+) -> ApiResult<Vec<ImportedList>> {
+    mark_distributed(tx, &campaign.id).await?;
+    let mut lists = Vec::with_capacity(groups.len());
+    for (unit, docs) in groups {
+        let list = insert_list(tx, &campaign.id, &unit.id, &office.id, ListKind::Own).await?;
+        store::replace_documents(tx, &list, docs).await?;
+        store::event(tx, &list, "imported", p, None).await?;
+        if unit.id != office.id {
+            let people = store::people(tx, &unit.id, Role::LegalReporter).await?;
+            tell(app, tx, &assigned(campaign, &list), &people).await?;
+        }
+        lists.push(ImportedList {
+            list_id: list.to_string(),
+            unit_name: unit.name.clone(),
+            documents: docs.len(),
+        });
+    }
+    Ok(lists)
 }
 
 /// Row problems as the 422's fields: `rows[5].印发日期`, `file`.
