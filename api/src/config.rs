@@ -100,7 +100,8 @@ pub struct FilesConfig {
 #[derive(Debug, Clone, Deserialize)]
 pub struct LegalConfig {
     /// Reporting officers are reminded this many days before a clean-up
-    /// campaign's deadline, and once more the day after it.
+    /// campaign's deadline (and once more the day after it), and before an
+    /// assessment's deadline for material.
     pub remind_days_before: u32,
 }
 

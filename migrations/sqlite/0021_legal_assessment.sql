@@ -33,9 +33,11 @@ CREATE TABLE assessment_indicators (
 CREATE INDEX assessment_indicators_tree ON assessment_indicators (assessment_id, parent_id, position);
 
 -- The units assessed, fixed when the indicators are published.
+-- `reminded`: the deadline reminder went out (the deadline watch).
 CREATE TABLE assessment_units (
     assessment_id  TEXT NOT NULL REFERENCES assessments (id),
     unit_id        TEXT NOT NULL REFERENCES org_units (id),
+    reminded       BOOLEAN NOT NULL DEFAULT FALSE,
     PRIMARY KEY (assessment_id, unit_id)
 );
 

@@ -166,6 +166,7 @@ impl NotifyConfig {
                     "cleanup_overdue": "SMS_480019",
                     "cleanup_returned": "SMS_480020",
                     "assessment_published": "SMS_480021",
+                    "assessment_reminder": "SMS_480022",
                 },
                 "huawei": {
                     "token_url": "",

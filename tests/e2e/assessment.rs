@@ -7,7 +7,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::common::{As, TestApp, problem, spawn_app};
+use crate::common::{As, Options, TestApp, TestDb, problem, spawn_app, spawn_with};
 
 const POST: Method = Method::POST;
 const PUT: Method = Method::PUT;
@@ -25,8 +25,8 @@ pub fn tree() -> Value {
 }
 
 /// A published assessment of the district governments: (id, indicator ids).
-pub async fn published(app: &TestApp, year: i32) -> (String, Vec<String>) {
-    let body = json!({ "year": year, "track": "district", "deadline_on": "2099-12-31" });
+pub async fn published(app: &TestApp, year: i32, deadline: &str) -> (String, Vec<String>) {
+    let body = json!({ "year": year, "track": "district", "deadline_on": deadline });
     let a = As(app, OFFICE)
         .expect(POST, "/api/v1/legal/assessments", None, body, 201)
         .await;
@@ -429,4 +429,24 @@ async fn ranking_and_export(app: &TestApp, id: &str) {
         )
         .await;
     problem(missing, 422, "invalid_field").await;
+}
+
+#[tokio::test]
+async fn the_watch_reminds_the_assessed_units_once_before_the_deadline() {
+    let env = vec![("GOV_DISCLOSURE__WATCH_INTERVAL_SECS", "1".to_owned())];
+    let app = spawn_with(TestDb::new().await, Options { demo: true, env }).await;
+    let tomorrow =
+        api::calendar::ymd(crate::disclosure::shanghai_today() + time::Duration::days(1));
+    published(&app, 2026, &tomorrow).await;
+    // Of the sixteen districts only Xuhui has a reporting officer.
+    let sql = "SELECT COUNT(*) FROM outbox WHERE kind = 'assessment_reminder'";
+    crate::forms::wait_for(&app, sql, 1).await;
+    app.wait_for_sms_with(XH_PHONE, "截止报送").await;
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(app.count(sql).await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM assessment_units WHERE reminded")
+            .await,
+        16
+    );
 }

@@ -985,7 +985,7 @@ async fn legal_fixtures(app: &TestApp, f: &mut BTreeMap<&'static str, String>) {
 
 /// A published assessment of the districts with Xuhui's material.
 async fn assessment_fixtures(app: &TestApp, f: &mut BTreeMap<&'static str, String>) {
-    let (id, leaves) = crate::assessment::published(app, 2099).await;
+    let (id, leaves) = crate::assessment::published(app, 2099, "2099-12-31").await;
     let xuhui = app.unit_id("310104").await;
     let path = format!(
         "/api/v1/legal/assessments/{id}/units/{xuhui}/materials?indicator_id={}&name=a.pdf",

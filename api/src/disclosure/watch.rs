@@ -35,6 +35,8 @@ pub struct Round {
     pub forms: crate::forms::remind::Reminded,
     /// Clean-up lists whose reporting officers were reminded.
     pub cleanup: crate::forms::remind::Reminded,
+    /// Assessed units reminded of the deadline for material.
+    pub assessment: usize,
     /// Warnings raised by rules new or changed since the last round.
     pub warnings: usize,
 }
@@ -164,6 +166,7 @@ pub async fn round(app: &AppState) -> ApiResult<Round> {
     done.calendar_reminded = crate::calendar::reminder::run(app, today).await?;
     done.forms = crate::forms::remind::run(app, today).await?;
     done.cleanup = crate::legal::cleanup::remind::run(app, today).await?;
+    done.assessment = crate::legal::assessment::remind::run(app, today).await?;
     done.warnings = crate::warning::evaluate::reevaluate(app, today).await?;
     if done != Round::default() {
         app.outbox_wake.notify_one();
@@ -175,6 +178,7 @@ pub async fn round(app: &AppState) -> ApiResult<Round> {
             forms_overdue = done.forms.overdue,
             cleanup_before = done.cleanup.before,
             cleanup_overdue = done.cleanup.overdue,
+            assessment_reminded = done.assessment,
             "deadline watch"
         );
     }

@@ -114,6 +114,11 @@ pub const SMS: &[SmsTemplate] = &[
         params: &["title", "due_date"],
     },
     SmsTemplate {
+        kind: "assessment_reminder",
+        text: "“${title}”扣分说明材料将于${due_date}截止报送，请及时报送。",
+        params: &["title", "due_date"],
+    },
+    SmsTemplate {
         kind: "application_warning",
         text: "政府信息公开申请预警：申请人${applicant}触发“${rule}”（${count}件），请登录系统查看并反馈处理情况。",
         params: &["applicant", "rule", "count"],
@@ -244,6 +249,13 @@ pub const PUSH: &[PushTemplate] = &[
         kind: "assessment_published",
         title: "考核指标已发布",
         body: "“${title}”请于${due_date}前报送扣分说明材料。",
+        link: "govapp://assessments/${assessment_id}",
+        params: &["title", "due_date", "assessment_id"],
+    },
+    PushTemplate {
+        kind: "assessment_reminder",
+        title: "考核材料即将截止",
+        body: "“${title}”扣分说明材料将于${due_date}截止报送。",
         link: "govapp://assessments/${assessment_id}",
         params: &["title", "due_date", "assessment_id"],
     },

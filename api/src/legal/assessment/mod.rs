@@ -3,11 +3,13 @@
 //! indicator ([`points`]), the indicator tree ([`tree`]) and the ranking
 //! ([`ranking`]). The rest reads and writes: [`store`] (scoped reads),
 //! [`templates`] (the year's indicators, publication), [`scores`],
-//! [`materials`] and [`results`] (totals, ranking, export).
+//! [`materials`], [`results`] (totals, ranking, export) and [`remind`]
+//! (run by the deadline watch).
 
 pub mod materials;
 pub mod points;
 pub mod ranking;
+pub mod remind;
 pub mod results;
 pub mod scores;
 pub mod store;
