@@ -80,7 +80,7 @@ pub struct MaterialQuery {
 /// Sends a file explaining the unit's score on an indicator.
 #[utoipa::path(post, path = "/api/v1/legal/assessments/{id}/units/{unit_id}/materials", tag = "legal",
     params(("id" = String, Path), ("unit_id" = String, Path), MaterialQuery),
-    request_body(content = Vec<u8>, content_type = "application/pdf", description = "the file: PDF, JPEG or PNG"),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the file, sent with its own Content-Type: application/pdf, image/jpeg or image/png"),
     responses((status = 201, body = MaterialView), (status = 403, body = crate::error::Problem),
         (status = 404, body = crate::error::Problem), (status = 409, description = "results published", body = crate::error::Problem),
         (status = 413, body = crate::error::Problem),

@@ -89,7 +89,8 @@ pub struct ImportResult {
 /// body is the `.xlsx` file.
 #[utoipa::path(post, path = "/api/v1/legal/cleanup/campaigns/{id}/import", tag = "legal",
     params(("id" = String, Path)),
-    request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream",
+        description = "the sheet, sent as application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     responses(
         (status = 200, body = ImportResult),
         (status = 404, body = crate::error::Problem),
