@@ -121,6 +121,40 @@ pub async fn calendar_import(s: Settings, file: &Path) -> anyhow::Result<ExitCod
 
 /// `annual-report compute --year Y`: every agency's section 3 from one
 /// pass over the cases; the city's totals and the time taken.
+/// `gov-server filings export`: the same package the API makes, audited as
+/// made by the command line.
+pub async fn filings_export(
+    s: Settings,
+    since: Option<String>,
+    status: Option<String>,
+    out: &Path,
+) -> anyhow::Result<ExitCode> {
+    use api::legal::filing::package::build::{Selection, build};
+    use api::legal::filing::status::FilingStatus;
+    let status = match status.as_deref() {
+        Some(t) => Some(
+            FilingStatus::parse(t).ok_or_else(|| anyhow::anyhow!("--status: unknown state {t}"))?,
+        ),
+        None => None,
+    };
+    let db = open_db(&s.core).await?;
+    let pii = PiiCipher::from_config(&s.core.crypto)?;
+    let (state, _) = core_state(s.core, db.clone(), pii).await?;
+    let who = api::authz::Principal::system("filings-export", "命令行导出");
+    let built = build(&state, &who, &Selection { since, status })
+        .await
+        .map_err(|e| anyhow::anyhow!("building the package: {e}"))?;
+    std::fs::write(out, &built.bytes).map_err(|e| anyhow::anyhow!("{}: {e}", out.display()))?;
+    println!(
+        "package {}: {} filings, {} bytes, written to {}",
+        built.id,
+        built.records,
+        built.bytes.len(),
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 pub async fn annual_report_compute(s: Settings, year: i32) -> anyhow::Result<ExitCode> {
     let db = open_db(&s.core).await?;
     let pii = PiiCipher::from_config(&s.core.crypto)?;

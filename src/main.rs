@@ -60,6 +60,11 @@ enum Command {
         #[command(subcommand)]
         command: AnnualReportCommand,
     },
+    /// Filings' data packages, for the disc between the networks.
+    Filings {
+        #[command(subcommand)]
+        command: FilingsCommand,
+    },
     /// Token signing keys.
     Keys {
         #[command(subcommand)]
@@ -117,6 +122,21 @@ enum CalendarCommand {
     /// whole, audited; open cases the years touch are counted again. Exit 2
     /// naming each bad line or date, with nothing loaded.
     Import { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum FilingsCommand {
+    /// Write a signed package of the filings changed since the last
+    /// package (or since --since YYYY-MM-DD; --status to choose one state,
+    /// e.g. accepted for publication) to FILE, and mark them as sent.
+    Export {
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -224,6 +244,9 @@ async fn run(command: Command, mut settings: Settings) -> anyhow::Result<ExitCod
         Command::AnnualReport {
             command: AnnualReportCommand::Compute { year },
         } => commands::annual_report_compute(settings, year).await,
+        Command::Filings {
+            command: FilingsCommand::Export { since, status, out },
+        } => commands::filings_export(settings, since, status, &out).await,
         Command::Keys {
             command: KeysCommand::Rotate,
         } => commands::rotate_keys(settings).await,

@@ -273,6 +273,8 @@ mod demo {
         notify: &mut NotifyConfig,
         addr: SocketAddr,
     ) -> anyhow::Result<StandIns> {
+        core.legal
+            .intake_secret_or(sso::sync::documents_standin::DEMO_SECRET);
         Ok(StandIns {
             sso: sso::stand_ins::configure(sso, addr),
             notify: notify::stand_ins::configure(&mut core.notify, notify, addr)?,

@@ -103,6 +103,41 @@ pub struct LegalConfig {
     /// campaign's deadline (and once more the day after it), and before an
     /// assessment's deadline for material.
     pub remind_days_before: u32,
+    /// Which network this server serves for filings (备案): `internet`
+    /// (units report), `internal` (the office reviews), or `single` (one
+    /// network, no air gap). docs/legal-affairs.md.
+    pub filing_side: FilingSide,
+    /// Public keys (PEM, one after another) of the other side's signing
+    /// service, whose data packages this side imports; this server's own
+    /// key is trusted too.
+    pub filing_peers: String,
+    /// The largest package file taken, refused before it is unpacked.
+    pub max_package_bytes: u64,
+    /// The most a package may unpack to, all its files together: a zip
+    /// that inflates beyond it is refused whole (no zip bomb).
+    pub max_unpacked_bytes: u64,
+    /// HMAC-SM3 secret shared with the unified office platforms that push
+    /// official-document filings; empty: the intake answers 503.
+    pub intake_secret: SecretString,
+}
+
+impl LegalConfig {
+    /// Sets the intake secret when none is configured (demo mode, whose
+    /// stand-in platform signs with `secret`).
+    pub fn intake_secret_or(&mut self, secret: &str) {
+        if self.intake_secret.expose_secret().is_empty() {
+            self.intake_secret = SecretString::from(secret.to_owned());
+        }
+    }
+}
+
+crate::text_enum! {
+    /// The network a server serves for filings.
+    pub enum FilingSide {
+        Internet = "internet",
+        Internal = "internal",
+        Single = "single",
+    }
 }
 
 /// Online forms (GK-11 to GK-13).
@@ -388,7 +423,14 @@ fn defaults() -> serde_json::Value {
             "remind_days_before": 2,
             "max_units_per_distribution": 2000,
         },
-        "legal": { "remind_days_before": 3 },
+        "legal": {
+            "remind_days_before": 3,
+            "filing_side": "single",
+            "filing_peers": "",
+            "max_package_bytes": 64 * 1024 * 1024,
+            "max_unpacked_bytes": 256 * 1024 * 1024,
+            "intake_secret": "",
+        },
         "notify": { "sms_provider": "log", "channel_policy": {} },
         "crypto": {
             "pii_key": DEV_PII_KEY,

@@ -95,19 +95,31 @@ pub async fn receive(
 ) -> ApiResult<Stored> {
     let declared = declared_type(headers)?;
     let bytes = read_upload(app, allowed, headers, body).await?;
-    let hash = hex::encode(crate::crypto::sm3(&bytes));
-    let key = object_path(&app.config.files, namespace, &hash);
     let size_bytes = bytes.len() as i64;
-    app.files
-        .put(&key, PutPayload::from_bytes(bytes))
-        .await
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("file store: {e}")))?;
+    let (hash, key) = keep(app, namespace, bytes).await?;
     Ok(Stored {
         content_type: declared,
         size_bytes,
         content_hash: hash,
-        storage_key: key.to_string(),
+        storage_key: key,
     })
+}
+
+/// Keeps bytes already checked (an upload, or a file of a verified data
+/// package) under `namespace`; answers their SM3 and their storage key.
+pub async fn keep(app: &AppState, namespace: &str, bytes: Bytes) -> ApiResult<(String, String)> {
+    let hash = hex::encode(crate::crypto::sm3(&bytes));
+    let key = object_path(&app.config.files, namespace, &hash);
+    app.files
+        .put(&key, PutPayload::from_bytes(bytes))
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("file store: {e}")))?;
+    Ok((hash, key.to_string()))
+}
+
+/// Where `keep` put the file with this hash.
+pub fn key_of(app: &AppState, namespace: &str, hash: &str) -> String {
+    object_path(&app.config.files, namespace, hash).to_string()
 }
 
 fn declared_type(headers: &HeaderMap) -> ApiResult<String> {

@@ -131,3 +131,19 @@ id_type!(
     /// Supporting material a unit sent to an assessment.
     MaterialId
 );
+
+id_type!(
+    /// A filing (备案) of a normative or official document; the same id on
+    /// both networks.
+    FilingId
+);
+
+id_type!(
+    /// A data package of filings, made on one network for the other.
+    PackageId
+);
+
+id_type!(
+    /// A declaration in the catalogue of major administrative decisions.
+    MajorDecisionId
+);

@@ -7,6 +7,7 @@ mod cases;
 mod devices;
 mod disclosure;
 mod forms;
+mod legal;
 mod me;
 mod seals;
 mod session;
@@ -27,6 +28,7 @@ pub fn routes(sso: SsoState) -> Router<AppState> {
         .merge(cases::routes())
         .merge(seals::routes())
         .merge(forms::routes())
+        .merge(legal::routes())
         .with_state(sso)
 }
 
@@ -37,7 +39,8 @@ pub fn routes(sso: SsoState) -> Router<AppState> {
         disclosure::agencies, disclosure::submit, disclosure::list, disclosure::detail, disclosure::notice_pdf,
         cases::list, cases::detail, cases::handling, cases::dispatch, cases::reply,
         seals::inbox_screen, seals::apply, seals::one, seals::decide,
-        forms::list, forms::one, forms::save, forms::submit, forms::progress_screen),
+        forms::list, forms::one, forms::save, forms::submit, forms::progress_screen,
+        legal::reviews, legal::one, legal::step),
     tags(
         (name = "mobile", description = "Suishenban mobile channel (/m/v1)"),
         (name = "applicant", description = "Applicants (the public): sign-in, one-net prefill, disclosure requests"),

@@ -93,6 +93,10 @@ impl StandIns {
         Ok(suishenban::routes(ssb)
             .merge(onenet::routes(portal))
             .merge(platform::routes(op))
-            .merge(org_feed::routes(feed)))
+            .merge(org_feed::routes(feed))
+            .merge(crate::sync::documents_standin::routes(format!(
+                "http://{addr}{}",
+                api::legal::filing::intake::PATH
+            ))?))
     }
 }

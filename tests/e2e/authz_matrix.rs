@@ -42,6 +42,11 @@ const CALLERS: [&str; 19] = [
 const NOT_CALLED: &[(&str, &str, &str)] = &[
     (
         "POST",
+        "/api/v1/legal/filings/intake",
+        "signed by the office platform, not roles: tests/e2e/filings.rs",
+    ),
+    (
+        "POST",
         "/auth/admin/login",
         "credentials, not roles: tests/e2e/identity.rs",
     ),
@@ -849,6 +854,113 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
         "",
         "UNNFNNNNNNNNNNNNNAF",
     ),
+    // Filings (FW-05) on a single-network server: Xuhui's filing with a
+    // file, a package the office made; Xuhui's major decision (FW-07).
+    ("GET", "/api/v1/legal/filings", "", "UFFAFFFFFFFFFFFFFAA"),
+    (
+        "POST",
+        "/api/v1/legal/filings",
+        r#"{"unit_id":"{unit}","document":{"title":"t","doc_no":"n","issuing_unit":"u","issued_on":"2026-01-01","full_text":"x"}}"#,
+        "UFFAFFFFFFFFFFFFFFA",
+    ),
+    (
+        "GET",
+        "/api/v1/legal/filings/{filing}",
+        "",
+        "UNNANNNNNNNNNNNNNAA",
+    ),
+    (
+        "PATCH",
+        "/api/v1/legal/filings/{filing}",
+        r#"{"title":"x"}"#,
+        "UNNANNNNNNNNNNNNNFA",
+    ),
+    (
+        "POST",
+        "/api/v1/legal/filings/{filing}/files?name=a.pdf",
+        "",
+        "UNNANNNNNNNNNNNNNFA",
+    ),
+    (
+        "GET",
+        "/api/v1/legal/filings/{filing}/files/{hash}",
+        "",
+        "UNNANNNNNNNNNNNNNAA",
+    ),
+    (
+        "POST",
+        "/api/v1/legal/filings/{filing}/steps",
+        r#"{"step":"accept","opinion":"x"}"#,
+        "UNNFNNNNNNNNNNNNNAF",
+    ),
+    (
+        "POST",
+        "/api/v1/legal/filing-packages/export",
+        r#"{"since":"2999-01-01"}"#,
+        "UFFFFFFFFFFFFFFFFAF",
+    ),
+    (
+        "GET",
+        "/api/v1/legal/filing-packages",
+        "",
+        "UFFFFFFFFFFFFFFFFAF",
+    ),
+    (
+        "POST",
+        "/api/v1/legal/filing-packages",
+        "",
+        "UFFFFFFFFFFFFFFFFAF",
+    ),
+    (
+        "GET",
+        "/api/v1/legal/filing-packages/{package}",
+        "",
+        "UFFFFFFFFFFFFFFFFAF",
+    ),
+    (
+        "POST",
+        "/api/v1/legal/major-decisions",
+        r#"{"unit_id":"{unit}","year":2026,"title":"t"}"#,
+        "UFFAFFFFFFFFFFFFFFA",
+    ),
+    (
+        "GET",
+        "/api/v1/legal/major-decisions",
+        "",
+        "UFFAFFFFFFFFFFFFFAA",
+    ),
+    (
+        "POST",
+        "/api/v1/legal/major-decisions/{major_decision}/progress",
+        r#"{"to":"filed"}"#,
+        "UNNFNNNNNNNNNNNNNAF",
+    ),
+    (
+        "GET",
+        "/api/v1/legal/major-decisions/statistics",
+        "",
+        "UFFFFFFFFFFFFFFFFAF",
+    ),
+    (
+        "GET",
+        "/api/v1/legal/major-decisions/statistics.xlsx",
+        "",
+        "UFFFFFFFFFFFFFFFFAF",
+    ),
+    // A reviewer's clean-up lists on the phone (FW-01).
+    ("GET", "/m/v1/legal/reviews", "", "UAAAAAAAAAAAAAAAAAA"),
+    (
+        "GET",
+        "/m/v1/legal/cleanup-lists/{cleanup_list}",
+        "",
+        "UNNANNNNNNNNNNNNNAA",
+    ),
+    (
+        "POST",
+        "/m/v1/legal/cleanup-lists/{cleanup_list}/steps",
+        r#"{"step":"accept"}"#,
+        "UNNFNNNNNNNNNNNNNAF",
+    ),
     // Export templates: each signed-in user's own.
     (
         "GET",
@@ -933,6 +1045,7 @@ async fn fixtures(app: &TestApp) -> Fixtures {
     warnings_fixtures(app, &mut f).await;
     legal_fixtures(app, &mut f).await;
     assessment_fixtures(app, &mut f).await;
+    filing_fixtures(app, &mut f).await;
     let xuhui = app.unit_id("310104").await;
     let path = format!("/api/v1/annual-reports/{xuhui}/2010/refresh");
     let resp = app
@@ -981,6 +1094,27 @@ async fn legal_fixtures(app: &TestApp, f: &mut BTreeMap<&'static str, String>) {
     f.insert("cleanup_list", list);
     let city = crate::legal::campaign(app, "矩阵测试导入", "city_documents", "2099-12-31").await;
     f.insert("city_campaign", city);
+}
+
+/// Xuhui's filing with a file, a package of it, Xuhui's major decision.
+async fn filing_fixtures(app: &TestApp, f: &mut BTreeMap<&'static str, String>) {
+    let (filing, hash) = crate::filings::filed(app, "矩阵〔2026〕1号").await;
+    let (_, package) = crate::filings::export(app, serde_json::json!({})).await;
+    let unit = app.unit_id("310104").await;
+    let body = serde_json::json!({ "unit_id": unit, "year": 2026, "title": "矩阵测试决策" });
+    let d = crate::common::As(app, "xh_fz")
+        .expect(
+            reqwest::Method::POST,
+            "/api/v1/legal/major-decisions",
+            None,
+            body,
+            201,
+        )
+        .await;
+    f.insert("filing", filing);
+    f.insert("hash", hash);
+    f.insert("package", package);
+    f.insert("major_decision", d["id"].as_str().unwrap().to_owned());
 }
 
 /// A published assessment of the districts with Xuhui's material.

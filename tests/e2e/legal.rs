@@ -289,9 +289,42 @@ async fn a_department_line_list_is_filled_checked_returned_and_accepted() {
         2
     );
     stepped(&app, XH_REPORTER, &l, "send_for_check", None).await;
+    // On the phone: the unit's reviewer finds it to check, the office
+    // finds it to decide, and accepts it there.
+    let waiting = app.get_json(XH_REVIEWER, "/m/v1/legal/reviews", 200).await;
+    assert_eq!(
+        (
+            waiting[0]["list_id"].as_str(),
+            waiting[0]["action"].as_str()
+        ),
+        (Some(l.as_str()), Some("check")),
+        "{waiting}"
+    );
+    assert_eq!(
+        app.get_json(OFFICE, "/m/v1/legal/reviews", 200).await,
+        json!([])
+    );
     stepped(&app, XH_REVIEWER, &l, "submit", None).await;
-    let v = stepped(&app, OFFICE, &l, "accept", None).await;
+    let waiting = app.get_json(OFFICE, "/m/v1/legal/reviews", 200).await;
+    assert_eq!(waiting[0]["action"], "decide", "{waiting}");
+    let screen = app
+        .get_json(OFFICE, &format!("/m/v1/legal/cleanup-lists/{l}"), 200)
+        .await;
+    assert_eq!(screen["status"], "submitted");
+    let v = As(&app, OFFICE)
+        .expect(
+            POST,
+            &format!("/m/v1/legal/cleanup-lists/{l}/steps"),
+            None,
+            json!({ "step": "accept" }),
+            200,
+        )
+        .await;
     assert_eq!(v["status"], "accepted");
+    assert_eq!(
+        app.get_json(OFFICE, "/m/v1/legal/reviews", 200).await,
+        json!([])
+    );
     // Accepted: frozen.
     let r = problem(
         step(&app, OFFICE, &l, "return", Some("再改")).await,

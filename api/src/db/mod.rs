@@ -64,6 +64,19 @@ impl WriteGate {
     }
 }
 
+/// `%word%` for `LIKE … ESCAPE '\\'`, with LIKE's own characters taken
+/// literally: the substring search of every list that has one.
+pub fn like_pattern(word: &str) -> String {
+    let escaped: String = word
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    format!("%{escaped}%")
+}
+
 /// `$first, $first+1, …` for `n` values: the `IN (…)` list of a statement
 /// whose values are all bound. Only these numbers are formatted into the
 /// SQL, so the statement is safe to pass as `sqlx::AssertSqlSafe`.

@@ -364,18 +364,6 @@ pub struct FormSummary {
     pub updated_at: String,
 }
 
-/// `%word%` for LIKE, with LIKE's own characters taken literally.
-fn like_pattern(word: &str) -> String {
-    let escaped: String = word
-        .chars()
-        .flat_map(|c| match c {
-            '%' | '_' | '\\' => vec!['\\', c],
-            c => vec![c],
-        })
-        .collect();
-    format!("%{escaped}%")
-}
-
 /// The forms of the units the caller sends for, newest first, at most 200;
 /// `q` finds titles containing each of its first three words.
 #[utoipa::path(get, path = "/api/v1/forms", tag = "forms", params(FormQuery),
@@ -397,7 +385,7 @@ pub async fn list(
         q.q.as_deref()
             .unwrap_or("")
             .split_whitespace()
-            .map(like_pattern);
+            .map(crate::db::like_pattern);
     let status = q.status.map(|s| s.as_str());
     let (w1, w2, w3) = (words.next(), words.next(), words.next());
     let rows: Vec<FormRow> = on_db!(&app.db, c => sqlx::query_as(SQL).bind(&p.user_id).bind(status)

@@ -22,6 +22,9 @@ pub struct Stamp {
 pub trait SignService: Send + Sync + 'static {
     /// Which key signs (recorded with each signature).
     fn key_id(&self) -> &str;
+    /// The public key (PEM), which a peer needs to check our signatures
+    /// (the filings' data packages carry it).
+    fn public_key_pem(&self) -> &str;
     /// SM2 signature (hex DER) over `message`.
     fn sign(&self, message: &[u8]) -> String;
     /// Checks a signature made by this service.
@@ -47,11 +50,7 @@ impl LocalSignService {
     pub fn new(secret_hex: &str) -> Result<Self, SignError> {
         let signer = Sm2Signer::from_hex(secret_hex)?;
         let public_pem = signer.public_key_pem()?;
-        // The key's id: the start of the SM3 of its public key.
-        let key_id = format!(
-            "local-sm2-{}",
-            &hex::encode(crate::crypto::sm3(public_pem.as_bytes()))[..16]
-        );
+        let key_id = key_id_of(&public_pem);
         Ok(Self {
             signer,
             public_pem,
@@ -60,9 +59,22 @@ impl LocalSignService {
     }
 }
 
+/// A key's id: the start of the SM3 of its public key, so a peer's key
+/// named in a package is known by the same id on both sides.
+pub fn key_id_of(public_pem: &str) -> String {
+    format!(
+        "local-sm2-{}",
+        &hex::encode(crate::crypto::sm3(public_pem.as_bytes()))[..16]
+    )
+}
+
 impl SignService for LocalSignService {
     fn key_id(&self) -> &str {
         &self.key_id
+    }
+
+    fn public_key_pem(&self) -> &str {
+        &self.public_pem
     }
 
     fn sign(&self, message: &[u8]) -> String {

@@ -12,6 +12,8 @@
 //! request, so a moved user's scope changes on their next request; a
 //! disabled user's sessions end in the same transaction.
 
+#[cfg(feature = "stand-ins")]
+pub mod documents_standin;
 pub mod pull;
 pub mod push;
 pub mod signature;

@@ -117,14 +117,26 @@ async fn publish(
 /// Signs `body` as the platform does and pushes it to us; the body is sent
 /// as given, so a test can also push malformed batches.
 async fn push(State(s): State<Arc<StandIn>>, body: Bytes) -> Json<serde_json::Value> {
+    let headers = (TIMESTAMP_HEADER, SIGNATURE_HEADER);
+    signed_post(&s.http, &s.push_url, headers, s.secret.as_bytes(), body).await
+}
+
+/// POSTs `body` signed with `secret` under the two `headers` (timestamp,
+/// signature), as every city platform signs; answers our status and body.
+pub async fn signed_post(
+    http: &reqwest::Client,
+    url: &str,
+    headers: (&str, &str),
+    secret: &[u8],
+    body: Bytes,
+) -> Json<serde_json::Value> {
     let ts = api::clock::now().unix_timestamp();
-    let sig = sign(s.secret.as_bytes(), ts, &body);
-    let sent = s
-        .http
-        .post(&s.push_url)
+    let sig = sign(secret, ts, &body);
+    let sent = http
+        .post(url)
         .header("content-type", "application/json")
-        .header(TIMESTAMP_HEADER, ts.to_string())
-        .header(SIGNATURE_HEADER, sig)
+        .header(headers.0, ts.to_string())
+        .header(headers.1, sig)
         .body(body)
         .send()
         .await;
