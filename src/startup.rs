@@ -105,6 +105,10 @@ impl Application {
             api::demo::assessment::load(&state)
                 .await
                 .map_err(|e| anyhow::anyhow!("loading the demo assessment: {e}"))?;
+            let filings = api::demo::filings::load(&state)
+                .await
+                .map_err(|e| anyhow::anyhow!("loading the demo filings: {e}"))?;
+            tracing::info!(filings, "demo filings and major decisions loaded");
         }
         if mode == Mode::Demo {
             let n = sso::local::load_demo_credentials(&sso)

@@ -9,6 +9,7 @@
 pub mod assessment;
 pub mod bulk;
 pub mod cleanup;
+pub mod filings;
 pub mod last_year;
 
 use serde_json::json;

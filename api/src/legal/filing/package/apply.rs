@@ -78,11 +78,20 @@ pub async fn apply(
     Ok((report, false))
 }
 
+/// The report of an import done before; a package made here is refused.
 async fn done_before(app: &AppState, id: &PackageId) -> ApiResult<Option<Report>> {
-    const SQL: &str = "SELECT report FROM filing_packages WHERE id = $1 AND direction = 'import' AND status = 'done'";
-    let row: Option<String> =
-        on_db!(&app.db, c => sqlx::query_scalar(SQL).bind(id).fetch_optional(c).await)?;
-    Ok(row.map(|r| serde_json::from_str(&r).unwrap_or_default()))
+    const SQL: &str = "SELECT direction, status, report FROM filing_packages WHERE id = $1";
+    let row: Option<(String, String, String)> =
+        on_db!(&app.db, c => sqlx::query_as(SQL).bind(id).fetch_optional(c).await)?;
+    match row {
+        Some((direction, _, _)) if direction == "export" => {
+            Err(refused(Refusal::MadeHere(id.to_string())))
+        }
+        Some((_, status, report)) if status == "done" => {
+            Ok(Some(serde_json::from_str(&report).unwrap_or_default()))
+        }
+        _ => Ok(None),
+    }
 }
 
 /// Every record's unit, by code, and every record valid: otherwise the

@@ -129,6 +129,8 @@ pub enum Refusal {
     UnknownFormat(String),
     #[error("数据包来自本网（{0}），不能导入")]
     SameSide(String),
+    #[error("数据包 {0} 由本系统导出，不能再导入本系统")]
+    MadeHere(String),
     #[error("签名密钥 {0} 不在信任列表中")]
     UntrustedSigner(String),
     #[error("清单签名校验失败")]
@@ -147,9 +149,10 @@ impl Refusal {
         match self {
             Refusal::Missing(n) | Refusal::Unexpected(n) | Refusal::Altered(n) => n.clone(),
             Refusal::BadRecord(n, _) => n.clone(),
-            Refusal::BadManifest(_) | Refusal::UnknownFormat(_) | Refusal::SameSide(_) => {
-                MANIFEST.into()
-            }
+            Refusal::BadManifest(_)
+            | Refusal::UnknownFormat(_)
+            | Refusal::SameSide(_)
+            | Refusal::MadeHere(_) => MANIFEST.into(),
             Refusal::UntrustedSigner(_) | Refusal::BadSignature => SIGNATURE.into(),
             Refusal::NotAPackage | Refusal::TooLargeUnpacked(_) => "package".into(),
         }

@@ -117,29 +117,37 @@ pub async fn import(
     })
     .await
     .map_err(anyhow::Error::from)?;
-    let opened = match opened {
-        Ok(o) => o,
-        Err(r) => {
-            crate::audit::record_denied(
-                &app,
-                &p,
-                "legal.filing.package_import",
-                "filing_package",
-                &r.to_string(),
-            )
-            .await;
-            return Err(refused(r));
+    let refusal = match opened {
+        Ok(opened) => {
+            let package_id = opened.manifest.package_id.to_string();
+            let records = opened.records.len();
+            match apply::apply(&app, &p, opened, bytes).await {
+                Ok((report, repeated)) => {
+                    let answer = ImportAnswer {
+                        package_id,
+                        repeated,
+                        records,
+                        report,
+                    };
+                    return Ok(Json(answer));
+                }
+                Err(e @ ApiError::Invalid { .. }) => e,
+                Err(e) => return Err(e),
+            }
         }
+        Err(r) => refused(r),
     };
-    let package_id = opened.manifest.package_id.to_string();
-    let records = opened.records.len();
-    let (report, repeated) = apply::apply(&app, &p, opened, bytes).await?;
-    Ok(Json(ImportAnswer {
-        package_id,
-        repeated,
-        records,
-        report,
-    }))
+    // Refused whole: audited with the reason.
+    let reason = refusal.to_string();
+    crate::audit::record_denied(
+        &app,
+        &p,
+        "legal.filing.package_import",
+        "filing_package",
+        &reason,
+    )
+    .await;
+    Err(refusal)
 }
 
 /// The body, at most `legal.max_package_bytes`: a larger one is refused
