@@ -190,6 +190,10 @@ pub async fn step(
 #[into_params(parameter_in = Query)]
 pub struct DecisionQuery {
     pub year: Option<i64>,
+    /// Years from (inclusive), as the statistics count them.
+    pub from: Option<i64>,
+    /// Years to (inclusive).
+    pub to: Option<i64>,
     /// `district` or `municipal`.
     #[param(value_type = Option<String>)]
     pub group: Option<Group>,
@@ -227,6 +231,7 @@ pub async fn matching(
         "{SELECT}WHERE ($1 IS NULL OR d.year = $1) AND ($2 IS NULL OR u.kind = $2) AND ($3 IS NULL OR d.progress = $3) \
          AND ($4 IS NULL OR d.title LIKE $4 ESCAPE '\\' OR u.name LIKE $4 ESCAPE '\\') \
          AND ($6 OR u.path LIKE $7 ESCAPE '\\' OR u.path LIKE $8 ESCAPE '\\' OR u.path LIKE $9 ESCAPE '\\') \
+         AND ($10 IS NULL OR d.year >= $10) AND ($11 IS NULL OR d.year <= $11) \
          ORDER BY d.year DESC, u.name, d.id LIMIT $5"
     );
     let kind = q.group.map(|g| match g {
@@ -242,6 +247,6 @@ pub async fn matching(
     Ok(
         on_db!(&app.db, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(q.year).bind(kind).bind(q.progress)
         .bind(pattern.as_deref()).bind(limit).bind(p.has_role(Role::LegalAdmin)).bind(scope[0].as_deref())
-        .bind(scope[1].as_deref()).bind(scope[2].as_deref()).fetch_all(c).await)?,
+        .bind(scope[1].as_deref()).bind(scope[2].as_deref()).bind(q.from).bind(q.to).fetch_all(c).await)?,
     )
 }

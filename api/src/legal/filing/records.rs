@@ -249,9 +249,6 @@ pub async fn edit(
     Path(id): Path<FilingId>,
     ApiJson(patch): ApiJson<Patch>,
 ) -> ApiResult<Json<FilingView>> {
-    const SQL: &str = "UPDATE filings SET title = $3, doc_no = $4, issuing_unit = $5, issued_on = $6, \
-         effective_on = $7, full_text = $8, version = version + 1, updated_at = $9 \
-         WHERE id = $1 AND version = $2 AND status = 'returned'";
     let row = store::filing(&app, &p, &id).await?;
     if !store::reports_for(&p, &row.unit_id) {
         crate::audit::record_denied(&app, &p, "legal.filing.edit", "filing", id.as_str()).await;
@@ -278,32 +275,44 @@ pub async fn edit(
     if !problems.is_empty() {
         return Err(ApiError::InvalidFields(problems));
     }
+    save(&app, &p, &row, &next, &changed).await?;
+    let row = store::filing(&app, &p, &id).await?;
+    Ok(Json(view(&app, row).await?))
+}
+
+/// Writes the changed document over the version read, with its history
+/// entry and audit record.
+async fn save(
+    app: &AppState,
+    p: &Principal,
+    row: &FilingRow,
+    next: &Content,
+    changed: &[Field],
+) -> ApiResult<()> {
+    const SQL: &str = "UPDATE filings SET title = $3, doc_no = $4, issuing_unit = $5, issued_on = $6, \
+         effective_on = $7, full_text = $8, version = version + 1, updated_at = $9 \
+         WHERE id = $1 AND version = $2 AND status = 'returned'";
+    let id = &row.id;
     let mut tx = app.db.begin().await?;
-    let n = on_tx!(&mut tx, c => sqlx::query(SQL).bind(&id).bind(row.version).bind(&next.title).bind(&next.doc_no)
+    let n = on_tx!(&mut tx, c => sqlx::query(SQL).bind(id).bind(row.version).bind(&next.title).bind(&next.doc_no)
         .bind(&next.issuing_unit).bind(&next.issued_on).bind(next.effective_on.as_deref()).bind(&next.full_text)
         .bind(crate::clock::now()).execute(c).await.map(|r| r.rows_affected()))?;
     if n == 0 {
         return Err(changed_meanwhile());
     }
     let names: Vec<&str> = changed.iter().map(|f| f.as_str()).collect();
-    store::event(
-        &mut tx,
-        &id,
-        "edit",
-        &p.actor_label(),
-        Some(&names.join(",")),
-    )
-    .await?;
+    let note = names.join(",");
+    store::event(&mut tx, id, "edit", &p.actor_label(), Some(&note)).await?;
+    let detail = json!({ "fields": names });
     crate::audit::success(
-        &app,
+        app,
         &mut tx,
-        &p,
+        p,
         "legal.filing.edit",
         ("filing", id.as_str()),
-        json!({ "fields": names }),
+        detail,
     )
     .await?;
     tx.commit().await?;
-    let row = store::filing(&app, &p, &id).await?;
-    Ok(Json(view(&app, row).await?))
+    Ok(())
 }
