@@ -7,11 +7,11 @@ use api::authz::Principal;
 use api::error::ApiResult;
 use api::http::extract::ApiJson;
 use api::ids::CleanupListId;
-use api::legal::cleanup::lists::{ListView, view};
+use api::legal::cleanup::lists::{self, ListView};
 use api::legal::cleanup::progress::visible_lists;
 use api::legal::cleanup::status::ListStatus;
 use api::legal::cleanup::steps::{self, StepInput};
-use api::legal::cleanup::store::{self, Party};
+use api::legal::cleanup::store::Party;
 use api::state::AppState;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
@@ -75,12 +75,11 @@ pub async fn reviews(State(app): State<AppState>, p: Principal) -> ApiResult<Jso
 #[utoipa::path(get, path = "/m/v1/legal/cleanup-lists/{id}", tag = "mobile", params(("id" = String, Path)),
     responses((status = 200, body = ListView), (status = 404, body = api::error::Problem)))]
 pub async fn one(
-    State(app): State<AppState>,
+    state: State<AppState>,
     p: Principal,
-    Path(id): Path<CleanupListId>,
+    id: Path<CleanupListId>,
 ) -> ApiResult<Json<ListView>> {
-    let (row, party) = store::list(&app, &p, &id).await?;
-    Ok(Json(view(&app, &row, party).await?))
+    lists::show(state, p, id).await
 }
 
 /// Takes a step on a list: `send_for_check`, `send_back`, `submit`,

@@ -323,6 +323,18 @@ async fn a_record_changed_on_both_sides_is_a_conflict_and_is_not_overwritten() {
         "submitted",
         "kept as it is here"
     );
+    // And the other way: the internal side keeps its review.
+    let (from_a, _) = export(&a, json!({})).await;
+    let r = imported(&b, from_a).await;
+    assert_eq!(r["conflicts"][0]["id"], id.as_str(), "{r}");
+    let on_b = filing(&b, OFFICE, &id).await;
+    assert_eq!(
+        (
+            on_b["status"].as_str(),
+            on_b["files"].as_array().unwrap().len()
+        ),
+        (Some("under_review"), 1)
+    );
 }
 
 /// The package's files, by name.

@@ -17,13 +17,14 @@ use utoipa::ToSchema;
 
 use super::manifest::{Record, Refusal, record_path};
 use super::open::{Opened, attachment};
-use super::reconcile::{Held, Incoming, Outcome, reconcile};
+use super::reconcile::{Held, Incoming, Outcome, reconcile, state};
 use crate::authz::Principal;
 use crate::db::Tx;
 use crate::error::{ApiError, ApiResult};
-use crate::ids::{PackageId, UnitId};
+use crate::ids::{FilingId, PackageId, UnitId};
 use crate::legal::filing::content::check;
 use crate::legal::filing::files::NAMESPACE;
+use crate::legal::filing::store::{FilingRow, select_filings};
 use crate::state::AppState;
 use crate::{on_db, on_tx};
 
@@ -175,29 +176,30 @@ async fn write(
     bytes: &Bytes,
     report: &mut Report,
 ) -> ApiResult<()> {
-    const HELD: &str = "SELECT version, synced_version, doc_no, title FROM filings WHERE id = $1";
-    let held: Option<(i64, i64, String, String)> =
-        on_tx!(tx, c => sqlx::query_as(HELD).bind(&r.id).fetch_optional(c).await)?;
+    let held = held(tx, &r.id).await?;
+    let mut files: Vec<String> = r.files.iter().map(|f| f.hash.clone()).collect();
     let incoming = Incoming {
         version: r.version,
         base: r.base_version,
+        state: state(
+            &r.content,
+            r.status,
+            &r.returned_fields,
+            r.review_opinion.as_deref(),
+            &mut files,
+        ),
     };
-    let outcome = reconcile(
-        held.as_ref().map(|h| Held {
-            version: h.0,
-            synced: h.1,
-        }),
-        incoming,
-    );
+    let outcome = reconcile(held.as_ref().map(|(_, h)| *h), incoming);
     match outcome {
         Outcome::Unchanged => report.unchanged += 1,
         Outcome::Conflict => {
-            let h = held.unwrap_or_default();
+            let (row, h) =
+                held.ok_or_else(|| anyhow::anyhow!("a conflict without a held filing"))?;
             report.conflicts.push(Conflict {
                 id: r.id.to_string(),
-                doc_no: h.2,
-                title: h.3,
-                held_version: h.0,
+                doc_no: row.content.doc_no,
+                title: row.content.title,
+                held_version: h.version,
                 incoming_version: r.version,
             });
         }
@@ -212,6 +214,31 @@ async fn write(
         }
     }
     Ok(())
+}
+
+/// The filing held here, with its version, agreed version and state.
+async fn held(tx: &mut Tx, id: &FilingId) -> ApiResult<Option<(FilingRow, Held)>> {
+    const ROW: &str = concat!(select_filings!(), "WHERE f.id = $1");
+    const FILES: &str = "SELECT hash FROM filing_files WHERE filing_id = $1";
+    let row: Option<FilingRow> =
+        on_tx!(tx, c => sqlx::query_as(ROW).bind(id).fetch_optional(c).await)?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let mut files: Vec<String> =
+        on_tx!(tx, c => sqlx::query_scalar(FILES).bind(id).fetch_all(c).await)?;
+    let h = Held {
+        version: row.version,
+        synced: row.synced_version,
+        state: state(
+            &row.content,
+            row.status,
+            &row.returned(),
+            row.review_opinion.as_deref(),
+            &mut files,
+        ),
+    };
+    Ok(Some((row, h)))
 }
 
 fn instant(text: &str) -> ApiResult<OffsetDateTime> {

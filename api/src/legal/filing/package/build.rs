@@ -53,7 +53,9 @@ pub async fn build(app: &AppState, p: &Principal, sel: &Selection) -> ApiResult<
             crate::calendar::parse_ymd(s)
                 .ok_or_else(|| ApiError::invalid("since", "不是有效日期（YYYY-MM-DD）"))?
                 .midnight()
-                .assume_offset(crate::calendar::SHANGHAI),
+                .assume_offset(crate::calendar::SHANGHAI)
+                // Stored instants are UTC; SQLite compares their text.
+                .to_offset(time::UtcOffset::UTC),
         ),
         None => None,
     };
