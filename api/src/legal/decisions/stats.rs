@@ -69,12 +69,14 @@ pub struct Statistics {
 fn years(q: &Years) -> ApiResult<(i64, i64)> {
     let this = i64::from(crate::calendar::shanghai_date(crate::clock::now()).year());
     let to = q.to.unwrap_or(this);
+    if !(2000..=2100).contains(&to) {
+        return Err(ApiError::invalid("to", "年度须在 2000 到 2100 之间"));
+    }
     let from = q.from.unwrap_or(to - 4);
-    if !(2000..=2100).contains(&from) || !(2000..=2100).contains(&to) || from > to || to - from > 30
-    {
+    if !(2000..=to).contains(&from) || to - from > 30 {
         return Err(ApiError::invalid(
             "from",
-            "年度范围须在 2000 到 2100 之间，且不超过 30 年",
+            "须在 2000 年到截止年度之间，且范围不超过 30 年",
         ));
     }
     Ok((from, to))
