@@ -706,3 +706,44 @@ async fn major_decisions_are_declared_moved_on_and_counted_with_drill_downs() {
     assert_eq!(sheet.height(), 3, "a header and the two declarations");
     assert_eq!(app.audited("legal.decision.export").await, 1);
 }
+
+#[tokio::test]
+async fn a_large_package_is_written_in_chunks_and_shows_its_progress() {
+    let a = side("internet", KEY_A, KEY_B, vec![]).await;
+    let b = side("internal", KEY_B, KEY_A, vec![]).await;
+    let unit = a.unit_id("310104").await;
+    for i in 0..230 {
+        let body =
+            json!({ "unit_id": unit, "document": document(&format!("徐府规〔2026〕{i}号")) });
+        As(&a, REPORTER)
+            .expect(Method::POST, "/api/v1/legal/filings", None, body, 201)
+            .await;
+    }
+    let (package, id) = export(&a, json!({})).await;
+    let r = imported(&b, package).await;
+    assert_eq!(
+        (r["records"].as_i64(), r["created"].as_i64()),
+        (Some(230), Some(230)),
+        "{r}"
+    );
+    let p = b
+        .get_json(OFFICE, &format!("/api/v1/legal/filing-packages/{id}"), 200)
+        .await;
+    assert_eq!(
+        (p["records_total"].as_i64(), p["records_done"].as_i64()),
+        (Some(230), Some(230)),
+        "{p}"
+    );
+    assert_eq!(p["report"]["created"], 230);
+    let listed = b
+        .get_json(OFFICE, "/api/v1/legal/filings?limit=200", 200)
+        .await;
+    assert_eq!(listed.as_array().unwrap().len(), 200);
+    let found = b
+        .get_json(OFFICE, "/api/v1/legal/filings?q=〔2026〕229号", 200)
+        .await;
+    assert_eq!(
+        crate::common::pluck(&found, "doc_no"),
+        ["徐府规〔2026〕229号"]
+    );
+}
