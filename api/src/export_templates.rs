@@ -28,10 +28,16 @@ pub struct Column {
 }
 
 /// The subjects and their columns, in their default order.
-pub const SUBJECTS: &[(&str, &[Column])] = &[(
-    "assessment_results",
-    crate::legal::assessment::results::COLUMNS,
-)];
+pub const SUBJECTS: &[(&str, &[Column])] = &[
+    (
+        "assessment_results",
+        crate::legal::assessment::results::COLUMNS,
+    ),
+    (
+        crate::legal::experts::export::SUBJECT,
+        crate::legal::experts::export::COLUMNS,
+    ),
+];
 
 const MAX_TEMPLATES: i64 = 50;
 

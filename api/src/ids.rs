@@ -147,3 +147,8 @@ id_type!(
     /// A declaration in the catalogue of major administrative decisions.
     MajorDecisionId
 );
+
+id_type!(
+    /// An expert of the legal affairs office's library.
+    ExpertId
+);

@@ -947,6 +947,44 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
         "",
         "UFFFFFFFFFFFFFFFFAF",
     ),
+    // The expert library (FW-03): every unit reads, the office edits.
+    ("GET", "/api/v1/legal/experts", "", "UAAAAAAAAAAAFAAAAAA"),
+    (
+        "POST",
+        "/api/v1/legal/experts",
+        r#"{"category":"c","name":"n","unit_name":"u","post":"p"}"#,
+        "UFFFFFFFFFFFFFFFFAF",
+    ),
+    (
+        "GET",
+        "/api/v1/legal/experts/overview",
+        "",
+        "UAAAAAAAAAAAFAAAAAA",
+    ),
+    (
+        "GET",
+        "/api/v1/legal/experts/export",
+        "",
+        "UAAAAAAAAAAAFAAAAAA",
+    ),
+    (
+        "GET",
+        "/api/v1/legal/experts/{expert}",
+        "",
+        "UAAAAAAAAAAAFAAAAAA",
+    ),
+    (
+        "PUT",
+        "/api/v1/legal/experts/{expert}",
+        r#"{"category":"c","name":"n","unit_name":"u","post":"p"}"#,
+        "UFFFFFFFFFFFFFFFFAF",
+    ),
+    (
+        "DELETE",
+        "/api/v1/legal/experts/{expert}",
+        "",
+        "UFFFFFFFFFFFFFFFFAF",
+    ),
     // A reviewer's clean-up lists on the phone (FW-01).
     ("GET", "/m/v1/legal/reviews", "", "UAAAAAAAAAAAAAAAAAA"),
     (
@@ -1115,6 +1153,16 @@ async fn filing_fixtures(app: &TestApp, f: &mut BTreeMap<&'static str, String>) 
     f.insert("hash", hash);
     f.insert("package", package);
     f.insert("major_decision", d["id"].as_str().unwrap().to_owned());
+    let e = crate::common::As(app, "fw_staff")
+        .expect(
+            reqwest::Method::POST,
+            "/api/v1/legal/experts",
+            None,
+            crate::experts::zhang(),
+            201,
+        )
+        .await;
+    f.insert("expert", e["id"].as_str().unwrap().to_owned());
 }
 
 /// A published assessment of the districts with Xuhui's material.

@@ -3,12 +3,14 @@
 //! documents (FW-01); [`assessment`]: the yearly work assessment (FW-02);
 //! [`filing`]: filings, their data packages across the air gap and the
 //! official documents pushed by the office platforms (FW-05, XT-01);
-//! [`decisions`]: the catalogue of major administrative decisions (FW-07).
+//! [`decisions`]: the catalogue of major administrative decisions (FW-07);
+//! [`experts`]: the expert library (FW-03).
 //! docs/legal-affairs.md.
 
 pub mod assessment;
 pub mod cleanup;
 pub mod decisions;
+pub mod experts;
 pub mod filing;
 
 pub fn routes() -> axum::Router<crate::state::AppState> {
@@ -16,4 +18,5 @@ pub fn routes() -> axum::Router<crate::state::AppState> {
         .merge(assessment::routes())
         .merge(filing::routes())
         .merge(decisions::routes())
+        .merge(experts::routes())
 }
