@@ -109,6 +109,10 @@ impl Application {
                 .await
                 .map_err(|e| anyhow::anyhow!("loading the demo filings: {e}"))?;
             tracing::info!(filings, "demo filings and major decisions loaded");
+            let experts = api::demo::experts::load(&state)
+                .await
+                .map_err(|e| anyhow::anyhow!("loading the demo experts: {e}"))?;
+            tracing::info!(experts, "demo experts loaded");
         }
         if mode == Mode::Demo {
             let n = sso::local::load_demo_credentials(&sso)

@@ -152,3 +152,8 @@ id_type!(
     /// An expert of the legal affairs office's library.
     ExpertId
 );
+
+id_type!(
+    /// A work exchange note between units.
+    NoteId
+);

@@ -6,12 +6,15 @@
 use api::authz::Principal;
 use api::error::ApiResult;
 use api::http::extract::ApiJson;
-use api::ids::CleanupListId;
+use api::ids::{CleanupListId, NoteId};
 use api::legal::cleanup::lists::{self, ListView};
 use api::legal::cleanup::progress::visible_lists;
 use api::legal::cleanup::status::ListStatus;
 use api::legal::cleanup::steps::{self, StepInput};
 use api::legal::cleanup::store::Party;
+use api::legal::exchange::lists::{Inbox, NoteQuery, inbox_of, read};
+use api::legal::exchange::replies::{self, ReplyInput};
+use api::legal::exchange::view::NoteView;
 use api::state::AppState;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
@@ -25,6 +28,9 @@ pub fn routes() -> Router<SsoState> {
         .route("/m/v1/legal/reviews", get(reviews))
         .route("/m/v1/legal/cleanup-lists/{id}", get(one))
         .route("/m/v1/legal/cleanup-lists/{id}/steps", post(step))
+        .route("/m/v1/legal/notes", get(notes))
+        .route("/m/v1/legal/notes/{id}", get(note))
+        .route("/m/v1/legal/notes/{id}/replies", post(reply))
 }
 
 /// A list waiting for the caller.
@@ -96,4 +102,40 @@ pub async fn step(
     req: ApiJson<StepInput>,
 ) -> ApiResult<Json<ListView>> {
     steps::take(state, p, id, req).await
+}
+
+/// My work exchange inbox with the unread count.
+#[utoipa::path(get, path = "/m/v1/legal/notes", tag = "mobile",
+    responses((status = 200, body = Inbox), (status = 401, body = api::error::Problem)))]
+pub async fn notes(State(app): State<AppState>, p: Principal) -> ApiResult<Json<Inbox>> {
+    let q = NoteQuery {
+        q: None,
+        limit: None,
+    };
+    Ok(Json(inbox_of(&app, &p, &q).await?))
+}
+
+/// One note (reading it is recorded).
+#[utoipa::path(get, path = "/m/v1/legal/notes/{id}", tag = "mobile", params(("id" = String, Path)),
+    responses((status = 200, body = NoteView), (status = 404, body = api::error::Problem)))]
+pub async fn note(
+    State(app): State<AppState>,
+    p: Principal,
+    Path(id): Path<NoteId>,
+) -> ApiResult<Json<NoteView>> {
+    Ok(Json(read(&app, &p, &id).await?))
+}
+
+/// Replies to a note.
+#[utoipa::path(post, path = "/m/v1/legal/notes/{id}/replies", tag = "mobile", params(("id" = String, Path)),
+    request_body = ReplyInput,
+    responses((status = 201, body = NoteView), (status = 404, body = api::error::Problem),
+        (status = 409, body = api::error::Problem), (status = 422, body = api::error::Problem)))]
+pub async fn reply(
+    state: State<AppState>,
+    p: Principal,
+    id: Path<NoteId>,
+    body: ApiJson<ReplyInput>,
+) -> ApiResult<(axum::http::StatusCode, Json<NoteView>)> {
+    replies::reply(state, p, id, body).await
 }

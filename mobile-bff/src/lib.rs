@@ -40,7 +40,7 @@ pub fn routes(sso: SsoState) -> Router<AppState> {
         cases::list, cases::detail, cases::handling, cases::dispatch, cases::reply,
         seals::inbox_screen, seals::apply, seals::one, seals::decide,
         forms::list, forms::one, forms::save, forms::submit, forms::progress_screen,
-        legal::reviews, legal::one, legal::step),
+        legal::reviews, legal::one, legal::step, legal::notes, legal::note, legal::reply),
     tags(
         (name = "mobile", description = "Suishenban mobile channel (/m/v1)"),
         (name = "applicant", description = "Applicants (the public): sign-in, one-net prefill, disclosure requests"),

@@ -167,6 +167,8 @@ impl NotifyConfig {
                     "cleanup_returned": "SMS_480020",
                     "assessment_published": "SMS_480021",
                     "assessment_reminder": "SMS_480022",
+                    "exchange_note": "SMS_480023",
+                    "exchange_reply": "SMS_480024",
                 },
                 "huawei": {
                     "token_url": "",

@@ -985,6 +985,77 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
         "",
         "UFFFFFFFFFFFFFFFFAF",
     ),
+    // Work exchange (FW-04): a note of xh_fz's (Xuhui) with a file, sent
+    // to xh_handler.
+    (
+        "POST",
+        "/api/v1/legal/notes",
+        r#"{"subject":"s","body":"b","people":["{user}"]}"#,
+        "UAAAAAAAAAAAFAAAAAA",
+    ),
+    ("GET", "/api/v1/legal/notes/sent", "", "UAAAAAAAAAAAFAAAAAA"),
+    (
+        "GET",
+        "/api/v1/legal/notes/inbox",
+        "",
+        "UAAAAAAAAAAAAAAAAAA",
+    ),
+    (
+        "GET",
+        "/api/v1/legal/notes/{note}",
+        "",
+        "UAAAANNNNNNNNNANNNA",
+    ),
+    (
+        "GET",
+        "/api/v1/legal/notes/{note}/files/{note_file}",
+        "",
+        "UAAAANNNNNNNNNANNNA",
+    ),
+    (
+        "PUT",
+        "/api/v1/legal/notes/{note}",
+        r#"{"subject":"s","body":"b","people":["{user}"]}"#,
+        "UFFFFNNNNNNNNNFNNNA",
+    ),
+    (
+        "POST",
+        "/api/v1/legal/notes/{note}/files?name=a.pdf",
+        "",
+        "UFFFFNNNNNNNNNFNNNA",
+    ),
+    (
+        "POST",
+        "/api/v1/legal/notes/{note}/send",
+        "",
+        "UFFFFNNNNNNNNNFNNNA",
+    ),
+    (
+        "POST",
+        "/api/v1/legal/notes/{note}/replies",
+        r#"{"body":""}"#,
+        "UAAAANNNNNNNNNANNNA",
+    ),
+    (
+        "POST",
+        "/api/v1/legal/notes/{note}/recall",
+        "",
+        "UFFFFNNNNNNNNNFNNNA",
+    ),
+    (
+        "DELETE",
+        "/api/v1/legal/notes/{note}",
+        "",
+        "UFFFFNNNNNNNNNFNNNA",
+    ),
+    ("GET", "/m/v1/legal/notes", "", "UAAAAAAAAAAAAAAAAAA"),
+    ("GET", "/m/v1/legal/notes/{note}", "", "UAAAANNNNNNNNNANNNA"),
+    (
+        "POST",
+        "/m/v1/legal/notes/{note}/replies",
+        r#"{"body":""}"#,
+        "UAAAANNNNNNNNNANNNA",
+    ),
     // A reviewer's clean-up lists on the phone (FW-01).
     ("GET", "/m/v1/legal/reviews", "", "UAAAAAAAAAAAAAAAAAA"),
     (
@@ -1163,6 +1234,36 @@ async fn filing_fixtures(app: &TestApp, f: &mut BTreeMap<&'static str, String>) 
         )
         .await;
     f.insert("expert", e["id"].as_str().unwrap().to_owned());
+    let handler = crate::seals::user_id(app, "xh_handler").await;
+    let body = serde_json::json!({ "subject": "矩阵", "body": "b", "people": [handler] });
+    let n = crate::common::As(app, "xh_fz")
+        .expect(
+            reqwest::Method::POST,
+            "/api/v1/legal/notes",
+            None,
+            body,
+            201,
+        )
+        .await;
+    let note = n["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/legal/notes/{note}/files?name=a.pdf");
+    let file: serde_json::Value = ok(
+        app.post_raw("xh_fz", &path, "application/pdf", b"%PDF-1.4 x".to_vec())
+            .await,
+        201,
+    )
+    .await;
+    crate::common::As(app, "xh_fz")
+        .expect(
+            reqwest::Method::POST,
+            &format!("/api/v1/legal/notes/{note}/send"),
+            None,
+            serde_json::json!({}),
+            200,
+        )
+        .await;
+    f.insert("note", note);
+    f.insert("note_file", file["id"].as_str().unwrap().to_owned());
 }
 
 /// A published assessment of the districts with Xuhui's material.

@@ -16,6 +16,7 @@ mod crash;
 mod demo;
 mod disclosure;
 mod errors;
+mod exchange;
 mod experts;
 mod filings;
 mod forms;

@@ -9,6 +9,7 @@
 pub mod assessment;
 pub mod bulk;
 pub mod cleanup;
+pub mod experts;
 pub mod filings;
 pub mod last_year;
 

@@ -4,12 +4,14 @@
 //! [`filing`]: filings, their data packages across the air gap and the
 //! official documents pushed by the office platforms (FW-05, XT-01);
 //! [`decisions`]: the catalogue of major administrative decisions (FW-07);
-//! [`experts`]: the expert library (FW-03).
+//! [`experts`]: the expert library (FW-03); [`exchange`]: work exchange
+//! notes between units (FW-04).
 //! docs/legal-affairs.md.
 
 pub mod assessment;
 pub mod cleanup;
 pub mod decisions;
+pub mod exchange;
 pub mod experts;
 pub mod filing;
 
@@ -19,4 +21,5 @@ pub fn routes() -> axum::Router<crate::state::AppState> {
         .merge(filing::routes())
         .merge(decisions::routes())
         .merge(experts::routes())
+        .merge(exchange::routes())
 }

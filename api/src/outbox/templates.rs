@@ -119,6 +119,16 @@ pub const SMS: &[SmsTemplate] = &[
         params: &["title", "due_date"],
     },
     SmsTemplate {
+        kind: "exchange_note",
+        text: "${sender}发来工作交流“${title}”，请登录系统查看。",
+        params: &["sender", "title"],
+    },
+    SmsTemplate {
+        kind: "exchange_reply",
+        text: "工作交流“${title}”有新的回复，请登录系统查看。",
+        params: &["title"],
+    },
+    SmsTemplate {
         kind: "application_warning",
         text: "政府信息公开申请预警：申请人${applicant}触发“${rule}”（${count}件），请登录系统查看并反馈处理情况。",
         params: &["applicant", "rule", "count"],
@@ -258,6 +268,20 @@ pub const PUSH: &[PushTemplate] = &[
         body: "“${title}”扣分说明材料将于${due_date}截止报送。",
         link: "govapp://assessments/${assessment_id}",
         params: &["title", "due_date", "assessment_id"],
+    },
+    PushTemplate {
+        kind: "exchange_note",
+        title: "新的工作交流",
+        body: "${sender}：${title}",
+        link: "govapp://notes/${note_id}",
+        params: &["sender", "title", "note_id"],
+    },
+    PushTemplate {
+        kind: "exchange_reply",
+        title: "工作交流有新回复",
+        body: "“${title}”有新的回复。",
+        link: "govapp://notes/${note_id}",
+        params: &["title", "note_id"],
     },
     PushTemplate {
         kind: "application_warning",

@@ -14,9 +14,11 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::record::{Expert, ExpertInput, check, mask_email, masked_phone, shown};
 use crate::authz::{Principal, Role};
+use crate::db::Tx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiJson, ApiQuery};
 use crate::ids::ExpertId;
+use crate::pii::PiiCipher;
 use crate::state::AppState;
 use crate::{on_db, on_tx};
 
@@ -224,25 +226,28 @@ async fn write(
     e: &Expert,
     action: &'static str,
 ) -> ApiResult<()> {
+    let mut tx = app.db.begin().await?;
+    save(&mut tx, &app.pii, id, e).await?;
+    // The audit names the expert, never the contacts.
+    let detail = json!({ "name": e.name, "category": e.category });
+    crate::audit::success(app, &mut tx, p, action, ("expert", id.as_str()), detail).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Writes (or replaces) an expert, contacts sealed, search text derived.
+pub async fn save(tx: &mut Tx, pii: &PiiCipher, id: &ExpertId, e: &Expert) -> ApiResult<()> {
     const SQL: &str = "INSERT INTO experts (id, category, name, unit_name, post, fields, phone, email, profile, search, \
          created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
          ON CONFLICT (id) DO UPDATE SET category = excluded.category, name = excluded.name, \
          unit_name = excluded.unit_name, post = excluded.post, fields = excluded.fields, phone = excluded.phone, \
          email = excluded.email, profile = excluded.profile, search = excluded.search, updated_at = excluded.updated_at";
     let fields = serde_json::to_string(&e.fields).map_err(anyhow::Error::from)?;
-    let phone = e
-        .phone
-        .as_ref()
-        .map(|ph| app.pii.encrypt(PHONE, ph.as_str()));
-    let email = e.email.as_deref().map(|m| app.pii.encrypt(EMAIL, m));
-    let mut tx = app.db.begin().await?;
-    on_tx!(&mut tx, c => sqlx::query(SQL).bind(id).bind(&e.category).bind(&e.name).bind(&e.unit_name).bind(&e.post)
+    let phone = e.phone.as_ref().map(|ph| pii.encrypt(PHONE, ph.as_str()));
+    let email = e.email.as_deref().map(|m| pii.encrypt(EMAIL, m));
+    on_tx!(tx, c => sqlx::query(SQL).bind(id).bind(&e.category).bind(&e.name).bind(&e.unit_name).bind(&e.post)
         .bind(&fields).bind(phone).bind(email).bind(&e.profile).bind(e.search_text()).bind(crate::clock::now())
         .execute(c).await.map(|_| ()))?;
-    // The audit names the expert, never the contacts.
-    let detail = json!({ "name": e.name, "category": e.category });
-    crate::audit::success(app, &mut tx, p, action, ("expert", id.as_str()), detail).await?;
-    tx.commit().await?;
     Ok(())
 }
 
