@@ -1,7 +1,8 @@
 //! Legal affairs on the phone: a reviewer's clean-up lists waiting for
 //! them (to check for their unit, or to return or accept from the level
-//! above), one list, and the step. The same core as on PC
-//! (`api::legal::cleanup`), the same checks and answers.
+//! above), one list, and the step; the work exchange inbox, a note and a
+//! reply. The same core as on PC (`api::legal::cleanup`,
+//! `api::legal::exchange`), the same checks and answers.
 
 use api::authz::Principal;
 use api::error::ApiResult;

@@ -146,5 +146,5 @@ pub async fn read(app: &AppState, p: &Principal, id: &NoteId) -> ApiResult<NoteV
         store::mark_read(&mut tx, id, p).await?;
         tx.commit().await?;
     }
-    view(app, p, &row, party).await
+    view(app, &row, party).await
 }

@@ -128,10 +128,7 @@ pub async fn create(
     address(&mut tx, &id, &n).await?;
     tx.commit().await?;
     let (row, party) = store::note(&app, &p, &id).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(view(&app, &p, &row, party).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(view(&app, &row, party).await?)))
 }
 
 /// The sender's own draft, or 404/409.
@@ -166,7 +163,7 @@ pub async fn edit(
     address(&mut tx, &id, &n).await?;
     tx.commit().await?;
     let (row, party) = store::note(&app, &p, &id).await?;
-    Ok(Json(view(&app, &p, &row, party).await?))
+    Ok(Json(view(&app, &row, party).await?))
 }
 
 /// Deletes a draft (its sender).
@@ -240,7 +237,7 @@ pub async fn send(
     tx.commit().await?;
     app.outbox_wake.notify_one();
     let (row, party) = store::note(&app, &p, &id).await?;
-    Ok(Json(view(&app, &p, &row, party).await?))
+    Ok(Json(view(&app, &row, party).await?))
 }
 
 /// Tells `users` of the note (push first, then SMS), once per occasion.
@@ -316,5 +313,5 @@ pub async fn recall(
     .await?;
     tx.commit().await?;
     let (row, party) = store::note(&app, &p, &id).await?;
-    Ok(Json(view(&app, &p, &row, party).await?))
+    Ok(Json(view(&app, &row, party).await?))
 }

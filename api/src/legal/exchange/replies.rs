@@ -125,7 +125,7 @@ pub async fn write_reply(
     tx.commit().await?;
     app.outbox_wake.notify_one();
     let (row, party) = store::note(app, p, id).await?;
-    view(app, p, &row, party).await
+    view(app, &row, party).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -8,7 +8,6 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use super::store::{NoteRow, NoteStatus, Party};
-use crate::authz::Principal;
 use crate::error::ApiResult;
 use crate::on_db;
 use crate::state::AppState;
@@ -88,12 +87,7 @@ pub struct NoteView {
     pub history: Vec<Event>,
 }
 
-pub async fn view(
-    app: &AppState,
-    _p: &Principal,
-    row: &NoteRow,
-    party: Party,
-) -> ApiResult<NoteView> {
+pub async fn view(app: &AppState, row: &NoteRow, party: Party) -> ApiResult<NoteView> {
     const ADDRESSED: &str = "SELECT r.kind, r.target_id AS id, COALESCE(u.name, p.display_name, r.target_id) AS name \
          FROM exchange_recipients r LEFT JOIN org_units u ON r.kind = 'unit' AND u.id = r.target_id \
          LEFT JOIN users p ON r.kind = 'person' AND p.id = r.target_id WHERE r.note_id = $1 ORDER BY r.kind DESC, name";
