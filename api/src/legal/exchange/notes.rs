@@ -24,7 +24,7 @@ use crate::ids::{NoteId, UnitId, UserId};
 use crate::outbox::push::{Notification, notify_user};
 use crate::state::AppState;
 use crate::validate::text;
-use crate::{on_db, on_tx};
+use crate::on_tx;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -53,8 +53,8 @@ const MAX_RECIPIENTS: usize = 500;
 
 /// Every problem of the input, by field: texts, and recipients that exist.
 async fn checked(app: &AppState, n: &NoteInput) -> ApiResult<(String, String)> {
-    const UNIT: &str = "SELECT COUNT(*) FROM org_units WHERE id = $1";
-    const PERSON: &str = "SELECT COUNT(*) FROM users WHERE id = $1 AND status = 'active'";
+    const UNITS: &str = "SELECT id FROM org_units WHERE id IN ({in})";
+    const PEOPLE: &str = "SELECT id FROM users WHERE status = 'active' AND id IN ({in})";
     let subject = text("subject", Some(&n.subject), 200, false)?;
     let body = text("body", Some(&n.body), 20_000, true)?;
     if n.units.is_empty() && n.people.is_empty() {
@@ -66,26 +66,30 @@ async fn checked(app: &AppState, n: &NoteInput) -> ApiResult<(String, String)> {
             format!("接收单位和接收人合计最多 {MAX_RECIPIENTS} 个"),
         ));
     }
-    let mut problems = Vec::new();
-    for (i, u) in n.units.iter().enumerate() {
-        let found: i64 = on_db!(&app.db, c => sqlx::query_scalar(UNIT).bind(u).fetch_one(c).await)?;
-        if found == 0 {
-            problems.push(FieldError {
-                field: format!("units[{i}]"),
-                reason: "单位不存在".into(),
-            });
-        }
-    }
-    for (i, u) in n.people.iter().enumerate() {
-        let found: i64 =
-            on_db!(&app.db, c => sqlx::query_scalar(PERSON).bind(u).fetch_one(c).await)?;
-        if found == 0 {
-            problems.push(FieldError {
-                field: format!("people[{i}]"),
-                reason: "接收人不存在或已停用".into(),
-            });
-        }
-    }
+    // One query per kind, then each entry named if it was not found.
+    let units: Vec<&str> = n.units.iter().map(UnitId::as_str).collect();
+    let people: Vec<&str> = n.people.iter().map(UserId::as_str).collect();
+    let found_units: Vec<(String,)> = crate::db::fetch_in(&app.db, UNITS, &units).await?;
+    let found_people: Vec<(String,)> = crate::db::fetch_in(&app.db, PEOPLE, &people).await?;
+    let missing =
+        |field: &str, asked: &[&str], found: &[(String,)], reason: &str| -> Vec<FieldError> {
+            asked
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| !found.iter().any(|(f,)| f == *a))
+                .map(|(i, _)| FieldError {
+                    field: format!("{field}[{i}]"),
+                    reason: reason.into(),
+                })
+                .collect()
+        };
+    let mut problems = missing("units", &units, &found_units, "单位不存在");
+    problems.extend(missing(
+        "people",
+        &people,
+        &found_people,
+        "接收人不存在或已停用",
+    ));
     if !problems.is_empty() {
         return Err(ApiError::InvalidFields(problems));
     }
