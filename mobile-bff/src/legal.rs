@@ -13,8 +13,8 @@ use api::legal::cleanup::progress::visible_lists;
 use api::legal::cleanup::status::ListStatus;
 use api::legal::cleanup::steps::{self, StepInput};
 use api::legal::cleanup::store::Party;
-use api::legal::exchange::lists::{Inbox, NoteQuery, inbox_of, read};
-use api::legal::exchange::replies::{self, ReplyInput};
+use api::legal::exchange::lists::{NoteInbox, NoteQuery, inbox_of, read};
+use api::legal::exchange::replies::{self, NoteReplyInput};
 use api::legal::exchange::view::NoteView;
 use api::state::AppState;
 use axum::extract::{Path, State};
@@ -107,8 +107,8 @@ pub async fn step(
 
 /// My work exchange inbox with the unread count.
 #[utoipa::path(get, path = "/m/v1/legal/notes", tag = "mobile",
-    responses((status = 200, body = Inbox), (status = 401, body = api::error::Problem)))]
-pub async fn notes(State(app): State<AppState>, p: Principal) -> ApiResult<Json<Inbox>> {
+    responses((status = 200, body = NoteInbox), (status = 401, body = api::error::Problem)))]
+pub async fn notes(State(app): State<AppState>, p: Principal) -> ApiResult<Json<NoteInbox>> {
     let q = NoteQuery {
         q: None,
         limit: None,
@@ -129,14 +129,14 @@ pub async fn note(
 
 /// Replies to a note.
 #[utoipa::path(post, path = "/m/v1/legal/notes/{id}/replies", tag = "mobile", params(("id" = String, Path)),
-    request_body = ReplyInput,
+    request_body = NoteReplyInput,
     responses((status = 201, body = NoteView), (status = 404, body = api::error::Problem),
         (status = 409, body = api::error::Problem), (status = 422, body = api::error::Problem)))]
 pub async fn reply(
     state: State<AppState>,
     p: Principal,
     id: Path<NoteId>,
-    body: ApiJson<ReplyInput>,
+    body: ApiJson<NoteReplyInput>,
 ) -> ApiResult<(axum::http::StatusCode, Json<NoteView>)> {
     replies::reply(state, p, id, body).await
 }

@@ -80,7 +80,7 @@ pub async fn sent(
 }
 
 #[derive(Debug, Serialize, ToSchema, FromRow)]
-pub struct InboxItem {
+pub struct NoteInboxItem {
     pub id: String,
     /// None once recalled.
     pub subject: Option<String>,
@@ -96,23 +96,23 @@ pub struct InboxItem {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Inbox {
+pub struct NoteInbox {
     pub unread: i64,
-    pub items: Vec<InboxItem>,
+    pub items: Vec<NoteInboxItem>,
 }
 
 /// The notes delivered to me, newest first, with how many are unread.
 #[utoipa::path(get, path = "/api/v1/legal/notes/inbox", tag = "legal", params(NoteQuery),
-    responses((status = 200, body = Inbox), (status = 401, body = crate::error::Problem)))]
+    responses((status = 200, body = NoteInbox), (status = 401, body = crate::error::Problem)))]
 pub async fn inbox(
     State(app): State<AppState>,
     p: Principal,
     ApiQuery(q): ApiQuery<NoteQuery>,
-) -> ApiResult<Json<Inbox>> {
+) -> ApiResult<Json<NoteInbox>> {
     Ok(Json(inbox_of(&app, &p, &q).await?))
 }
 
-pub async fn inbox_of(app: &AppState, p: &Principal, q: &NoteQuery) -> ApiResult<Inbox> {
+pub async fn inbox_of(app: &AppState, p: &Principal, q: &NoteQuery) -> ApiResult<NoteInbox> {
     const SQL: &str = "SELECT n.id, CASE WHEN n.status = 'recalled' THEN NULL ELSE n.subject END AS subject, n.status, \
          u.name AS sender_unit_name, n.sent_at, d.read_at FROM exchange_deliveries d \
          JOIN exchange_notes n ON n.id = d.note_id JOIN org_units u ON u.id = n.sender_unit_id \
@@ -125,7 +125,7 @@ pub async fn inbox_of(app: &AppState, p: &Principal, q: &NoteQuery) -> ApiResult
         .fetch_all(c).await)?;
     let unread =
         on_db!(&app.db, c => sqlx::query_scalar(UNREAD).bind(&p.user_id).fetch_one(c).await)?;
-    Ok(Inbox { unread, items })
+    Ok(NoteInbox { unread, items })
 }
 
 /// One note; a recipient's first reading is recorded.

@@ -21,10 +21,10 @@ use crate::db::Tx;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::ApiJson;
 use crate::ids::{NoteId, UnitId, UserId};
+use crate::on_tx;
 use crate::outbox::push::{Notification, notify_user};
 use crate::state::AppState;
 use crate::validate::text;
-use crate::on_tx;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -36,7 +36,7 @@ pub fn routes() -> Router<AppState> {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct NoteInput {
+pub struct DraftInput {
     pub subject: String,
     pub body: String,
     /// Units addressed: everyone active in each gets it.
@@ -52,7 +52,7 @@ pub struct NoteInput {
 const MAX_RECIPIENTS: usize = 500;
 
 /// Every problem of the input, by field: texts, and recipients that exist.
-async fn checked(app: &AppState, n: &NoteInput) -> ApiResult<(String, String)> {
+async fn checked(app: &AppState, n: &DraftInput) -> ApiResult<(String, String)> {
     const UNITS: &str = "SELECT id FROM org_units WHERE id IN ({in})";
     const PEOPLE: &str = "SELECT id FROM users WHERE status = 'active' AND id IN ({in})";
     let subject = text("subject", Some(&n.subject), 200, false)?;
@@ -96,7 +96,7 @@ async fn checked(app: &AppState, n: &NoteInput) -> ApiResult<(String, String)> {
     Ok((subject, body))
 }
 
-async fn address(tx: &mut Tx, id: &NoteId, n: &NoteInput) -> ApiResult<()> {
+async fn address(tx: &mut Tx, id: &NoteId, n: &DraftInput) -> ApiResult<()> {
     const CLEAR: &str = "DELETE FROM exchange_recipients WHERE note_id = $1";
     const ADD: &str = "INSERT INTO exchange_recipients (note_id, kind, target_id) VALUES ($1, $2, $3) \
          ON CONFLICT (note_id, kind, target_id) DO NOTHING";
@@ -113,13 +113,13 @@ async fn address(tx: &mut Tx, id: &NoteId, n: &NoteInput) -> ApiResult<()> {
 }
 
 /// Saves a draft (any official of a unit).
-#[utoipa::path(post, path = "/api/v1/legal/notes", tag = "legal", request_body = NoteInput,
+#[utoipa::path(post, path = "/api/v1/legal/notes", tag = "legal", request_body = DraftInput,
     responses((status = 201, body = NoteView), (status = 403, body = crate::error::Problem),
         (status = 422, description = "a text, or a recipient that does not exist (named)", body = crate::error::Problem)))]
 pub async fn create(
     State(app): State<AppState>,
     p: Principal,
-    ApiJson(n): ApiJson<NoteInput>,
+    ApiJson(n): ApiJson<DraftInput>,
 ) -> ApiResult<(StatusCode, Json<NoteView>)> {
     const SQL: &str = "INSERT INTO exchange_notes (id, sender_id, sender_unit_id, subject, body, status, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, 'draft', $6, $6)";
@@ -149,14 +149,14 @@ async fn own_draft(app: &AppState, p: &Principal, id: &NoteId) -> ApiResult<Note
 }
 
 /// Edits a draft (its sender).
-#[utoipa::path(put, path = "/api/v1/legal/notes/{id}", tag = "legal", params(("id" = String, Path)), request_body = NoteInput,
+#[utoipa::path(put, path = "/api/v1/legal/notes/{id}", tag = "legal", params(("id" = String, Path)), request_body = DraftInput,
     responses((status = 200, body = NoteView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
         (status = 409, description = "no longer a draft", body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn edit(
     State(app): State<AppState>,
     p: Principal,
     Path(id): Path<NoteId>,
-    ApiJson(n): ApiJson<NoteInput>,
+    ApiJson(n): ApiJson<DraftInput>,
 ) -> ApiResult<Json<NoteView>> {
     const SQL: &str = "UPDATE exchange_notes SET subject = $2, body = $3, updated_at = $4 WHERE id = $1 AND status = 'draft'";
     own_draft(&app, &p, &id).await?;

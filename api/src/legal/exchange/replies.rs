@@ -43,7 +43,7 @@ pub fn routes() -> Router<AppState> {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ReplyInput {
+pub struct NoteReplyInput {
     pub body: String,
     /// The reply this answers; none to answer the note.
     pub parent_id: Option<String>,
@@ -51,7 +51,7 @@ pub struct ReplyInput {
 
 /// Replies to a note (its sender's unit or a recipient); the others are told.
 #[utoipa::path(post, path = "/api/v1/legal/notes/{id}/replies", tag = "legal", params(("id" = String, Path)),
-    request_body = ReplyInput,
+    request_body = NoteReplyInput,
     responses((status = 201, body = NoteView), (status = 404, body = crate::error::Problem),
         (status = 409, description = "a draft, or recalled", body = crate::error::Problem),
         (status = 422, body = crate::error::Problem)))]
@@ -59,7 +59,7 @@ pub async fn reply(
     State(app): State<AppState>,
     p: Principal,
     Path(id): Path<NoteId>,
-    ApiJson(r): ApiJson<ReplyInput>,
+    ApiJson(r): ApiJson<NoteReplyInput>,
 ) -> ApiResult<(StatusCode, Json<NoteView>)> {
     Ok((
         StatusCode::CREATED,
@@ -71,7 +71,7 @@ pub async fn write_reply(
     app: &AppState,
     p: &Principal,
     id: &NoteId,
-    r: ReplyInput,
+    r: NoteReplyInput,
 ) -> ApiResult<NoteView> {
     const PARENT: &str = "SELECT COUNT(*) FROM exchange_replies WHERE id = $1 AND note_id = $2";
     const SQL: &str = "INSERT INTO exchange_replies (id, note_id, parent_id, author_id, author, body, created_at) \

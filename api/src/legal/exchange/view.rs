@@ -53,7 +53,7 @@ pub struct Reply {
 }
 
 #[derive(Debug, Serialize, ToSchema, FromRow)]
-pub struct Event {
+pub struct NoteEvent {
     pub actor: String,
     pub action: String,
     pub detail: Option<String>,
@@ -84,7 +84,7 @@ pub struct NoteView {
     pub files: Vec<NoteFile>,
     pub replies: Vec<Reply>,
     /// The sender's unit only: every send, read, recall and reply.
-    pub history: Vec<Event>,
+    pub history: Vec<NoteEvent>,
 }
 
 pub async fn view(app: &AppState, row: &NoteRow, party: Party) -> ApiResult<NoteView> {

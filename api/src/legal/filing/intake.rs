@@ -57,7 +57,7 @@ pub struct PushedDocument {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PushAnswer {
+pub struct IntakeAnswer {
     /// `created`, `updated`, `duplicate` or `stale`.
     pub result: &'static str,
     pub filing_id: String,
@@ -67,7 +67,7 @@ pub struct PushAnswer {
 #[utoipa::path(post, path = "/api/v1/legal/filings/intake", tag = "legal", request_body = PushedDocument,
     params(("x-filing-timestamp" = String, Header, description = "unix seconds"),
         ("x-filing-signature" = String, Header, description = "hex HMAC-SM3(secret, timestamp + \"\\n\" + body)")),
-    responses((status = 201, body = PushAnswer), (status = 200, description = "duplicate, stale or updated", body = PushAnswer),
+    responses((status = 201, body = IntakeAnswer), (status = 200, description = "duplicate, stale or updated", body = IntakeAnswer),
         (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem),
         (status = 409, description = "the filing is already under review", body = crate::error::Problem),
         (status = 413, body = crate::error::Problem),
@@ -77,7 +77,7 @@ pub async fn push(
     State(app): State<AppState>,
     headers: HeaderMap,
     body: Bytes,
-) -> ApiResult<(StatusCode, Json<PushAnswer>)> {
+) -> ApiResult<(StatusCode, Json<IntakeAnswer>)> {
     signed(&app, &headers, &body).await?;
     let doc: PushedDocument =
         serde_json::from_slice(&body).map_err(|e| ApiError::MalformedBody(e.to_string()))?;
@@ -108,7 +108,7 @@ pub async fn push(
     };
     Ok((
         status,
-        Json(PushAnswer {
+        Json(IntakeAnswer {
             result,
             filing_id: id.into_string(),
         }),

@@ -15,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::content::{Content, Field, Patch, check, outside};
 use super::files::{FileView, of_filing};
 use super::status::{FilingStatus, reports_here};
-use super::store::{self, Event, FilingRow, Source, changed_meanwhile, wrong_side};
+use super::store::{self, FilingEvent, FilingRow, Source, changed_meanwhile, wrong_side};
 use crate::authz::{Principal, Role};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiJson, ApiQuery};
@@ -70,7 +70,7 @@ pub struct FilingView {
     #[schema(value_type = String)]
     pub updated_at: OffsetDateTime,
     pub files: Vec<FileView>,
-    pub history: Vec<Event>,
+    pub history: Vec<FilingEvent>,
 }
 
 fn summary(f: FilingRow) -> FilingSummary {

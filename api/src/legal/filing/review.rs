@@ -30,7 +30,7 @@ pub fn routes() -> Router<AppState> {
 /// The review form with the step it leads to.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct StepInput {
+pub struct FilingStepInput {
     /// `start_review`, `return`, `accept`, `publish` or `resubmit`.
     #[schema(value_type = String)]
     pub step: Step,
@@ -44,7 +44,7 @@ pub struct StepInput {
 
 /// Takes one step on a filing.
 #[utoipa::path(post, path = "/api/v1/legal/filings/{id}/steps", tag = "legal", params(("id" = String, Path)),
-    request_body = StepInput,
+    request_body = FilingStepInput,
     responses((status = 200, body = FilingView), (status = 403, body = crate::error::Problem),
         (status = 404, body = crate::error::Problem),
         (status = 409, description = "wrong state, other network, or changed meanwhile", body = crate::error::Problem),
@@ -53,7 +53,7 @@ pub async fn take(
     State(app): State<AppState>,
     p: Principal,
     Path(id): Path<FilingId>,
-    ApiJson(req): ApiJson<StepInput>,
+    ApiJson(req): ApiJson<FilingStepInput>,
 ) -> ApiResult<Json<FilingView>> {
     let row = store::filing(&app, &p, &id).await?;
     let action = action(req.step);
@@ -84,7 +84,7 @@ async fn write(
     app: &AppState,
     p: &Principal,
     row: &FilingRow,
-    req: &StepInput,
+    req: &FilingStepInput,
     opinion: Option<&str>,
 ) -> ApiResult<()> {
     const SQL: &str = "UPDATE filings SET status = $3, version = version + 1, updated_at = $4, \

@@ -112,7 +112,7 @@ pub async fn filing(app: &AppState, p: &Principal, id: &FilingId) -> ApiResult<F
 
 /// One entry of a filing's history.
 #[derive(Debug, Clone, Serialize, ToSchema, FromRow)]
-pub struct Event {
+pub struct FilingEvent {
     pub id: String,
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String)]
@@ -122,7 +122,7 @@ pub struct Event {
     pub note: Option<String>,
 }
 
-pub async fn events(app: &AppState, id: &FilingId) -> ApiResult<Vec<Event>> {
+pub async fn events(app: &AppState, id: &FilingId) -> ApiResult<Vec<FilingEvent>> {
     const SQL: &str = "SELECT id, at, actor, action, note FROM filing_events WHERE filing_id = $1 ORDER BY at, id";
     Ok(on_db!(&app.db, c => sqlx::query_as(SQL).bind(id).fetch_all(c).await)?)
 }

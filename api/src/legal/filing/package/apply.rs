@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 
 use super::manifest::{Record, Refusal, record_path};
 use super::open::{Opened, attachment};
-use super::reconcile::{Held, Incoming, Outcome, reconcile, state};
+use super::reconcile::{Held, Incoming, RecordOutcome, reconcile, state};
 use crate::authz::Principal;
 use crate::db::Tx;
 use crate::error::{ApiError, ApiResult};
@@ -191,8 +191,8 @@ async fn write(
     };
     let outcome = reconcile(held.as_ref().map(|(_, h)| *h), incoming);
     match outcome {
-        Outcome::Unchanged => report.unchanged += 1,
-        Outcome::Conflict => {
+        RecordOutcome::Unchanged => report.unchanged += 1,
+        RecordOutcome::Conflict => {
             let (row, h) =
                 held.ok_or_else(|| anyhow::anyhow!("a conflict without a held filing"))?;
             report.conflicts.push(Conflict {
@@ -203,10 +203,10 @@ async fn write(
                 incoming_version: r.version,
             });
         }
-        Outcome::Created | Outcome::Updated => {
+        RecordOutcome::Created | RecordOutcome::Updated => {
             upsert(tx, r, unit).await?;
             history(app, tx, r, bytes).await?;
-            if outcome == Outcome::Created {
+            if outcome == RecordOutcome::Created {
                 report.created += 1;
             } else {
                 report.updated += 1;

@@ -28,7 +28,7 @@ pub struct Incoming {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum Outcome {
+pub enum RecordOutcome {
     /// New here: written.
     Created,
     /// Changed only on the other side since the last exchange: written.
@@ -40,23 +40,23 @@ pub enum Outcome {
     Conflict,
 }
 
-pub fn reconcile(held: Option<Held>, incoming: Incoming) -> Outcome {
+pub fn reconcile(held: Option<Held>, incoming: Incoming) -> RecordOutcome {
     let Some(held) = held else {
-        return Outcome::Created;
+        return RecordOutcome::Created;
     };
     let unchanged = held.state == incoming.state
         || incoming.version <= incoming.base
         || incoming.version < held.synced;
     if unchanged {
-        return Outcome::Unchanged;
+        return RecordOutcome::Unchanged;
     }
     let changed_here = held.version > held.synced && held.version != incoming.base;
     // The same number reached on both sides from the version agreed.
     let parallel = incoming.version == held.synced;
     if changed_here || parallel {
-        return Outcome::Conflict;
+        return RecordOutcome::Conflict;
     }
-    Outcome::Updated
+    RecordOutcome::Updated
 }
 
 /// The SM3 of what a version says, the same on both sides.
@@ -112,38 +112,38 @@ mod tests {
 
     #[test]
     fn a_change_on_one_side_applies_and_on_both_conflicts() {
-        assert_eq!(reconcile(None, incoming(1, 0, A)), Outcome::Created);
+        assert_eq!(reconcile(None, incoming(1, 0, A)), RecordOutcome::Created);
         // Reviewed and returned on the internal side (v3 from v1); the
         // internet side has not touched it since it sent v1.
         assert_eq!(
             reconcile(held(1, 1, A), incoming(3, 1, B)),
-            Outcome::Updated
+            RecordOutcome::Updated
         );
         // The same state again, an older version, a re-sent agreed one.
         assert_eq!(
             reconcile(held(3, 3, B), incoming(3, 1, B)),
-            Outcome::Unchanged
+            RecordOutcome::Unchanged
         );
         assert_eq!(
             reconcile(held(5, 5, C), incoming(3, 1, B)),
-            Outcome::Unchanged
+            RecordOutcome::Unchanged
         );
         assert_eq!(
             reconcile(held(4, 3, C), incoming(3, 3, B)),
-            Outcome::Unchanged
+            RecordOutcome::Unchanged
         );
         // Both sides changed v1: each side, on importing the other's v2.
         assert_eq!(
             reconcile(held(2, 1, A), incoming(2, 1, B)),
-            Outcome::Conflict
+            RecordOutcome::Conflict
         );
         assert_eq!(
             reconcile(held(2, 2, B), incoming(2, 1, A)),
-            Outcome::Conflict
+            RecordOutcome::Conflict
         );
         assert_eq!(
             reconcile(held(4, 2, A), incoming(3, 2, B)),
-            Outcome::Conflict
+            RecordOutcome::Conflict
         );
     }
 
