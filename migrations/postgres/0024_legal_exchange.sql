@@ -57,12 +57,15 @@ CREATE TABLE exchange_files (
 );
 CREATE INDEX exchange_files_note ON exchange_files (note_id);
 
+-- `seq` orders a note's events: two in one transaction can share a
+-- timestamp's millisecond, and a ULID does not order within one.
 CREATE TABLE exchange_events (
     id       TEXT PRIMARY KEY,
     note_id  TEXT NOT NULL REFERENCES exchange_notes (id),
+    seq      BIGINT NOT NULL,
     at       TIMESTAMPTZ NOT NULL,
     actor    TEXT NOT NULL,
     action   TEXT NOT NULL,
     detail   TEXT
 );
-CREATE INDEX exchange_events_note ON exchange_events (note_id, at);
+CREATE INDEX exchange_events_note ON exchange_events (note_id, seq);

@@ -74,7 +74,8 @@ pub async fn event(
     action: &str,
     detail: Option<&str>,
 ) -> ApiResult<()> {
-    const SQL: &str = "INSERT INTO exchange_events (id, note_id, at, actor, action, detail) VALUES ($1, $2, $3, $4, $5, $6)";
+    const SQL: &str = "INSERT INTO exchange_events (id, note_id, seq, at, actor, action, detail) \
+         SELECT $1, $2, COUNT(*) + 1, $3, $4, $5, $6 FROM exchange_events WHERE note_id = $2";
     let eid = ulid::Ulid::new().to_string();
     on_tx!(tx, c => sqlx::query(SQL).bind(&eid).bind(id).bind(crate::clock::now()).bind(p.actor_label())
         .bind(action).bind(detail).execute(c).await.map(|_| ()))?;

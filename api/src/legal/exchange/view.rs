@@ -99,7 +99,7 @@ pub async fn view(app: &AppState, row: &NoteRow, party: Party) -> ApiResult<Note
     const REPLIES: &str = "SELECT id, parent_id, author, body, created_at FROM exchange_replies WHERE note_id = $1 \
          ORDER BY created_at, id";
     const EVENTS: &str =
-        "SELECT actor, action, detail, at FROM exchange_events WHERE note_id = $1 ORDER BY at, id";
+        "SELECT actor, action, detail, at FROM exchange_events WHERE note_id = $1 ORDER BY seq";
     let hidden = row.status == NoteStatus::Recalled && !party.sender_side;
     let id = &row.id;
     let addressed = on_db!(&app.db, c => sqlx::query_as(ADDRESSED).bind(id).fetch_all(c).await)?;
