@@ -12,13 +12,14 @@ use sqlx::FromRow;
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
-use super::record::{Expert, ExpertInput, check, mask_email, masked_phone, shown};
+use super::record::{Expert, ExpertInput, check, mask_email, shown};
 use crate::authz::{Principal, Role};
 use crate::db::Tx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiJson, ApiQuery};
 use crate::ids::ExpertId;
 use crate::pii::PiiCipher;
+use crate::pii::mask_phone;
 use crate::state::AppState;
 use crate::{on_db, on_tx};
 
@@ -99,7 +100,7 @@ pub fn view(app: &AppState, r: ExpertRow, whole: bool) -> ApiResult<ExpertView> 
         unit_name: r.unit_name,
         post: r.post,
         fields: serde_json::from_str(&r.fields).unwrap_or_default(),
-        phone: shown(phone.as_deref(), whole, masked_phone),
+        phone: shown(phone.as_deref(), whole, mask_phone),
         email: shown(email.as_deref(), whole, mask_email),
         profile: r.profile,
         updated_at: r.updated_at,

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::error::FieldError;
-use crate::pii::{Phone, mask_phone};
+use crate::pii::Phone;
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -158,13 +158,10 @@ pub fn shown(value: Option<&str>, whole: bool, mask: fn(&str) -> String) -> Opti
     value.map(|v| if whole { v.to_owned() } else { mask(v) })
 }
 
-pub fn masked_phone(p: &str) -> String {
-    mask_phone(p)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pii::mask_phone;
 
     fn input() -> ExpertInput {
         ExpertInput {
@@ -202,11 +199,11 @@ mod tests {
     fn contacts_are_masked_unless_the_role_needs_them() {
         assert_eq!(mask_email("zhangsan@ecupl.edu.cn"), "z***@ecupl.edu.cn");
         assert_eq!(
-            shown(Some("13912345678"), false, masked_phone).unwrap(),
+            shown(Some("13912345678"), false, mask_phone).unwrap(),
             "139****5678"
         );
         assert_eq!(
-            shown(Some("13912345678"), true, masked_phone).unwrap(),
+            shown(Some("13912345678"), true, mask_phone).unwrap(),
             "13912345678"
         );
     }

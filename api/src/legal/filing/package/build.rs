@@ -4,6 +4,7 @@
 //! SM2 key through the signing service. Every filing in it is then marked
 //! as agreed at the version sent.
 
+use std::collections::HashMap;
 use std::io::{Cursor, Write};
 
 use serde::Deserialize;
@@ -121,6 +122,21 @@ async fn records(app: &AppState, rows: &[FilingRow]) -> ApiResult<Vec<Record>> {
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     let events: Vec<EventRow> = crate::db::fetch_in(&app.db, EVENTS, &ids).await?;
     let files: Vec<FileRow> = crate::db::fetch_in(&app.db, FILES, &ids).await?;
+    // Grouped once, so a package of thousands is not a scan per filing.
+    let mut events_of: HashMap<FilingId, Vec<EventRecord>> = HashMap::new();
+    for e in events {
+        events_of.entry(e.filing_id).or_default().push(EventRecord {
+            id: e.id,
+            at: rfc3339(e.at),
+            actor: e.actor,
+            action: e.action,
+            note: e.note,
+        });
+    }
+    let mut files_of: HashMap<FilingId, Vec<FileRecord>> = HashMap::new();
+    for f in files {
+        files_of.entry(f.filing_id).or_default().push(f.file);
+    }
     let out = rows
         .iter()
         .map(|r| Record {
@@ -135,22 +151,8 @@ async fn records(app: &AppState, rows: &[FilingRow]) -> ApiResult<Vec<Record>> {
             source: r.source.as_str().into(),
             created_at: rfc3339(r.created_at),
             updated_at: rfc3339(r.updated_at),
-            events: events
-                .iter()
-                .filter(|e| e.filing_id == r.id)
-                .map(|e| EventRecord {
-                    id: e.id.clone(),
-                    at: rfc3339(e.at),
-                    actor: e.actor.clone(),
-                    action: e.action.clone(),
-                    note: e.note.clone(),
-                })
-                .collect(),
-            files: files
-                .iter()
-                .filter(|f| f.filing_id == r.id)
-                .map(|f| f.file.clone())
-                .collect(),
+            events: events_of.remove(&r.id).unwrap_or_default(),
+            files: files_of.remove(&r.id).unwrap_or_default(),
         })
         .collect();
     Ok(out)
